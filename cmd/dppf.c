@@ -1,0 +1,231 @@
+/* dppf.c - the command line: parses arguments and calls the library. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+#include "error.h"
+#include "spec.h"
+#include "train.h"
+
+static const char USAGE[] =
+    "usage: dppf <command> [options]\n"
+    "\n"
+    "Communication-efficient distributed training (DPPF and baselines), flatness\n"
+    "measures and loss landscapes, from a YAML experiment spec.\n"
+    "\n"
+    "commands:\n"
+    "  train CONFIG.yaml     train a model as the spec says (M workers, any algorithm)\n"
+    "  eval [SPEC.yaml] --checkpoint CKPT\n"
+    "                        loss and accuracy of a checkpoint on the train and test sets\n"
+    "  schema                list every spec key with its type, range, default and meaning\n"
+    "\n"
+    "  dppf <command> --help  options of one command\n"
+    "  dppf --version         version\n"
+    "\n"
+    "Several processes: mpirun -np R dppf train CONFIG.yaml spreads the spec's\n"
+    "dist.workers over R ranks with the same results (see README).\n"
+    "\n"
+    "exit status: 0 ok, 1 runtime failure, 2 bad command line or spec, 3 missing,\n"
+    "unreadable or corrupt file, 4 NaN/Inf during training, 5 out of memory,\n"
+    "6 MPI failure\n";
+
+static const char TRAIN_HELP[] =
+    "usage: dppf train CONFIG.yaml [--set key=value]... [--resume CKPT] [--force]\n"
+    "                  [--progress | --quiet]\n"
+    "       dppf train --resume CKPT [--set key=value]...\n"
+    "\n"
+    "Trains as the spec says and writes into run.out_dir:\n"
+    "  spec.yaml        the fully resolved spec (every key)\n"
+    "  metrics.csv      one row per evaluation (columns: see README)\n"
+    "  checkpoint.bin   the final (or latest) checkpoint; checkpoint-e<N>.bin every\n"
+    "                   run.checkpoint_every epochs\n"
+    "A summary is printed on stdout at the end.\n"
+    "\n"
+    "options:\n"
+    "  --set key=value  override a spec key, e.g. --set optim.lr=0.1\n"
+    "                   --set model.widths=[32,64] (repeatable; applied in order)\n"
+    "  --resume CKPT    continue the run saved in CKPT (its spec is used unless a\n"
+    "                   CONFIG is given); the continued run matches an\n"
+    "                   uninterrupted one bit for bit\n"
+    "  --force          reuse a run.out_dir that already holds a run\n"
+    "  --progress       always print evaluation lines on stderr\n"
+    "  --quiet          print nothing on stderr but errors\n"
+    "  -h, --help       this help\n";
+
+static const char EVAL_HELP[] =
+    "usage: dppf eval [SPEC.yaml] --checkpoint CKPT [--set key=value]... [--csv]\n"
+    "\n"
+    "Loss and accuracy of the checkpoint's model (the workers' average) on the\n"
+    "train and test sets, BatchNorm in eval mode. The spec stored in the\n"
+    "checkpoint is used unless SPEC.yaml is given; --set can change e.g. data.path.\n"
+    "\n"
+    "options:\n"
+    "  --checkpoint CKPT  the checkpoint to evaluate (required)\n"
+    "  --set key=value    override a spec key (repeatable)\n"
+    "  --csv              print one CSV header and row instead of a table\n"
+    "  -h, --help         this help\n";
+
+static int report(comm_t *c, dp_err *e) {
+    if (!e->msg[0]) snprintf(e->msg, sizeof e->msg, "stopping because another rank failed");
+    if (c && c->size > 1)
+        fprintf(stderr, "dppf: error (rank %d): %s\n", c->rank, e->msg);
+    else
+        fprintf(stderr, "dppf: error: %s\n", e->msg);
+    return e->code ? e->code : DP_ERUNTIME;
+}
+
+static int usage_error(const char *help, const char *fmt, const char *arg) {
+    fprintf(stderr, "dppf: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", help);
+    return DP_EUSAGE;
+}
+
+/* Options shared by the commands that take a spec. */
+typedef struct {
+    const char *config, *checkpoint;
+    const char *sets[256];
+    int n_sets;
+    int force, csv, progress;
+} args_t;
+
+/* Returns 0, DP_EUSAGE on a bad command line, or -1 after printing help. */
+static int parse_args(int argc, char **argv, const char *help, int allow_resume, args_t *a) {
+    memset(a, 0, sizeof *a);
+    a->progress = -1;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        int has_next = i + 1 < argc;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(help, stdout);
+            return -1;
+        } else if (!strcmp(s, "--set")) {
+            if (!has_next) return usage_error(help, "%s needs key=value", s);
+            if (a->n_sets == (int)(sizeof a->sets / sizeof *a->sets))
+                return usage_error(help, "too many %s options", s);
+            a->sets[a->n_sets++] = argv[++i];
+        } else if (!strncmp(s, "--set=", 6)) {
+            if (a->n_sets == (int)(sizeof a->sets / sizeof *a->sets))
+                return usage_error(help, "too many %s options", "--set");
+            a->sets[a->n_sets++] = s + 6;
+        } else if ((allow_resume && !strcmp(s, "--resume")) ||
+                   (!allow_resume && !strcmp(s, "--checkpoint"))) {
+            if (!has_next) return usage_error(help, "%s needs a checkpoint file", s);
+            a->checkpoint = argv[++i];
+        } else if (allow_resume && !strcmp(s, "--force")) {
+            a->force = 1;
+        } else if (allow_resume && !strcmp(s, "--progress")) {
+            a->progress = 1;
+        } else if (allow_resume && !strcmp(s, "--quiet")) {
+            a->progress = 0;
+        } else if (!allow_resume && !strcmp(s, "--csv")) {
+            a->csv = 1;
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error(help, "unknown option '%s'", s);
+        } else if (!a->config) {
+            a->config = s;
+        } else {
+            return usage_error(help, "unexpected argument '%s'", s);
+        }
+    }
+    return 0;
+}
+
+/* The spec: from CONFIG if given, else the checkpoint's; then --set, then checks. */
+static int resolve_spec(const args_t *a, spec_t *s, dp_err *e) {
+    int rc;
+    if (a->config) {
+        spec_defaults(s);
+        rc = spec_load_file(s, a->config, e);
+    } else {
+        rc = spec_from_checkpoint(s, a->checkpoint, e);
+    }
+    for (int i = 0; !rc && i < a->n_sets; i++) rc = spec_set(s, a->sets[i], e);
+    if (!rc) rc = spec_validate(s, e);
+    return rc;
+}
+
+static int cmd_train(int argc, char **argv) {
+    args_t a;
+    int rc = parse_args(argc, argv, TRAIN_HELP, 1, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (!a.config && !a.checkpoint)
+        return usage_error(TRAIN_HELP, "%s", "train needs a CONFIG.yaml (or --resume CKPT)");
+    dp_err e = {0};
+    static spec_t s; /* large: keep it off the stack */
+    comm_t comm = {0};
+    if ((rc = resolve_spec(&a, &s, &e))) return report(NULL, &e);
+    if ((rc = comm_init(&comm, s.dist.workers, &e))) {
+        report(&comm, &e);
+        comm_finalize(&comm);
+        return rc;
+    }
+    train_opts o = {.resume = a.checkpoint, .force = a.force, .progress = a.progress,
+                    .summary = stdout};
+    rc = train_run(&s, &o, &comm, &e);
+    if (rc) {
+        report(&comm, &e);
+        /* One rank failing must end the whole job promptly, never hang it. */
+        comm_abort(&comm, rc);
+    }
+    comm_finalize(&comm);
+    return rc;
+}
+
+static int cmd_eval(int argc, char **argv) {
+    args_t a;
+    int rc = parse_args(argc, argv, EVAL_HELP, 0, &a);
+    if (rc) return rc < 0 ? 0 : rc;
+    if (!a.checkpoint) return usage_error(EVAL_HELP, "%s", "eval needs --checkpoint CKPT");
+    dp_err e = {0};
+    static spec_t s;
+    if ((rc = resolve_spec(&a, &s, &e))) return report(NULL, &e);
+    eval_report r;
+    if ((rc = eval_checkpoint(&s, a.checkpoint, &r, &e))) return report(NULL, &e);
+    if (a.csv) {
+        printf("checkpoint,step,workers,train_loss,train_acc,test_loss,test_acc,n_train,n_test\n");
+        printf("%s,%lld,%d,%.6f,%.6f,%.6f,%.6f,%ld,%ld\n", a.checkpoint, r.step, r.workers,
+               r.train_loss, r.train_acc, r.test_loss, r.test_acc, r.n_train, r.n_test);
+    } else {
+        printf("checkpoint %s (step %lld, %d worker%s; averaged model)\n", a.checkpoint, r.step,
+               r.workers, r.workers > 1 ? "s" : "");
+        printf("  set     samples      loss   accuracy\n");
+        printf("  train  %8ld  %8.4f   %8.4f\n", r.n_train, r.train_loss, r.train_acc);
+        printf("  test   %8ld  %8.4f   %8.4f\n", r.n_test, r.test_loss, r.test_acc);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(USAGE, stderr);
+        return DP_EUSAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        if (argc > 2 && !strcmp(cmd, "help")) {
+            char *h[] = {"--help"};
+            if (!strcmp(argv[2], "train")) return cmd_train(1, h);
+            if (!strcmp(argv[2], "eval")) return cmd_eval(1, h);
+        }
+        fputs(USAGE, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("dppf %s\n", DPPF_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "schema")) {
+        if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
+            puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");
+            return 0;
+        }
+        spec_print_schema(stdout);
+        return 0;
+    }
+    fprintf(stderr, "dppf: unknown command '%s'\n\n%s", cmd, USAGE);
+    return DP_EUSAGE;
+}

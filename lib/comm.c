@@ -1,0 +1,152 @@
+#include <limits.h>
+#include <mpi.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comm.h"
+
+int comm_launched_by_mpi(void) {
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+int comm_init_ranks(comm_t *c, dp_err *e) {
+    memset(c, 0, sizeof *c);
+    c->size = 1;
+    if (!comm_launched_by_mpi()) return 0;
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited && MPI_Init(NULL, NULL) != MPI_SUCCESS)
+        return dp_fail(e, DP_EMPI, "MPI_Init failed");
+    /* Errors come back as codes so they reach the one place that prints them. */
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    c->mpi = 1;
+    MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    return 0;
+}
+
+int comm_init(comm_t *c, int workers, dp_err *e) {
+    int rc = comm_init_ranks(c, e);
+    if (rc) return rc;
+    if (workers % c->size != 0)
+        return dp_fail(e, DP_EUSAGE,
+                       "dist.workers: %d workers cannot be split evenly over %d MPI ranks; "
+                       "use a rank count that divides %d",
+                       workers, c->size, workers);
+    c->workers = workers;
+    c->local = workers / c->size;
+    c->first = c->rank * c->local;
+    return 0;
+}
+
+void comm_finalize(comm_t *c) {
+    if (c->mpi) {
+        int fin = 0;
+        MPI_Finalized(&fin);
+        if (!fin) MPI_Finalize();
+        c->mpi = 0;
+    }
+}
+
+/* MPI counts are int: send large buffers in chunks. */
+static int allreduce_chunked(void *buf, size_t n, MPI_Datatype type, size_t elem, MPI_Op op,
+                             dp_err *e) {
+    char *p = buf;
+    while (n > 0) {
+        int k = n > (size_t)INT_MAX ? INT_MAX : (int)n;
+        if (MPI_Allreduce(MPI_IN_PLACE, p, k, type, op, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return dp_fail(e, DP_EMPI, "MPI_Allreduce failed (another rank may have died)");
+        p += (size_t)k * elem;
+        n -= (size_t)k;
+    }
+    return 0;
+}
+
+int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e) {
+    if (out != bufs[0]) memcpy(out, bufs[0], n * sizeof *out);
+    for (int k = 1; k < c->local; k++) {
+        const float *b = bufs[k];
+        for (size_t i = 0; i < n; i++) out[i] += b[i];
+    }
+    if (c->mpi && c->size > 1) {
+        int rc = allreduce_chunked(out, n, MPI_FLOAT, sizeof(float), MPI_SUM, e);
+        if (rc) return rc;
+    }
+    if (c->workers > 1) {
+        float inv = 1.0f / (float)c->workers;
+        for (size_t i = 0; i < n; i++) out[i] *= inv;
+    }
+    if (count) {
+        c->rounds++;
+        c->bytes += n * sizeof(float);
+    }
+    return 0;
+}
+
+int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e) {
+    if (!c->mpi || c->size == 1) return 0;
+    return allreduce_chunked(vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
+}
+
+int comm_max_f64(comm_t *c, double *vals, int n, dp_err *e) {
+    if (!c->mpi || c->size == 1) return 0;
+    return allreduce_chunked(vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_MAX, e);
+}
+
+int comm_gather_to_root(comm_t *c, const float *local, size_t n_local, float *all, dp_err *e) {
+    if (!c->mpi || c->size == 1) {
+        if (all != local) memcpy(all, local, n_local * sizeof(float));
+        return 0;
+    }
+    /* Point-to-point in rank order, chunked, so sizes beyond INT_MAX work. */
+    if (c->rank == 0) {
+        memcpy(all, local, n_local * sizeof(float));
+        for (int r = 1; r < c->size; r++) {
+            float *dst = all + (size_t)r * n_local;
+            size_t left = n_local;
+            while (left > 0) {
+                int k = left > (size_t)INT_MAX ? INT_MAX : (int)left;
+                if (MPI_Recv(dst, k, MPI_FLOAT, r, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE) != MPI_SUCCESS)
+                    return dp_fail(e, DP_EMPI, "MPI_Recv from rank %d failed", r);
+                dst += k;
+                left -= (size_t)k;
+            }
+        }
+    } else {
+        const float *src = local;
+        size_t left = n_local;
+        while (left > 0) {
+            int k = left > (size_t)INT_MAX ? INT_MAX : (int)left;
+            if (MPI_Send(src, k, MPI_FLOAT, 0, 7, MPI_COMM_WORLD) != MPI_SUCCESS)
+                return dp_fail(e, DP_EMPI, "MPI_Send to rank 0 failed");
+            src += k;
+            left -= (size_t)k;
+        }
+    }
+    return 0;
+}
+
+int comm_broadcast(comm_t *c, void *buf, size_t bytes, dp_err *e) {
+    if (!c->mpi || c->size == 1) return 0;
+    char *p = buf;
+    while (bytes > 0) {
+        int k = bytes > (size_t)INT_MAX ? INT_MAX : (int)bytes;
+        if (MPI_Bcast(p, k, MPI_BYTE, 0, MPI_COMM_WORLD) != MPI_SUCCESS)
+            return dp_fail(e, DP_EMPI, "MPI_Bcast failed");
+        p += k;
+        bytes -= (size_t)k;
+    }
+    return 0;
+}
+
+int comm_agree_error(comm_t *c, int local_code) {
+    if (!c->mpi || c->size == 1) return local_code;
+    int worst = local_code;
+    if (MPI_Allreduce(&local_code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
+        return DP_EMPI;
+    return worst;
+}
+
+void comm_abort(comm_t *c, int code) {
+    if (c->mpi && c->size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+}

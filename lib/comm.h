@@ -1,0 +1,55 @@
+/* comm.h - the one communication layer: means of flat buffers over all
+ * logical workers, whichever ranks hold them. Nothing else calls MPI.
+ *
+ * Without mpirun (no MPI launcher environment) everything runs in one process
+ * and MPI is never initialised, so tests and the quickstart need no MPI. */
+#ifndef DPPF_COMM_H
+#define DPPF_COMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef struct {
+    int rank, size;    /* this process among `size` ranks */
+    int mpi;           /* MPI was initialised by comm_init */
+    int workers;       /* M logical workers in total */
+    int local, first;  /* this rank runs workers [first, first + local) */
+    uint64_t rounds;   /* parameter/gradient syncs so far */
+    uint64_t bytes;    /* bytes each worker has contributed to syncs so far */
+} comm_t;
+
+/* Is this process started by an MPI launcher (mpirun/mpiexec)? */
+int comm_launched_by_mpi(void);
+/* Initialises MPI when launched by mpirun; splits M workers evenly over the
+ * ranks (error if M is not divisible by the rank count). */
+int comm_init(comm_t *c, int workers, dp_err *e);
+/* Only the rank/size part (for tools that split work, not workers). */
+int comm_init_ranks(comm_t *c, dp_err *e);
+void comm_finalize(comm_t *c);
+
+/* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers, in
+ * order). Local sum in fixed worker order, then one allreduce. Counts one
+ * round and n*4 bytes per worker when `count` is set. out may alias bufs[0]. */
+int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e);
+
+/* Element-wise sum over ranks of doubles (metrics; not counted). */
+int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e);
+/* Element-wise max over ranks of doubles. */
+int comm_max_f64(comm_t *c, double *vals, int n, dp_err *e);
+
+/* Rank 0 receives every rank's `n_local` floats into all[size * n_local]
+ * (in rank order = worker order); other ranks' `all` may be NULL. */
+int comm_gather_to_root(comm_t *c, const float *local, size_t n_local, float *all, dp_err *e);
+/* Rank 0's buf[0..n) is copied to every rank. */
+int comm_broadcast(comm_t *c, void *buf, size_t bytes, dp_err *e);
+
+/* All ranks agree whether any rank failed: returns the largest error code
+ * given by any rank (0 if none). Keeps one failing rank from hanging the rest. */
+int comm_agree_error(comm_t *c, int local_code);
+
+/* Makes the whole job exit with `code` (MPI_Abort when several ranks). */
+void comm_abort(comm_t *c, int code);
+
+#endif

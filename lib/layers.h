@@ -1,0 +1,97 @@
+/* layers.h - forward and backward of every layer, as plain functions over
+ * flat float arrays (llm.c style). Layout is NCHW, batch first.
+ *
+ * Conventions (all layers):
+ *  - forward writes (=) its output.
+ *  - backward ACCUMULATES (+=) into input gradients and parameter gradients;
+ *    the caller zeroes gradient buffers once per step. Any gradient pointer
+ *    documented as "nullable" may be NULL to skip that gradient.
+ *  - No allocation inside: workspaces are passed in, sized by the *_size()
+ *    helpers once when the model is built.
+ */
+#ifndef DPPF_LAYERS_H
+#define DPPF_LAYERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rng.h"
+
+/* ---- conv2d ------------------------------------------------------------ */
+typedef struct {
+    int C, H, W;     /* input channels, height, width */
+    int OC, KH, KW;  /* output channels, kernel */
+    int stride, pad; /* same in both dims; zero padding */
+    int OH, OW;      /* output size, set by conv_shape_make */
+} conv_shape;
+
+conv_shape conv_shape_make(int C, int H, int W, int OC, int K, int stride, int pad);
+/* Floats of workspace conv2d_forward/backward need for a batch of N. */
+size_t conv_workspace_size(const conv_shape *s, int N);
+/* in [N,C,H,W], w [OC,C,KH,KW], b [OC] nullable, out [N,OC,OH,OW]. im2col + GEMM. */
+void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
+                    const conv_shape *s, float *work);
+/* din nullable (first layer), dw accumulated, db nullable. */
+void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                     const float *w, int N, const conv_shape *s, float *work);
+
+/* ---- batchnorm2d (per channel over N*HW; PyTorch semantics) ----------- */
+/* Train mode: normalises with batch statistics (biased variance), updates
+ * running stats with running = (1-momentum)*running + momentum*batch, using the
+ * unbiased variance for running_var, exactly like torch.nn.BatchNorm2d.
+ * Saves xhat [N,C,HW] and invstd [C] for backward. HW = 1 gives BatchNorm1d. */
+void batchnorm_forward_train(float *out, float *xhat, float *invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int N, int C, int HW, float momentum, float eps);
+void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, int N, int C,
+                            int HW, float eps);
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *xhat, const float *invstd, const float *gamma, int N, int C,
+                        int HW);
+
+/* ---- elementwise -------------------------------------------------------- */
+void relu_forward(float *out, const float *in, size_t n);
+/* uses the forward OUTPUT (out > 0) as the mask; din += dout * (out > 0) */
+void relu_backward(float *din, const float *dout, const float *out, size_t n);
+void add_forward(float *out, const float *a, const float *b, size_t n);
+void accumulate(float *dst, const float *src, size_t n); /* dst += src */
+
+/* Inverted dropout: keeps with prob 1-p and scales by 1/(1-p); mask saved as
+ * the scale factor (0 or 1/(1-p)). p = 0 copies. */
+void dropout_forward(float *out, float *mask, const float *in, size_t n, float p, rng_t *r);
+void dropout_backward(float *din, const float *dout, const float *mask, size_t n);
+
+/* ---- pooling ------------------------------------------------------------ */
+/* OH = (H + 2*pad - K) / stride + 1 (floor), same for W. Padding never wins. */
+int pool_out_size(int H, int K, int stride, int pad);
+/* argmax [N,C,OH,OW] holds the flat index (within the image plane H*W) of the max. */
+void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
+                     int K, int stride, int pad);
+void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int N, int C, int H,
+                      int W, int OH, int OW);
+/* Global average pool: in [N,C,HW] -> out [N,C]. */
+void avgpool_global_forward(float *out, const float *in, int N, int C, int HW);
+void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW);
+
+/* ---- linear ------------------------------------------------------------- */
+/* in [N,I], w [O,I] (PyTorch layout), b [O] nullable, out [N,O]. BLIS GEMM. */
+void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int I,
+                    int O);
+/* din nullable, dw accumulated, db nullable. */
+void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                     const float *w, int N, int I, int O);
+
+/* ---- softmax cross-entropy --------------------------------------------- */
+/* logits [N,K] -> probs [N,K] (saved for backward). Returns the mean loss over
+ * the batch, with label smoothing s: target = (1-s)*onehot + s/K (as
+ * torch.nn.CrossEntropyLoss(label_smoothing=s)). Numerically stable (max
+ * subtracted, log-sum-exp in double). *correct (nullable) gets the number of
+ * rows whose argmax equals the label (first max wins on ties). */
+float softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int N, int K,
+                           float smoothing, int *correct);
+/* dlogits = (probs - target) / N  (WRITES, does not accumulate: it starts the chain) */
+void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
+                           float smoothing);
+
+#endif

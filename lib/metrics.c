@@ -1,0 +1,82 @@
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+const char METRICS_HEADER[] =
+    "epoch,step,lr,train_loss,train_acc,test_loss,test_acc,samples_per_s,wall_s,"
+    "comm_rounds,comm_bytes_per_worker,tau_now,spread_mean,spread_max,worker_test_acc";
+
+/* Reads the rows of an existing metrics.csv up to a step, for resuming. */
+static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
+    *rc = 0;
+    FILE *f = fopen(path, "r");
+    if (!f) return NULL; /* nothing to keep */
+    size_t cap = 1 << 16, len = 0;
+    char *out = malloc(cap), line[4096];
+    if (!out) {
+        fclose(f);
+        *rc = dp_fail(e, DP_ENOMEM, "out of memory reading %s", path);
+        return NULL;
+    }
+    out[0] = 0;
+    int first = 1;
+    while (fgets(line, sizeof line, f)) {
+        if (first) { /* header: rewritten by the caller */
+            first = 0;
+            continue;
+        }
+        const char *comma = strchr(line, ',');
+        if (!comma || strtoll(comma + 1, NULL, 10) > until) continue;
+        size_t l = strlen(line);
+        if (len + l + 1 > cap) {
+            char *n = realloc(out, cap = 2 * (len + l + 1));
+            if (!n) {
+                free(out);
+                fclose(f);
+                *rc = dp_fail(e, DP_ENOMEM, "out of memory reading %s", path);
+                return NULL;
+            }
+            out = n;
+        }
+        memcpy(out + len, line, l + 1);
+        len += l;
+    }
+    fclose(f);
+    return out;
+}
+
+int metrics_open(metrics_writer *m, const char *dir, int64_t keep_until_step, dp_err *e) {
+    snprintf(m->path, sizeof m->path, "%s/metrics.csv", dir);
+    char *keep = NULL;
+    if (keep_until_step >= 0) {
+        int rc;
+        keep = kept_rows(m->path, keep_until_step, e, &rc);
+        if (rc) return rc;
+    }
+    m->f = fopen(m->path, "w");
+    if (!m->f) {
+        free(keep);
+        return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+    }
+    fprintf(m->f, "%s\n%s", METRICS_HEADER, keep ? keep : "");
+    free(keep);
+    if (fflush(m->f) != 0) return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+    return 0;
+}
+
+int metrics_append(metrics_writer *m, const metrics_row *r, dp_err *e) {
+    fprintf(m->f, "%.6f,%lld,%.8g,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%llu,%llu,%d,%.6g,%.6g,%.6f\n", r->epoch,
+            (long long)r->step, r->lr, r->train_loss, r->train_acc, r->test_loss, r->test_acc,
+            r->samples_per_s, r->wall_s, (unsigned long long)r->comm_rounds,
+            (unsigned long long)r->comm_bytes, r->tau_now, r->spread_mean, r->spread_max,
+            r->worker_test_acc);
+    if (fflush(m->f) != 0) return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+    return 0;
+}
+
+void metrics_close(metrics_writer *m) {
+    if (m->f) fclose(m->f);
+    m->f = NULL;
+}

@@ -1,0 +1,577 @@
+/* net.c - building models from the spec, and running them forward/backward. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "net.h"
+
+/* ---- building ------------------------------------------------------------ */
+
+typedef struct {
+    net_t *n;
+    dp_err *e;
+    int failed;
+} builder;
+
+static int grow(void **p, int *cap, int need, size_t elem, builder *b) {
+    if (need <= *cap) return 0;
+    int ncap = *cap ? *cap * 2 : 32;
+    while (ncap < need) ncap *= 2;
+    void *q = realloc(*p, (size_t)ncap * elem);
+    if (!q) {
+        b->failed = dp_fail(b->e, DP_ENOMEM, "out of memory building the model");
+        return -1;
+    }
+    *p = q;
+    *cap = ncap;
+    return 0;
+}
+
+static int add_slot(builder *b, size_t per_sample) {
+    net_t *n = b->n;
+    if (b->failed || grow((void **)&n->slot_size, &n->cap_slots, n->n_slots + 1, sizeof(size_t), b))
+        return 0;
+    n->slot_size[n->n_slots] = per_sample;
+    return n->n_slots++;
+}
+
+static int add_tensor(builder *b, const char *name, int is_buffer, int decay, int ndim,
+                      const int *shape, int fan_in, float init_value) {
+    net_t *n = b->n;
+    if (b->failed ||
+        grow((void **)&n->tensors, &n->cap_tensors, n->n_tensors + 1, sizeof(net_tensor), b))
+        return -1;
+    net_tensor *t = &n->tensors[n->n_tensors];
+    memset(t, 0, sizeof *t);
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->is_buffer = is_buffer;
+    t->decay = decay;
+    t->ndim = ndim;
+    t->size = 1;
+    for (int i = 0; i < ndim; i++) {
+        t->shape[i] = shape[i];
+        t->size *= (size_t)shape[i];
+    }
+    t->fan_in = fan_in;
+    t->init_value = init_value;
+    return n->n_tensors++;
+}
+
+static net_op *add_op(builder *b, net_op_kind kind, int in, int C, int H, int W) {
+    net_t *n = b->n;
+    if (b->failed || grow((void **)&n->ops, &n->cap_ops, n->n_ops + 1, sizeof(net_op), b))
+        return NULL;
+    net_op *op = &n->ops[n->n_ops++];
+    memset(op, 0, sizeof *op);
+    op->kind = kind;
+    op->in = in;
+    op->in2 = -1;
+    op->C = C, op->H = H, op->W = W;
+    op->OC = C, op->OH = H, op->OW = W;
+    op->w = op->b = op->rmean = op->rvar = -1;
+    return op;
+}
+
+/* Each helper below appends one layer reading slot `x` of shape (*c,*h,*w),
+ * updates the shape and returns the output slot. */
+
+static int conv(builder *b, const char *name, int x, int *c, int *h, int *w, int oc, int k,
+                int stride, int pad, int bias) {
+    net_op *op = add_op(b, OP_CONV, x, *c, *h, *w);
+    if (!op) return 0;
+    op->conv = conv_shape_make(*c, *h, *w, oc, k, stride, pad);
+    char tn[64];
+    int fan_in = *c * k * k;
+    snprintf(tn, sizeof tn, "%s.weight", name);
+    op->w = add_tensor(b, tn, 0, 1, 4, (int[]){oc, *c, k, k}, fan_in, 0);
+    if (bias) {
+        snprintf(tn, sizeof tn, "%s.bias", name);
+        op->b = add_tensor(b, tn, 0, 0, 1, (int[]){oc}, fan_in, 0);
+    }
+    *c = oc, *h = op->conv.OH, *w = op->conv.OW;
+    op->OC = *c, op->OH = *h, op->OW = *w;
+    return op->out = add_slot(b, (size_t)*c * *h * *w);
+}
+
+static int batchnorm(builder *b, const char *name, int x, int c, int h, int w) {
+    net_op *op = add_op(b, OP_BN, x, c, h, w);
+    if (!op) return 0;
+    char tn[64];
+    snprintf(tn, sizeof tn, "%s.weight", name);
+    op->w = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 1.0f);
+    snprintf(tn, sizeof tn, "%s.bias", name);
+    op->b = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 0.0f);
+    snprintf(tn, sizeof tn, "%s.running_mean", name);
+    op->rmean = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 0.0f);
+    snprintf(tn, sizeof tn, "%s.running_var", name);
+    op->rvar = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 1.0f);
+    return op->out = add_slot(b, (size_t)c * h * w);
+}
+
+static int simple(builder *b, net_op_kind kind, int x, int c, int h, int w) {
+    net_op *op = add_op(b, kind, x, c, h, w);
+    if (!op) return 0;
+    return op->out = add_slot(b, (size_t)c * h * w);
+}
+
+static int maxpool(builder *b, int x, int c, int *h, int *w, int k, int stride) {
+    net_op *op = add_op(b, OP_MAXPOOL, x, c, *h, *w);
+    if (!op) return 0;
+    op->k = k, op->stride = stride, op->pad = 0;
+    *h = pool_out_size(*h, k, stride, 0);
+    *w = pool_out_size(*w, k, stride, 0);
+    op->OH = *h, op->OW = *w;
+    return op->out = add_slot(b, (size_t)c * *h * *w);
+}
+
+static int gap(builder *b, int x, int c, int *h, int *w) {
+    net_op *op = add_op(b, OP_GAP, x, c, *h, *w);
+    if (!op) return 0;
+    *h = *w = 1;
+    op->OH = op->OW = 1;
+    return op->out = add_slot(b, (size_t)c);
+}
+
+static int linear(builder *b, const char *name, int x, int in, int out) {
+    net_op *op = add_op(b, OP_LINEAR, x, in, 1, 1);
+    if (!op) return 0;
+    char tn[64];
+    snprintf(tn, sizeof tn, "%s.weight", name);
+    op->w = add_tensor(b, tn, 0, 1, 2, (int[]){out, in}, in, 0);
+    snprintf(tn, sizeof tn, "%s.bias", name);
+    op->b = add_tensor(b, tn, 0, 0, 1, (int[]){out}, in, 0);
+    op->OC = out;
+    return op->out = add_slot(b, (size_t)out);
+}
+
+static int dropout(builder *b, int x, int size, float p) {
+    if (p <= 0) return x;
+    net_op *op = add_op(b, OP_DROPOUT, x, size, 1, 1);
+    if (!op) return 0;
+    op->p = p;
+    return op->out = add_slot(b, (size_t)size);
+}
+
+static int add(builder *b, int x, int y, int c, int h, int w) {
+    net_op *op = add_op(b, OP_ADD, x, c, h, w);
+    if (!op) return 0;
+    op->in2 = y;
+    return op->out = add_slot(b, (size_t)c * h * w);
+}
+
+static int shortcut_pad(builder *b, int x, int c, int h, int w, int oc, int stride) {
+    net_op *op = add_op(b, OP_SHORTCUT_PAD, x, c, h, w);
+    if (!op) return 0;
+    op->stride = stride;
+    op->OC = oc;
+    op->OH = (h + stride - 1) / stride;
+    op->OW = (w + stride - 1) / stride;
+    return op->out = add_slot(b, (size_t)oc * op->OH * op->OW);
+}
+
+/* CIFAR ResNet-6n+2 (He et al. 2016, Sec. 4.2): 3 stages of n BasicBlocks with
+ * base, 2*base, 4*base channels; option-A (parameter-free) shortcuts as in the
+ * paper's CIFAR experiments; names follow the common PyTorch CIFAR ResNet. */
+static int build_resnet(builder *b, int x, int *c, int *h, int *w, int depth, int base) {
+    int nblocks = (depth - 2) / 6;
+    x = conv(b, "conv1", x, c, h, w, base, 3, 1, 1, 0);
+    x = batchnorm(b, "bn1", x, *c, *h, *w);
+    x = simple(b, OP_RELU, x, *c, *h, *w);
+    for (int stage = 0; stage < 3; stage++) {
+        int planes = base << stage;
+        for (int blk = 0; blk < nblocks; blk++) {
+            int stride = (stage > 0 && blk == 0) ? 2 : 1;
+            char name[64];
+            int in = x, ic = *c, ih = *h, iw = *w;
+            snprintf(name, sizeof name, "layer%d.%d.conv1", stage + 1, blk);
+            x = conv(b, name, x, c, h, w, planes, 3, stride, 1, 0);
+            snprintf(name, sizeof name, "layer%d.%d.bn1", stage + 1, blk);
+            x = batchnorm(b, name, x, *c, *h, *w);
+            x = simple(b, OP_RELU, x, *c, *h, *w);
+            snprintf(name, sizeof name, "layer%d.%d.conv2", stage + 1, blk);
+            x = conv(b, name, x, c, h, w, planes, 3, 1, 1, 0);
+            snprintf(name, sizeof name, "layer%d.%d.bn2", stage + 1, blk);
+            x = batchnorm(b, name, x, *c, *h, *w);
+            int sc = in;
+            if (stride != 1 || ic != planes) sc = shortcut_pad(b, in, ic, ih, iw, planes, stride);
+            x = add(b, x, sc, *c, *h, *w);
+            x = simple(b, OP_RELU, x, *c, *h, *w);
+        }
+    }
+    return gap(b, x, *c, h, w);
+}
+
+static int build_cnn(builder *b, const spec_t *s, int x, int *c, int *h, int *w) {
+    int bn = s->model.batchnorm;
+    for (int i = 0; i < s->model.n_widths; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "conv%d", i + 1);
+        x = conv(b, name, x, c, h, w, s->model.widths[i], 3, 1, 1, !bn);
+        if (bn) {
+            snprintf(name, sizeof name, "bn%d", i + 1);
+            x = batchnorm(b, name, x, *c, *h, *w);
+        }
+        x = simple(b, OP_RELU, x, *c, *h, *w);
+        if (*h >= 2 && *w >= 2) x = maxpool(b, x, *c, h, w, 2, 2);
+    }
+    *c = *c * *h * *w;
+    *h = *w = 1;
+    if (s->model.fc > 0) {
+        x = dropout(b, x, *c, s->model.dropout);
+        x = linear(b, "fc1", x, *c, s->model.fc);
+        *c = s->model.fc;
+        if (bn) x = batchnorm(b, "fc1_bn", x, *c, 1, 1);
+        x = simple(b, OP_RELU, x, *c, 1, 1);
+    }
+    return x;
+}
+
+static int build_mlp(builder *b, const spec_t *s, int x, int *c, int *h, int *w) {
+    *c = *c * *h * *w;
+    *h = *w = 1;
+    for (int i = 0; i < s->model.n_hidden; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "fc%d", i + 1);
+        x = linear(b, name, x, *c, s->model.hidden[i]);
+        *c = s->model.hidden[i];
+        if (s->model.batchnorm) {
+            snprintf(name, sizeof name, "bn%d", i + 1);
+            x = batchnorm(b, name, x, *c, 1, 1);
+        }
+        x = simple(b, OP_RELU, x, *c, 1, 1);
+    }
+    return x;
+}
+
+/* Decayed parameter tensors first, then the rest; buffers separately. */
+static void assign_offsets(net_t *n) {
+    size_t off = 0, boff = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n->n_tensors; i++) {
+            net_tensor *t = &n->tensors[i];
+            if (t->is_buffer || t->decay != (pass == 0)) continue;
+            t->offset = off;
+            off += t->size;
+        }
+        if (pass == 0) n->n_params_decay = off;
+    }
+    for (int i = 0; i < n->n_tensors; i++) {
+        net_tensor *t = &n->tensors[i];
+        if (!t->is_buffer) continue;
+        t->offset = boff;
+        boff += t->size;
+    }
+    n->n_params = off;
+    n->n_buffers = boff;
+}
+
+int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int classes, dp_err *e) {
+    memset(n, 0, sizeof *n);
+    builder b = {.n = n, .e = e};
+    n->in_c = in_c, n->in_h = in_h, n->in_w = in_w, n->classes = classes;
+    n->bn_momentum = s->model.bn_momentum;
+    n->bn_eps = s->model.bn_eps;
+    n->label_smoothing = s->optim.label_smoothing;
+    snprintf(n->arch, sizeof n->arch, "%s", s->model.arch);
+
+    int c = in_c, h = in_h, w = in_w;
+    int x = add_slot(&b, (size_t)c * h * w);
+    const char *arch = s->model.arch;
+    if (strcmp(arch, "mlp") == 0) {
+        x = build_mlp(&b, s, x, &c, &h, &w);
+    } else if (strcmp(arch, "cnn") == 0) {
+        if (s->model.n_widths < 1) {
+            net_free(n);
+            return dp_fail(e, DP_EUSAGE, "model.widths: the cnn needs at least one conv width");
+        }
+        x = build_cnn(&b, s, x, &c, &h, &w);
+    } else if (strncmp(arch, "resnet", 6) == 0) {
+        int depth = atoi(arch + 6);
+        if (depth < 8 || (depth - 2) % 6 != 0) {
+            net_free(n);
+            return dp_fail(e, DP_EUSAGE, "model.arch: '%s' is not a ResNet-6n+2 depth", arch);
+        }
+        if (in_h < 8 || in_w < 8) {
+            net_free(n);
+            return dp_fail(e, DP_EUSAGE, "model.arch: %s needs inputs of at least 8x8 pixels, got %dx%d",
+                           arch, in_h, in_w);
+        }
+        x = build_resnet(&b, x, &c, &h, &w, depth, s->model.base_width);
+    } else {
+        net_free(n);
+        return dp_fail(e, DP_EUSAGE, "model.arch: unknown architecture '%s'", arch);
+    }
+    int feat = c * h * w;
+    x = dropout(&b, x, feat, strcmp(arch, "cnn") == 0 && s->model.fc > 0 ? 0 : s->model.dropout);
+    linear(&b, strncmp(arch, "resnet", 6) == 0 ? "linear" : "classifier", x, feat, classes);
+    if (b.failed) {
+        net_free(n);
+        return b.failed;
+    }
+    assign_offsets(n);
+    return 0;
+}
+
+void net_free(net_t *n) {
+    free(n->ops);
+    free(n->tensors);
+    free(n->slot_size);
+    memset(n, 0, sizeof *n);
+}
+
+void net_init(const net_t *n, float *params, float *buffers, uint64_t seed) {
+    rng_t r;
+    rng_init(&r, seed, RNG_STREAM_INIT);
+    for (int i = 0; i < n->n_tensors; i++) {
+        const net_tensor *t = &n->tensors[i];
+        float *dst = (t->is_buffer ? buffers : params) + t->offset;
+        if (t->fan_in == 0) {
+            for (size_t j = 0; j < t->size; j++) dst[j] = t->init_value;
+        } else if (t->decay) {
+            double std = sqrt(2.0 / t->fan_in);
+            for (size_t j = 0; j < t->size; j++) dst[j] = (float)(std * rng_normal(&r));
+        } else {
+            double bound = 1.0 / sqrt((double)t->fan_in);
+            for (size_t j = 0; j < t->size; j++)
+                dst[j] = (float)(bound * (2.0 * rng_uniform(&r) - 1.0));
+        }
+    }
+}
+
+void net_describe(const net_t *n, char *buf, size_t len) {
+    int convs = 0, linears = 0;
+    for (int i = 0; i < n->n_ops; i++) {
+        convs += n->ops[i].kind == OP_CONV;
+        linears += n->ops[i].kind == OP_LINEAR;
+    }
+    snprintf(buf, len, "%s on %dx%dx%d, %d classes: %d conv + %d linear layers, %zu parameters",
+             n->arch, n->in_c, n->in_h, n->in_w, n->classes, convs, linears, n->n_params);
+}
+
+int net_find_tensor(const net_t *n, const char *name) {
+    for (int i = 0; i < n->n_tensors; i++)
+        if (strcmp(n->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+/* ---- workspace ------------------------------------------------------------ */
+
+static size_t op_aux_floats(const net_op *op, int B) {
+    switch (op->kind) {
+    case OP_BN: return (size_t)B * op->C * op->H * op->W + (size_t)op->C;
+    case OP_DROPOUT: return (size_t)B * op->C;
+    default: return 0;
+    }
+}
+
+static size_t op_iaux_ints(const net_op *op, int B) {
+    return op->kind == OP_MAXPOOL ? (size_t)B * op->C * op->OH * op->OW : 0;
+}
+
+/* Round up to 16 floats (64 bytes) so each array starts cache-line aligned. */
+static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
+    memset(ws, 0, sizeof *ws);
+    ws->max_batch = max_batch;
+    size_t floats = 0, ints = 0, col = 0;
+    for (int i = 0; i < n->n_slots; i++) floats += 2 * align16((size_t)max_batch * n->slot_size[i]);
+    for (int i = 0; i < n->n_ops; i++) {
+        const net_op *op = &n->ops[i];
+        floats += align16(op_aux_floats(op, max_batch));
+        ints += align16(op_iaux_ints(op, max_batch));
+        if (op->kind == OP_CONV) {
+            size_t c = conv_workspace_size(&op->conv, max_batch);
+            if (c > col) col = c;
+        }
+    }
+    floats += align16(col) + align16((size_t)max_batch * n->classes);
+    size_t ptrs = (size_t)n->n_slots * 2 + (size_t)n->n_ops * 2;
+    size_t bytes = ptrs * sizeof(void *) + 64 + floats * sizeof(float) + ints * sizeof(int32_t);
+    ws->block = calloc(1, bytes);
+    if (!ws->block)
+        return dp_fail(e, DP_ENOMEM, "out of memory: the model workspace for batch %d needs %.1f MiB",
+                       max_batch, bytes / 1048576.0);
+    void **pp = ws->block;
+    ws->act = (float **)pp;
+    ws->dact = (float **)pp + n->n_slots;
+    ws->aux = (float **)pp + 2 * n->n_slots;
+    ws->iaux = (int32_t **)(pp + 2 * n->n_slots + n->n_ops);
+    uintptr_t base = (uintptr_t)(pp + ptrs);
+    float *f = (float *)((base + 63) & ~(uintptr_t)63);
+    for (int i = 0; i < n->n_slots; i++) {
+        size_t sz = align16((size_t)max_batch * n->slot_size[i]);
+        ws->act[i] = f, f += sz;
+        ws->dact[i] = f, f += sz;
+    }
+    for (int i = 0; i < n->n_ops; i++) {
+        size_t sz = align16(op_aux_floats(&n->ops[i], max_batch));
+        ws->aux[i] = sz ? f : NULL;
+        f += sz;
+    }
+    ws->col = f, f += align16(col);
+    ws->probs = f, f += align16((size_t)max_batch * n->classes);
+    int32_t *ip = (int32_t *)f;
+    for (int i = 0; i < n->n_ops; i++) {
+        size_t sz = align16(op_iaux_ints(&n->ops[i], max_batch));
+        ws->iaux[i] = sz ? ip : NULL;
+        ip += sz;
+    }
+    return 0;
+}
+
+void net_ws_free(net_ws *ws) {
+    free(ws->block);
+    memset(ws, 0, sizeof *ws);
+}
+
+float *net_input(net_ws *ws) { return ws->act[0]; }
+
+/* ---- option-A shortcut ---------------------------------------------------- */
+
+static void shortcut_pad_forward(float *out, const float *in, const net_op *op, int B) {
+    int pad_front = (op->OC - op->C) / 2;
+    size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
+    for (int b = 0; b < B; b++)
+        for (int oc = 0; oc < op->OC; oc++) {
+            float *o = out + ((size_t)b * op->OC + oc) * out_plane;
+            int c = oc - pad_front;
+            if (c < 0 || c >= op->C) {
+                memset(o, 0, out_plane * sizeof *o);
+                continue;
+            }
+            const float *x = in + ((size_t)b * op->C + c) * in_plane;
+            for (int y = 0; y < op->OH; y++)
+                for (int xx = 0; xx < op->OW; xx++)
+                    o[y * op->OW + xx] = x[(size_t)y * op->stride * op->W + xx * op->stride];
+        }
+}
+
+static void shortcut_pad_backward(float *din, const float *dout, const net_op *op, int B) {
+    int pad_front = (op->OC - op->C) / 2;
+    size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
+    for (int b = 0; b < B; b++)
+        for (int c = 0; c < op->C; c++) {
+            const float *g = dout + ((size_t)b * op->OC + c + pad_front) * out_plane;
+            float *d = din + ((size_t)b * op->C + c) * in_plane;
+            for (int y = 0; y < op->OH; y++)
+                for (int xx = 0; xx < op->OW; xx++)
+                    d[(size_t)y * op->stride * op->W + xx * op->stride] += g[y * op->OW + xx];
+        }
+}
+
+/* ---- forward / backward --------------------------------------------------- */
+
+static const float *tparam(const net_t *n, const float *params, int t) {
+    return t < 0 ? NULL : params + n->tensors[t].offset;
+}
+
+static float *tgrad(const net_t *n, float *grads, int t) {
+    return t < 0 ? NULL : grads + n->tensors[t].offset;
+}
+
+float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
+                  const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
+    for (int i = 0; i < n->n_ops; i++) {
+        const net_op *op = &n->ops[i];
+        const float *in = ws->act[op->in];
+        float *out = ws->act[op->out];
+        size_t count = (size_t)B * n->slot_size[op->out];
+        int HW = op->H * op->W;
+        switch (op->kind) {
+        case OP_CONV:
+            conv2d_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B,
+                           &op->conv, ws->col);
+            break;
+        case OP_BN: {
+            const float *g = tparam(n, params, op->w), *bb = tparam(n, params, op->b);
+            float *rm = buffers + n->tensors[op->rmean].offset;
+            float *rv = buffers + n->tensors[op->rvar].offset;
+            if (train) {
+                float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
+                batchnorm_forward_train(out, xhat, invstd, in, g, bb, rm, rv, B, op->C, HW,
+                                        n->bn_momentum, n->bn_eps);
+            } else {
+                batchnorm_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
+            }
+            break;
+        }
+        case OP_RELU: relu_forward(out, in, count); break;
+        case OP_MAXPOOL:
+            maxpool_forward(out, ws->iaux[i], in, B, op->C, op->H, op->W, op->k, op->stride,
+                            op->pad);
+            break;
+        case OP_GAP: avgpool_global_forward(out, in, B, op->C, HW); break;
+        case OP_LINEAR:
+            linear_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B, op->C,
+                           op->OC);
+            break;
+        case OP_ADD: add_forward(out, in, ws->act[op->in2], count); break;
+        case OP_DROPOUT:
+            if (train)
+                dropout_forward(out, ws->aux[i], in, count, op->p, rng);
+            else
+                memcpy(out, in, count * sizeof *out);
+            break;
+        case OP_SHORTCUT_PAD: shortcut_pad_forward(out, in, op, B); break;
+        }
+    }
+    const float *logits = ws->act[n->ops[n->n_ops - 1].out];
+    return softmax_xent_forward(ws->probs, logits, labels, B, n->classes, n->label_smoothing,
+                                correct);
+}
+
+void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
+                  const int32_t *labels, int B) {
+    /* Layers accumulate into input gradients (a slot may feed two ops), so
+     * every slot gradient starts at zero. Slot 0 is the input: no gradient. */
+    for (int s = 1; s < n->n_slots; s++)
+        memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
+    int last = n->ops[n->n_ops - 1].out;
+    softmax_xent_backward(ws->dact[last], ws->probs, labels, B, n->classes, n->label_smoothing);
+    for (int i = n->n_ops - 1; i >= 0; i--) {
+        const net_op *op = &n->ops[i];
+        const float *in = ws->act[op->in];
+        float *din = op->in == 0 ? NULL : ws->dact[op->in];
+        const float *dout = ws->dact[op->out];
+        size_t count = (size_t)B * n->slot_size[op->out];
+        int HW = op->H * op->W;
+        switch (op->kind) {
+        case OP_CONV:
+            conv2d_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in,
+                            tparam(n, params, op->w), B, &op->conv, ws->col);
+            break;
+        case OP_BN: {
+            const float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
+            if (din)
+                batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, xhat,
+                                   invstd, tparam(n, params, op->w), B, op->C, HW);
+            break;
+        }
+        case OP_RELU:
+            if (din) relu_backward(din, dout, ws->act[op->out], count);
+            break;
+        case OP_MAXPOOL:
+            if (din) maxpool_backward(din, dout, ws->iaux[i], B, op->C, op->H, op->W, op->OH, op->OW);
+            break;
+        case OP_GAP:
+            if (din) avgpool_global_backward(din, dout, B, op->C, HW);
+            break;
+        case OP_LINEAR:
+            linear_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in,
+                            tparam(n, params, op->w), B, op->C, op->OC);
+            break;
+        case OP_ADD:
+            if (din) accumulate(din, dout, count);
+            if (op->in2 != 0) accumulate(ws->dact[op->in2], dout, count);
+            break;
+        case OP_DROPOUT:
+            if (din) dropout_backward(din, dout, ws->aux[i], count);
+            break;
+        case OP_SHORTCUT_PAD:
+            if (din) shortcut_pad_backward(din, dout, op, B);
+            break;
+        }
+    }
+}

@@ -1,0 +1,109 @@
+/* net.h - a model as a flat list of layer operations over activation slots.
+ *
+ * The architecture (net_t) is immutable after net_build and shared by every
+ * worker. Parameters live in ONE flat float buffer (gradients in another of
+ * the same layout, BatchNorm running statistics in a third), described by a
+ * tensor table with PyTorch state_dict names. Weight tensors that take weight
+ * decay come first in the parameter buffer, so decay applies to a prefix.
+ *
+ * A workspace (net_ws) holds activations and their gradients for a maximum
+ * batch size; it is allocated once, and in-process workers can share one. */
+#ifndef DPPF_NET_H
+#define DPPF_NET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "layers.h"
+#include "rng.h"
+#include "spec.h"
+
+typedef enum {
+    OP_CONV,
+    OP_BN,
+    OP_RELU,
+    OP_MAXPOOL,
+    OP_GAP,
+    OP_LINEAR,
+    OP_ADD,
+    OP_DROPOUT,
+    OP_SHORTCUT_PAD, /* ResNet option-A shortcut: stride-2 subsample + zero channel padding */
+} net_op_kind;
+
+typedef struct {
+    net_op_kind kind;
+    int in, in2, out;    /* activation slots (in2: second input of OP_ADD) */
+    int C, H, W;         /* input shape per sample */
+    int OC, OH, OW;      /* output shape per sample */
+    conv_shape conv;     /* OP_CONV */
+    int k, stride, pad;  /* OP_MAXPOOL */
+    float p;             /* OP_DROPOUT */
+    int w, b;            /* tensor indices (-1 = none): weight/gamma, bias/beta */
+    int rmean, rvar;     /* buffer tensor indices (OP_BN) */
+} net_op;
+
+typedef struct {
+    char name[64];       /* PyTorch state_dict name, e.g. layer1.0.conv1.weight */
+    int is_buffer;       /* lives in the buffers vector, not the parameters */
+    int decay;           /* takes weight decay (conv/linear weights) */
+    int ndim;
+    int shape[4];
+    size_t size, offset; /* elements; offset into params or buffers */
+    int fan_in;          /* for initialisation; 0 = constant init */
+    float init_value;    /* constant init (BN gamma 1, beta 0, running var 1...) */
+} net_tensor;
+
+typedef struct {
+    int in_c, in_h, in_w, classes;
+    float bn_momentum, bn_eps, label_smoothing;
+    int n_ops, cap_ops;
+    net_op *ops;
+    int n_tensors, cap_tensors;
+    net_tensor *tensors;
+    int n_slots, cap_slots;
+    size_t *slot_size;   /* floats per sample */
+    size_t n_params, n_params_decay, n_buffers;
+    char arch[SPEC_STR];
+} net_t;
+
+int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int classes, dp_err *e);
+void net_free(net_t *n);
+
+/* PyTorch-like initialisation from the seed: conv and linear weights
+ * Kaiming-normal (std = sqrt(2 / fan_in)), biases U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+ * BN gamma 1 / beta 0, running mean 0 / var 1. */
+void net_init(const net_t *n, float *params, float *buffers, uint64_t seed);
+
+/* A short human-readable description ("cnn [32, 64] fc 128: 421,642 params"). */
+void net_describe(const net_t *n, char *buf, size_t len);
+
+typedef struct {
+    int max_batch;
+    float **act, **dact; /* per slot: [max_batch][slot_size] */
+    float **aux;         /* per op: saved state for backward (BN xhat+invstd, dropout mask) */
+    int32_t **iaux;      /* per op: maxpool argmax */
+    float *col;          /* conv im2col workspace, sized for the largest conv */
+    float *probs;        /* [max_batch][classes] */
+    void *block;         /* the single allocation behind all of the above */
+} net_ws;
+
+int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e);
+void net_ws_free(net_ws *ws);
+/* Where the caller writes the input batch [B][in_c][in_h][in_w]. */
+float *net_input(net_ws *ws);
+
+/* Forward pass and loss on the batch in net_input(ws). train != 0: BN uses
+ * batch statistics and updates `buffers`, dropout active (needs rng).
+ * Returns the mean loss; *correct (nullable) counts argmax hits. */
+float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
+                  const int32_t *labels, int B, int train, rng_t *rng, int *correct);
+
+/* Backward of the last train-mode forward; ACCUMULATES into grads (zero them first). */
+void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
+                  const int32_t *labels, int B);
+
+/* Index of a tensor by name, or -1. */
+int net_find_tensor(const net_t *n, const char *name);
+
+#endif

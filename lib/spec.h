@@ -1,0 +1,115 @@
+/* spec.h - the YAML experiment spec: schema, defaults, loading, --set
+ * overrides, validation and writing the resolved spec.
+ *
+ * The schema is one table of keys (section.key, type, range, default, help);
+ * loading, --set, unknown-key errors, `dppf --help` and the resolved-spec
+ * writer are all driven by it, so adding a key is adding one row. */
+#ifndef DPPF_SPEC_H
+#define DPPF_SPEC_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "error.h"
+
+#define SPEC_MAX_LIST 16
+#define SPEC_STR 256
+#define SPEC_PATH 1024
+
+typedef struct {
+    struct {
+        char dataset[SPEC_STR];  /* fashion-mnist | mnist | cifar10 | synthetic */
+        char path[SPEC_PATH];    /* "" = the dataset's default folder */
+        int train_subset;        /* 0 = whole set */
+        int test_subset;         /* 0 = whole set */
+        char subset[SPEC_STR];   /* first | random */
+        int normalize;           /* bool: per-channel (x - mean) / std */
+        int n_mean;              /* 0 = dataset default */
+        float mean[4];
+        int n_std;
+        float std[4];
+        int crop_pad;            /* random crop with this zero padding; 0 = off */
+        int flip;                /* -1 = dataset default, 0 = off, 1 = on */
+        int n_shape;             /* synthetic: [C, H, W] */
+        int shape[3];
+        int classes;             /* synthetic */
+        int train_size;          /* synthetic */
+        int test_size;           /* synthetic */
+    } data;
+    struct {
+        char arch[SPEC_STR];     /* mlp | cnn | resnet8 | resnet14 | resnet20 | resnet32 | resnet56 */
+        int n_hidden;            /* mlp: hidden layer sizes */
+        int hidden[SPEC_MAX_LIST];
+        int n_widths;            /* cnn: conv channels per conv-bn-relu-pool stage */
+        int widths[SPEC_MAX_LIST];
+        int fc;                  /* cnn: hidden fully-connected size, 0 = none */
+        int batchnorm;           /* cnn/mlp: bool, BN after each conv/hidden layer */
+        int base_width;          /* resnet: channels of the first stage (16 in He et al.) */
+        float dropout;           /* before the classifier, [0, 1) */
+        float bn_momentum;       /* PyTorch's BatchNorm momentum (0.1) */
+        float bn_eps;
+    } model;
+    struct {
+        float lr;
+        float momentum;
+        int nesterov;            /* bool */
+        float weight_decay;
+        char wd_mode[SPEC_STR];  /* coupled (PyTorch SGD) | decoupled */
+        int wd_skip_bn_bias;     /* bool: no weight decay on BN params and biases */
+        char schedule[SPEC_STR]; /* constant | step | cosine */
+        int n_milestones;        /* step: epochs at which lr *= gamma */
+        int milestones[SPEC_MAX_LIST];
+        float gamma;
+        float min_lr;            /* cosine: final lr */
+        float warmup_epochs;     /* linear warm-up length (may be fractional) */
+        int batch_size;          /* per worker */
+        int epochs;
+        int64_t max_steps;       /* 0 = no cap; else stop after this many steps */
+        float label_smoothing;
+    } optim;
+    struct {
+        uint64_t seed;
+        char out_dir[SPEC_PATH];
+        float eval_every;        /* epochs between evaluations (fractional allowed) */
+        int checkpoint_every;    /* epochs between periodic checkpoints, 0 = only final */
+        int eval_train;          /* bool: also evaluate on the full train set (else running avg) */
+        int threads;             /* BLIS threads per rank, 0 = cores / ranks */
+    } run;
+    struct {
+        int workers;             /* M logical workers */
+        char algorithm[SPEC_STR];/* ddp | localsgd | easgd | qsr | dppf */
+        int tau;                 /* local steps between syncs */
+        float pull;              /* DPPF pull strength, [0, 1] */
+        float push;              /* DPPF push strength, >= 0 */
+        char push_form[SPEC_STR];/* normalized | inverse */
+        float push_warmup;       /* epochs over which push ramps up from 0 */
+        float moving_rate;       /* easgd beta (centre's moving rate), (0, 1] */
+        float qsr_beta;          /* qsr: tau_t = max(tau, floor((qsr_beta / lr_t)^2)) */
+        float post_local;        /* localsgd: epochs of ddp before local steps */
+        char momentum_sync[SPEC_STR]; /* keep | reset | average */
+    } dist;
+} spec_t;
+
+/* Defaults for every key (the documented ones). */
+void spec_defaults(spec_t *s);
+
+/* Load a YAML file on top of the defaults. Errors name file:line:column. */
+int spec_load_file(spec_t *s, const char *path, dp_err *e);
+/* Same from a string; `name` is used in messages in place of a file name. */
+int spec_load_string(spec_t *s, const char *yaml, const char *name, dp_err *e);
+
+/* Apply one "section.key=value" override (value parsed as a YAML scalar or flow
+ * sequence, e.g. optim.lr=0.05, model.hidden=[256,128]). Errors name the
+ * override as given. */
+int spec_set(spec_t *s, const char *assignment, dp_err *e);
+
+/* Cross-field checks after all overrides (e.g. synthetic needs data.shape). */
+int spec_validate(const spec_t *s, dp_err *e);
+
+/* The resolved spec as YAML text (every key, commented by section); malloc'd. */
+char *spec_to_yaml(const spec_t *s, dp_err *e);
+
+/* Print the schema (key, type/range, default, help) for --help and docs. */
+void spec_print_schema(FILE *f);
+
+#endif

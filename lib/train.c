@@ -1,0 +1,573 @@
+/* train.c - the training loop shared by every algorithm.
+ *
+ * Per step, every local worker draws its batch, runs forward and backward
+ * (all in-process workers share one workspace), the algorithm may average the
+ * gradients (ddp), every worker takes its SGD step, and the algorithm may sync
+ * the parameters (localsgd, easgd, qsr, dppf). Data order: one permutation per
+ * epoch from (seed, epoch); at step s worker i takes block s*M + i of it, so
+ * M workers at batch B see exactly the samples one worker at batch M*B sees. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "algo.h"
+#include "checkpoint.h"
+#include "dataset.h"
+#include "eval.h"
+#include "gemm.h"
+#include "metrics.h"
+#include "net.h"
+#include "optim.h"
+#include "progress.h"
+#include "train.h"
+#include "workers.h"
+
+/* Scalars of the run kept at the head of the checkpoint's `extra` floats,
+ * bit-copied 8 bytes per slot, followed by algorithm state (EASGD centre). */
+enum { XS_LAST_SYNC, XS_ROUNDS, XS_BYTES, XS_SPREAD_MEAN, XS_SPREAD_MAX, XS_COUNT };
+#define EXTRA_HEAD (2 * XS_COUNT)
+
+typedef struct {
+    const spec_t *s;
+    comm_t *comm;
+    net_t net;
+    net_ws ws;
+    dataset_t train, test;
+    batch_cfg_t bc;
+    worker_set wk;
+    algo_t algo;
+    lr_schedule_t sched;
+    sgd_cfg_t sgd;
+    int32_t *perm, *labels, *idx;
+    int64_t spe, total_steps, eval_interval, step, perm_epoch;
+    int M, B;
+    double wall;                    /* training seconds so far (excl. evaluation) */
+    double run_loss, run_correct, run_samples; /* since the last evaluation */
+    double t_mark;                  /* wall at the last evaluation */
+    metrics_row last;               /* the last evaluation */
+    metrics_writer mw;
+    progress_t prog;
+    char *spec_yaml;
+} trainer;
+
+static int is_root(const trainer *t) { return t->comm->rank == 0; }
+
+static int mkdir_p(const char *path, dp_err *e) {
+    char buf[SPEC_PATH];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p != '/') continue;
+        *p = 0;
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+            return dp_fail(e, DP_EIO, "cannot create folder '%s': %s", buf, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+        return dp_fail(e, DP_EIO, "cannot create run folder '%s': %s", buf, strerror(errno));
+    struct stat st;
+    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
+        return dp_fail(e, DP_EIO, "run.out_dir '%s' exists and is not a folder", buf);
+    if (access(buf, W_OK) != 0)
+        return dp_fail(e, DP_EIO, "run folder '%s' is not writable: %s", buf, strerror(errno));
+    return 0;
+}
+
+static int write_text_atomic(const char *path, const char *text, dp_err *e) {
+    char tmp[SPEC_PATH + 64];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    if (!f) return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    int ok = fputs(text, f) >= 0;
+    ok &= fclose(f) == 0;
+    if (!ok || rename(tmp, path) != 0) {
+        int err = errno;
+        unlink(tmp);
+        return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(err));
+    }
+    return 0;
+}
+
+static int prepare_run_dir(trainer *t, const train_opts *o, dp_err *e) {
+    const char *dir = t->s->run.out_dir;
+    int rc = mkdir_p(dir, e);
+    if (rc) return rc;
+    char path[SPEC_PATH + 32];
+    snprintf(path, sizeof path, "%s/metrics.csv", dir);
+    if (!o->resume && !o->force && access(path, F_OK) == 0)
+        return dp_fail(e, DP_EUSAGE,
+                       "run folder '%s' already holds a run (metrics.csv); use --force to "
+                       "overwrite it, --resume to continue it, or set run.out_dir",
+                       dir);
+    snprintf(path, sizeof path, "%s/spec.yaml", dir);
+    return write_text_atomic(path, t->spec_yaml, e);
+}
+
+static void put_u64(float *slot, uint64_t v) { memcpy(slot, &v, sizeof v); }
+static uint64_t get_u64(const float *slot) {
+    uint64_t v;
+    memcpy(&v, slot, sizeof v);
+    return v;
+}
+static void put_f64(float *slot, double v) { memcpy(slot, &v, sizeof v); }
+static double get_f64(const float *slot) {
+    double v;
+    memcpy(&v, slot, sizeof v);
+    return v;
+}
+
+static size_t extra_floats(const trainer *t) {
+    return EXTRA_HEAD + (t->algo.center ? t->wk.n_params + t->wk.n_buffers : 0);
+}
+
+/* Gathers every worker's state on rank 0 and writes the checkpoint there. */
+static int save_checkpoint(trainer *t, const char *name, dp_err *e) {
+    size_t np = t->wk.n_params, nb = t->wk.n_buffers, per = 2 * np + nb + 8;
+    int M = t->M, L = t->wk.local;
+    int rc = workers_average(&t->wk, 0, e);
+    if (rc) return rc;
+    float *local = malloc(per * L * sizeof(float));
+    float *all = is_root(t) ? malloc(per * M * sizeof(float)) : NULL;
+    checkpoint_t c = {0};
+    if (!local || (is_root(t) && !all)) {
+        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
+        goto done;
+    }
+    for (int k = 0; k < L; k++) {
+        float *dst = local + per * k;
+        const worker_t *w = &t->wk.w[k];
+        memcpy(dst, w->params, (np + nb) * sizeof(float)); /* params | buffers */
+        memcpy(dst + np + nb, w->mom, np * sizeof(float));
+        memcpy(dst + 2 * np + nb, w->rng.s, sizeof w->rng.s); /* 8 floats = 4 u64 */
+    }
+    rc = comm_gather_to_root(t->comm, local, per * L, all, e);
+    if (rc || !is_root(t)) goto done;
+
+    c.spec_yaml = t->spec_yaml;
+    c.n_workers = (uint32_t)M;
+    c.n_rng = 1;
+    c.n_params = np, c.n_buffers = nb, c.n_opt = np;
+    c.n_extra = extra_floats(t);
+    c.epoch = t->step / t->spe;
+    c.step = t->step;
+    c.wall_seconds = t->wall;
+    c.avg_params = t->wk.avg;
+    c.avg_buffers = t->wk.avg + np;
+    c.worker_params = malloc(np * M * sizeof(float));
+    c.worker_buffers = malloc((nb ? nb : 1) * M * sizeof(float));
+    c.worker_opt = malloc(np * M * sizeof(float));
+    c.rng = malloc(4 * M * sizeof(uint64_t));
+    c.extra = malloc(c.n_extra * sizeof(float));
+    if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) {
+        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
+        goto done;
+    }
+    for (int i = 0; i < M; i++) {
+        const float *src = all + per * i;
+        memcpy(c.worker_params + np * i, src, np * sizeof(float));
+        memcpy(c.worker_buffers + nb * i, src + np, nb * sizeof(float));
+        memcpy(c.worker_opt + np * i, src + np + nb, np * sizeof(float));
+        memcpy(c.rng + 4 * i, src + 2 * np + nb, 4 * sizeof(uint64_t));
+    }
+    put_u64(c.extra + 2 * XS_LAST_SYNC, (uint64_t)t->algo.last_sync);
+    put_u64(c.extra + 2 * XS_ROUNDS, t->comm->rounds);
+    put_u64(c.extra + 2 * XS_BYTES, t->comm->bytes);
+    put_f64(c.extra + 2 * XS_SPREAD_MEAN, t->algo.spread_mean);
+    put_f64(c.extra + 2 * XS_SPREAD_MAX, t->algo.spread_max);
+    if (t->algo.center) memcpy(c.extra + EXTRA_HEAD, t->algo.center, (np + nb) * sizeof(float));
+    char path[SPEC_PATH + 64];
+    snprintf(path, sizeof path, "%s/%s", t->s->run.out_dir, name);
+    rc = checkpoint_write(path, &c, e);
+done:
+    free(c.worker_params);
+    free(c.worker_buffers);
+    free(c.worker_opt);
+    free(c.rng);
+    free(c.extra);
+    free(local);
+    free(all);
+    return comm_agree_error(t->comm, rc) ? (rc ? rc : DP_EMPI) : 0;
+}
+
+static int load_resume(trainer *t, const char *path, dp_err *e) {
+    checkpoint_t c;
+    int rc = checkpoint_read(path, &c, e);
+    if (rc) return rc;
+    size_t np = t->wk.n_params, nb = t->wk.n_buffers;
+    if (c.n_params != np || c.n_buffers != nb || c.n_workers != (uint32_t)t->M ||
+        c.n_opt != np || c.n_rng != 1 || c.n_extra != extra_floats(t)) {
+        rc = dp_fail(e, DP_EUSAGE,
+                     "checkpoint '%s' does not match the spec: it holds %u workers x %llu "
+                     "parameters, the spec builds %d x %zu",
+                     path, c.n_workers, (unsigned long long)c.n_params, t->M, np);
+        checkpoint_free(&c);
+        return rc;
+    }
+    for (int k = 0; k < t->wk.local; k++) {
+        worker_t *w = &t->wk.w[k];
+        int i = w->index;
+        memcpy(w->params, c.worker_params + np * i, np * sizeof(float));
+        memcpy(w->buffers, c.worker_buffers + nb * i, nb * sizeof(float));
+        memcpy(w->mom, c.worker_opt + np * i, np * sizeof(float));
+        memcpy(w->rng.s, c.rng + 4 * i, sizeof w->rng.s);
+    }
+    t->step = c.step;
+    t->wall = c.wall_seconds;
+    t->algo.last_sync = (int64_t)get_u64(c.extra + 2 * XS_LAST_SYNC);
+    t->comm->rounds = get_u64(c.extra + 2 * XS_ROUNDS);
+    t->comm->bytes = get_u64(c.extra + 2 * XS_BYTES);
+    t->algo.spread_mean = get_f64(c.extra + 2 * XS_SPREAD_MEAN);
+    t->algo.spread_max = get_f64(c.extra + 2 * XS_SPREAD_MAX);
+    if (t->algo.center) memcpy(t->algo.center, c.extra + EXTRA_HEAD, (np + nb) * sizeof(float));
+    checkpoint_free(&c);
+    return 0;
+}
+
+/* Finds the first non-finite parameter and names its tensor. */
+static int check_finite(trainer *t, dp_err *e) {
+    for (int k = 0; k < t->wk.local; k++) {
+        const float *p = t->wk.w[k].params;
+        for (size_t i = 0; i < t->wk.n_params; i++) {
+            if (isfinite(p[i])) continue;
+            const char *name = "?";
+            for (int j = 0; j < t->net.n_tensors; j++) {
+                const net_tensor *tt = &t->net.tensors[j];
+                if (!tt->is_buffer && i >= tt->offset && i < tt->offset + tt->size) name = tt->name;
+            }
+            return dp_fail(e, DP_ENUMERIC,
+                           "step %lld, worker %d: parameter %s is %s; stopping (lower optim.lr?)",
+                           (long long)t->step, t->wk.w[k].index, name, isnan(p[i]) ? "NaN" : "Inf");
+        }
+    }
+    return 0;
+}
+
+static int evaluate(trainer *t, dp_err *e) {
+    size_t np = t->wk.n_params;
+    int rc = check_finite(t, e);
+    rc = comm_agree_error(t->comm, rc) ? (rc ? rc : DP_ENUMERIC) : 0;
+    if (rc) return rc;
+    rc = workers_average(&t->wk, 0, e);
+    if (rc) return rc;
+    double t0 = now_seconds();
+    eval_result test = {0}, train = {0};
+    if (is_root(t)) {
+        eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->test, &t->bc, t->labels, t->idx,
+                   &test);
+        if (t->s->run.eval_train)
+            eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->train, &t->bc, t->labels,
+                       t->idx, &train);
+    }
+    /* Each worker on its own (the spread's effect on accuracy); skipped for M = 1. */
+    double wacc = 0;
+    if (t->M > 1) {
+        for (int k = 0; k < t->wk.local; k++) {
+            eval_result r;
+            eval_model(&t->net, &t->ws, t->wk.w[k].params, t->wk.w[k].buffers, &t->test, &t->bc,
+                       t->labels, t->idx, &r);
+            wacc += r.acc;
+        }
+    }
+    double sums[4] = {t->run_loss, t->run_correct, t->run_samples, wacc};
+    rc = comm_sum_f64(t->comm, sums, 4, e);
+    if (rc) return rc;
+
+    metrics_row *m = &t->last;
+    m->epoch = (double)t->step / t->spe;
+    m->step = t->step;
+    m->lr = lr_at(&t->sched, t->step > 0 ? t->step - 1 : 0);
+    int steps = sums[2] > 0;
+    m->train_loss = t->s->run.eval_train ? train.loss : steps ? sums[0] / (sums[2] / t->B) : NAN;
+    m->train_acc = t->s->run.eval_train ? train.acc : steps ? sums[1] / sums[2] : NAN;
+    m->test_loss = test.loss;
+    m->test_acc = test.acc;
+    double dt = t->wall - t->t_mark;
+    m->samples_per_s = dt > 0 ? sums[2] / dt : 0;
+    m->wall_s = t->wall;
+    m->comm_rounds = t->comm->rounds;
+    m->comm_bytes = t->comm->bytes;
+    m->tau_now = t->algo.tau_now;
+    m->spread_mean = t->algo.spread_mean;
+    m->spread_max = t->algo.spread_max;
+    m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
+    t->run_loss = t->run_correct = t->run_samples = 0;
+    t->t_mark = t->wall;
+    if (is_root(t)) {
+        rc = metrics_append(&t->mw, m, e);
+        progress_note(&t->prog,
+                      "epoch %6.2f  step %lld  lr %.4g  train loss %.4f acc %.4f  test loss %.4f "
+                      "acc %.4f  %.0f samples/s  (eval %.1fs)",
+                      m->epoch, (long long)m->step, m->lr, m->train_loss, m->train_acc, m->test_loss,
+                      m->test_acc, m->samples_per_s, now_seconds() - t0);
+    }
+    return comm_agree_error(t->comm, rc) ? (rc ? rc : DP_EIO) : 0;
+}
+
+/* One optimizer step of every local worker, then the algorithm's sync. */
+static int train_step(trainer *t, dp_err *e) {
+    int64_t epoch = t->step / t->spe, pos = t->step % t->spe;
+    if (epoch != t->perm_epoch) {
+        epoch_permutation(t->perm, t->train.n, t->s->run.seed, epoch);
+        t->perm_epoch = epoch;
+    }
+    double fepoch = (double)t->step / t->spe;
+    float lr = lr_at(&t->sched, t->step);
+    for (int k = 0; k < t->wk.local; k++) {
+        worker_t *w = &t->wk.w[k];
+        const int32_t *idx = t->perm + (pos * t->M + w->index) * t->B;
+        batch_fill(net_input(&t->ws), t->labels, &t->train, idx, t->B, &t->bc, 1, &w->rng);
+        int correct = 0;
+        float loss = net_forward(&t->net, &t->ws, w->params, w->buffers, t->labels, t->B, 1,
+                                 &w->rng, &correct);
+        if (!isfinite(loss)) {
+            int rc = check_finite(t, e);
+            if (rc) return rc;
+            return dp_fail(e, DP_ENUMERIC,
+                           "step %lld, worker %d: training loss is %s; stopping (lower optim.lr?)",
+                           (long long)t->step, w->index, isnan(loss) ? "NaN" : "Inf");
+        }
+        t->run_loss += loss;
+        t->run_correct += correct;
+        t->run_samples += t->B;
+        memset(w->grads, 0, t->wk.n_params * sizeof(float));
+        net_backward(&t->net, &t->ws, w->params, w->grads, t->labels, t->B);
+    }
+    int rc = algo_after_backward(&t->algo, &t->wk, t->step, fepoch, e);
+    if (rc) return rc;
+    size_t n_decay = t->s->optim.wd_skip_bn_bias ? t->net.n_params_decay : t->wk.n_params;
+    for (int k = 0; k < t->wk.local; k++) {
+        worker_t *w = &t->wk.w[k];
+        sgd_step(w->params, w->grads, w->mom, t->wk.n_params, n_decay, lr, &t->sgd);
+    }
+    t->step++;
+    return algo_after_step(&t->algo, &t->wk, t->step, (double)t->step / t->spe, lr, e);
+}
+
+static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
+    memset(t, 0, sizeof *t);
+    t->s = s;
+    t->comm = comm;
+    t->M = s->dist.workers;
+    t->B = s->optim.batch_size;
+    t->perm_epoch = -1;
+    progress_init(&t->prog, comm->rank == 0 ? o->progress : 0);
+    int threads = s->run.threads;
+    if (threads <= 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = (int)(cores / comm->size);
+        if (threads < 1) threads = 1;
+    }
+    gemm_set_threads(threads);
+
+    t->spec_yaml = spec_to_yaml(s, e);
+    if (!t->spec_yaml) return e->code ? e->code : DP_ENOMEM;
+    int rc = 0;
+    if (is_root(t)) rc = prepare_run_dir(t, o, e);
+    if ((rc = comm_agree_error(comm, rc))) return rc;
+
+    if ((rc = dataset_load(s, &t->train, &t->test, e))) return rc;
+    batch_cfg_from_spec(&t->bc, s, &t->train);
+    t->spe = t->train.n / ((int64_t)t->M * t->B);
+    if (t->spe < 1)
+        return dp_fail(e, DP_EUSAGE,
+                       "optim.batch_size: the training set (%d samples) is smaller than one step of "
+                       "%d workers x batch %d",
+                       t->train.n, t->M, t->B);
+    t->total_steps = t->spe * s->optim.epochs;
+    if (s->optim.max_steps > 0 && s->optim.max_steps < t->total_steps)
+        t->total_steps = s->optim.max_steps;
+    t->eval_interval = llround(s->run.eval_every * t->spe);
+    if (t->eval_interval < 1) t->eval_interval = 1;
+
+    if ((rc = net_build(&t->net, s, t->train.c, t->train.h, t->train.w, t->train.classes, e)))
+        return rc;
+    if ((rc = net_ws_alloc(&t->ws, &t->net, t->B, e))) return rc;
+    if ((rc = workers_alloc(&t->wk, comm, t->net.n_params, t->net.n_buffers, s->run.seed, e)))
+        return rc;
+    t->perm = dp_calloc((size_t)t->train.n, sizeof(int32_t), "the epoch permutation", e);
+    t->labels = dp_calloc((size_t)t->B, sizeof(int32_t), "labels", e);
+    t->idx = dp_calloc((size_t)t->B, sizeof(int32_t), "indices", e);
+    if (!t->perm || !t->labels || !t->idx) return DP_ENOMEM;
+
+    /* Every worker starts from the same initialisation (as DDP and the paper do). */
+    for (int k = 0; k < t->wk.local; k++) {
+        worker_t *w = &t->wk.w[k];
+        if (k == 0)
+            net_init(&t->net, w->params, w->buffers, s->run.seed);
+        else
+            memcpy(w->params, t->wk.w[0].params, (t->wk.n_params + t->wk.n_buffers) * sizeof(float));
+    }
+
+    algo_cfg ac = {
+        .kind = algo_kind(s->dist.algorithm),
+        .tau = s->dist.tau,
+        .pull = s->dist.pull,
+        .push = s->dist.push,
+        .push_form = strcmp(s->dist.push_form, "inverse") == 0 ? PUSH_INVERSE : PUSH_NORMALIZED,
+        .push_warmup_epochs = s->dist.push_warmup,
+        .moving_rate = s->dist.moving_rate,
+        .qsr_beta = s->dist.qsr_beta,
+        .post_local_epochs = s->dist.post_local,
+        .momentum_sync = strcmp(s->dist.momentum_sync, "reset") == 0     ? MOM_RESET
+                         : strcmp(s->dist.momentum_sync, "average") == 0 ? MOM_AVERAGE
+                                                                        : MOM_KEEP,
+    };
+    if (ac.kind < 0) return dp_fail(e, DP_EUSAGE, "dist.algorithm: unknown algorithm '%s'", s->dist.algorithm);
+    if ((rc = algo_init(&t->algo, &ac, &t->wk, e))) return rc;
+
+    t->sgd = (sgd_cfg_t){.momentum = s->optim.momentum,
+                         .weight_decay = s->optim.weight_decay,
+                         .nesterov = s->optim.nesterov,
+                         .decoupled = strcmp(s->optim.wd_mode, "decoupled") == 0};
+    lr_schedule_t *sc = &t->sched;
+    sc->kind = strcmp(s->optim.schedule, "step") == 0     ? LR_STEP
+               : strcmp(s->optim.schedule, "cosine") == 0 ? LR_COSINE
+                                                          : LR_CONSTANT;
+    sc->base_lr = s->optim.lr;
+    sc->min_lr = s->optim.min_lr;
+    sc->gamma = s->optim.gamma;
+    sc->n_milestones = s->optim.n_milestones;
+    memcpy(sc->milestones, s->optim.milestones, sizeof sc->milestones);
+    sc->warmup_steps = llround(s->optim.warmup_epochs * t->spe);
+    sc->total_steps = t->total_steps;
+    sc->steps_per_epoch = t->spe;
+
+    if (o->resume && (rc = load_resume(t, o->resume, e))) return rc;
+    if (is_root(t) && (rc = metrics_open(&t->mw, s->run.out_dir, o->resume ? t->step : -1, e)))
+        return rc;
+    t->t_mark = t->wall;
+    return 0;
+}
+
+static void teardown(trainer *t) {
+    metrics_close(&t->mw);
+    algo_free(&t->algo);
+    workers_free(&t->wk);
+    net_ws_free(&t->ws);
+    net_free(&t->net);
+    dataset_free(&t->train);
+    dataset_free(&t->test);
+    free(t->perm);
+    free(t->labels);
+    free(t->idx);
+    free(t->spec_yaml);
+}
+
+static void print_summary(trainer *t, FILE *f, double elapsed) {
+    const spec_t *s = t->s;
+    const metrics_row *m = &t->last;
+    char desc[256];
+    net_describe(&t->net, desc, sizeof desc);
+    double ddp_bytes = (double)t->step * t->wk.n_params * sizeof(float);
+    fprintf(f, "dppf train: %s\n", desc);
+    fprintf(f, "  data        %s: %d train / %d test samples\n", s->data.dataset, t->train.n,
+            t->test.n);
+    fprintf(f, "  run         %d worker%s, %s", t->M, t->M > 1 ? "s" : "", s->dist.algorithm);
+    if (strcmp(s->dist.algorithm, "ddp") != 0) fprintf(f, " tau=%d", s->dist.tau);
+    if (strcmp(s->dist.algorithm, "dppf") == 0) fprintf(f, " pull=%g push=%g", s->dist.pull, s->dist.push);
+    fprintf(f, ", batch %d per worker, %lld steps (%.2f epochs), %d rank%s\n", t->B,
+            (long long)t->step, (double)t->step / t->spe, t->comm->size, t->comm->size > 1 ? "s" : "");
+    fprintf(f, "  result      test acc %.4f  test loss %.4f  train acc %.4f  train loss %.4f\n",
+            m->test_acc, m->test_loss, m->train_acc, m->train_loss);
+    if (t->M > 1) fprintf(f, "  workers     mean test acc %.4f, spread %.4g (max %.4g)\n", m->worker_test_acc, m->spread_mean, m->spread_max);
+    fprintf(f, "  comm        %llu rounds, %.2f MB per worker (ddp: %lld rounds, %.2f MB)\n",
+            (unsigned long long)t->comm->rounds, t->comm->bytes / 1e6, (long long)t->step,
+            t->M > 1 ? ddp_bytes / 1e6 : 0.0);
+    fprintf(f, "  time        %.1f s training, %.1f s total, %.0f samples/s\n", t->wall, elapsed,
+            t->wall > 0 ? (double)t->step * t->M * t->B / t->wall : 0);
+    fprintf(f, "  outputs     %s/{spec.yaml,metrics.csv,checkpoint.bin}\n", s->run.out_dir);
+}
+
+int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
+    trainer t;
+    double t0 = now_seconds();
+    int rc = setup(&t, s, o, comm, e);
+    if (rc) {
+        teardown(&t);
+        return rc;
+    }
+    int64_t start = t.step;
+    while (!rc && t.step < t.total_steps) {
+        double ts = now_seconds();
+        rc = train_step(&t, e);
+        t.wall += now_seconds() - ts;
+        if (rc) break;
+        int epoch_end = t.step % t.spe == 0;
+        int ckpt = epoch_end && s->run.checkpoint_every > 0 &&
+                   (t.step / t.spe) % s->run.checkpoint_every == 0 && t.step < t.total_steps;
+        /* Checkpoints coincide with evaluations so resumed runs log identical rows. */
+        if (t.step % t.eval_interval == 0 || t.step == t.total_steps || ckpt) rc = evaluate(&t, e);
+        if (!rc && ckpt) {
+            char name[64];
+            snprintf(name, sizeof name, "checkpoint-e%lld.bin", (long long)(t.step / t.spe));
+            rc = save_checkpoint(&t, name, e);
+            if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
+        }
+        if (is_root(&t) && t.prog.tty) {
+            char extra[96];
+            snprintf(extra, sizeof extra, "epoch %.2f loss %.4f",
+                     (double)t.step / t.spe, t.run_samples > 0 ? t.run_loss / (t.run_samples / t.B) : 0.0);
+            progress_update(&t.prog, "train", t.step, t.total_steps, extra);
+        }
+    }
+    if (!rc && t.step == start) rc = evaluate(&t, e); /* resumed a finished run: report it */
+    if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
+    progress_done(&t.prog);
+    if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
+    teardown(&t);
+    return rc;
+}
+
+int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e) {
+    checkpoint_t c;
+    int rc = checkpoint_read(ckpt_path, &c, e);
+    if (rc) return rc;
+    spec_defaults(s);
+    char name[SPEC_PATH + 32];
+    snprintf(name, sizeof name, "%s (stored spec)", ckpt_path);
+    rc = spec_load_string(s, c.spec_yaml, name, e);
+    checkpoint_free(&c);
+    return rc;
+}
+
+int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_err *e) {
+    checkpoint_t c = {0};
+    dataset_t train = {0}, test = {0};
+    net_t net = {0};
+    net_ws ws = {0};
+    int32_t *labels = NULL, *idx = NULL;
+    int rc = checkpoint_read(ckpt_path, &c, e);
+    if (!rc) rc = dataset_load(s, &train, &test, e);
+    if (!rc) rc = net_build(&net, s, train.c, train.h, train.w, train.classes, e);
+    if (!rc && (c.n_params != net.n_params || c.n_buffers != net.n_buffers))
+        rc = dp_fail(e, DP_EUSAGE,
+                     "checkpoint '%s' holds %llu parameters but the spec's model (%s) has %zu",
+                     ckpt_path, (unsigned long long)c.n_params, s->model.arch, net.n_params);
+    int B = s->optim.batch_size < 256 ? 256 : s->optim.batch_size;
+    if (!rc) rc = net_ws_alloc(&ws, &net, B, e);
+    if (!rc) {
+        labels = dp_calloc((size_t)B, sizeof(int32_t), "labels", e);
+        idx = dp_calloc((size_t)B, sizeof(int32_t), "indices", e);
+        if (!labels || !idx) rc = DP_ENOMEM;
+    }
+    if (!rc) {
+        batch_cfg_t bc;
+        batch_cfg_from_spec(&bc, s, &train);
+        eval_result tr, te;
+        eval_model(&net, &ws, c.avg_params, c.avg_buffers, &train, &bc, labels, idx, &tr);
+        eval_model(&net, &ws, c.avg_params, c.avg_buffers, &test, &bc, labels, idx, &te);
+        *r = (eval_report){.train_loss = tr.loss, .train_acc = tr.acc, .test_loss = te.loss,
+                           .test_acc = te.acc, .n_train = tr.n, .n_test = te.n,
+                           .workers = (int)c.n_workers, .step = c.step};
+    }
+    free(labels);
+    free(idx);
+    net_ws_free(&ws);
+    net_free(&net);
+    dataset_free(&train);
+    dataset_free(&test);
+    checkpoint_free(&c);
+    return rc;
+}

@@ -1,0 +1,37 @@
+/* train.h - one training run: M logical workers, an algorithm, metrics,
+ * checkpoints; and evaluating a checkpoint. Shared by every subcommand. */
+#ifndef DPPF_TRAIN_H
+#define DPPF_TRAIN_H
+
+#include <stdio.h>
+
+#include "comm.h"
+#include "error.h"
+#include "spec.h"
+
+typedef struct {
+    const char *resume;   /* checkpoint to continue from, or NULL */
+    int force;            /* reuse a run folder that already holds another run */
+    int progress;         /* -1 auto, 0 off, 1 on */
+    FILE *summary;        /* where the final summary goes (stdout), NULL = none */
+} train_opts;
+
+/* Runs training as the spec says; writes <run.out_dir>/{spec.yaml,
+ * metrics.csv, checkpoint.bin, checkpoint-e<N>.bin}. */
+int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e);
+
+typedef struct {
+    double train_loss, train_acc, test_loss, test_acc;
+    long n_train, n_test;
+    int workers;
+    long long step;
+} eval_report;
+
+/* Evaluates a checkpoint's averaged model on the spec's train and test sets.
+ * (`s` is the checkpoint's spec, possibly with data overrides.) */
+int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_err *e);
+
+/* Loads the spec stored in a checkpoint. */
+int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e);
+
+#endif
