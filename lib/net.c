@@ -544,9 +544,8 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
             break;
         case OP_BN: {
             const float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
-            if (din)
-                batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, xhat,
-                                   invstd, tparam(n, params, op->w), B, op->C, HW);
+            batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, xhat,
+                               invstd, tparam(n, params, op->w), B, op->C, HW);
             break;
         }
         case OP_RELU:

@@ -1,0 +1,470 @@
+/* layers.c - forward/backward kernels of every layer (see layers.h for the contracts).
+ *
+ * Forward writes, backward accumulates. Reductions that feed statistics or
+ * losses (BN mean/var, bias and gamma/beta gradients, log-sum-exp) run in
+ * double so results do not drift with batch size. */
+#include <math.h>
+#include <string.h>
+
+#include "gemm.h"
+#include "layers.h"
+
+/* ---- reductions -------------------------------------------------------- */
+
+/* Sums in double with 8 independent partial sums: a fixed order (so results
+ * are deterministic without -ffast-math) that still pipelines/vectorises,
+ * instead of one long dependent chain of double adds. */
+#define RED_LANES 8
+
+static double sum_f(const float *restrict x, size_t n) {
+    double acc[RED_LANES] = {0};
+    size_t i = 0;
+    for (; i + RED_LANES <= n; i += RED_LANES)
+        for (int l = 0; l < RED_LANES; l++) acc[l] += x[i + l];
+    double s = 0.0;
+    for (; i < n; i++) s += x[i];
+    for (int l = 0; l < RED_LANES; l++) s += acc[l];
+    return s;
+}
+
+/* sum (x - m)^2 */
+static double sum_sqdev_f(const float *restrict x, size_t n, double m) {
+    double acc[RED_LANES] = {0};
+    size_t i = 0;
+    for (; i + RED_LANES <= n; i += RED_LANES)
+        for (int l = 0; l < RED_LANES; l++) {
+            double d = x[i + l] - m;
+            acc[l] += d * d;
+        }
+    double s = 0.0;
+    for (; i < n; i++) s += (x[i] - m) * (x[i] - m);
+    for (int l = 0; l < RED_LANES; l++) s += acc[l];
+    return s;
+}
+
+/* sum x*y */
+static double sum_prod_f(const float *restrict x, const float *restrict y, size_t n) {
+    double acc[RED_LANES] = {0};
+    size_t i = 0;
+    for (; i + RED_LANES <= n; i += RED_LANES)
+        for (int l = 0; l < RED_LANES; l++) acc[l] += (double)x[i + l] * y[i + l];
+    double s = 0.0;
+    for (; i < n; i++) s += (double)x[i] * y[i];
+    for (int l = 0; l < RED_LANES; l++) s += acc[l];
+    return s;
+}
+
+/* ---- conv2d ------------------------------------------------------------ */
+
+int pool_out_size(int H, int K, int stride, int pad) {
+    int span = H + 2 * pad - K;
+    /* C division truncates toward zero, so a negative span needs its own case. */
+    if (span < 0 || stride < 1) return 0;
+    return span / stride + 1;
+}
+
+conv_shape conv_shape_make(int C, int H, int W, int OC, int K, int stride, int pad) {
+    conv_shape s = {.C = C, .H = H, .W = W, .OC = OC, .KH = K, .KW = K,
+                    .stride = stride, .pad = pad};
+    s.OH = pool_out_size(H, K, stride, pad);
+    s.OW = pool_out_size(W, K, stride, pad);
+    return s;
+}
+
+/* A 1x1 stride-1 unpadded convolution is a plain GEMM on the image itself. */
+static int conv_is_pointwise(const conv_shape *s) {
+    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0;
+}
+
+/* The workspace is one image's column matrix [C*KH*KW, OH*OW]; the batch is
+ * processed image by image, so the size does not depend on N. Backward reuses
+ * the same buffer for the column gradient after the dw GEMM has consumed it. */
+size_t conv_workspace_size(const conv_shape *s, int N) {
+    (void)N;
+    if (conv_is_pointwise(s)) return 0;
+    return (size_t)s->C * s->KH * s->KW * s->OH * s->OW;
+}
+
+/* Output columns ow whose input column ow*stride - pad + kw lies in [0, W). */
+static void valid_range(int W, int OW, int stride, int pad, int kw, int *lo, int *hi) {
+    int off = pad - kw; /* iw = ow*stride - off */
+    int l = off <= 0 ? 0 : (off + stride - 1) / stride;
+    int h = (W - 1 + off) < 0 ? 0 : (W - 1 + off) / stride + 1;
+    if (l > OW) l = OW;
+    if (h > OW) h = OW;
+    if (h < l) h = l;
+    *lo = l;
+    *hi = h;
+}
+
+/* col[(c*KH+kh)*KW+kw][oh*OW+ow] = in[c][oh*stride-pad+kh][ow*stride-pad+kw], 0 outside. */
+static void im2col(float *restrict col, const float *restrict in, const conv_shape *s) {
+    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride, pad = s->pad;
+    for (int c = 0; c < s->C; c++) {
+        const float *plane = in + (size_t)c * H * W;
+        for (int kh = 0; kh < s->KH; kh++) {
+            for (int kw = 0; kw < s->KW; kw++) {
+                int lo, hi;
+                valid_range(W, OW, st, pad, kw, &lo, &hi);
+                for (int oh = 0; oh < OH; oh++) {
+                    float *dst = col + (size_t)oh * OW;
+                    int ih = oh * st - pad + kh;
+                    if (ih < 0 || ih >= H) {
+                        memset(dst, 0, sizeof(float) * (size_t)OW);
+                        continue;
+                    }
+                    const float *src = plane + (size_t)ih * W - pad + kw;
+                    for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
+                    for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * st];
+                    for (int ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
+                }
+                col += (size_t)OH * OW;
+            }
+        }
+    }
+}
+
+/* Adjoint of im2col: din += scatter(col). */
+static void col2im_add(float *restrict din, const float *restrict col, const conv_shape *s) {
+    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride, pad = s->pad;
+    for (int c = 0; c < s->C; c++) {
+        float *plane = din + (size_t)c * H * W;
+        for (int kh = 0; kh < s->KH; kh++) {
+            for (int kw = 0; kw < s->KW; kw++) {
+                int lo, hi;
+                valid_range(W, OW, st, pad, kw, &lo, &hi);
+                for (int oh = 0; oh < OH; oh++) {
+                    int ih = oh * st - pad + kh;
+                    if (ih < 0 || ih >= H) continue;
+                    const float *src = col + (size_t)oh * OW;
+                    float *dst = plane + (size_t)ih * W - pad + kw;
+                    if (st == 1) /* contiguous case gets its own vectorisable loop */
+                        for (int ow = lo; ow < hi; ow++) dst[ow] += src[ow];
+                    else
+                        for (int ow = lo; ow < hi; ow++) dst[ow * st] += src[ow];
+                }
+                col += (size_t)OH * OW;
+            }
+        }
+    }
+}
+
+void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
+                    const conv_shape *s, float *work) {
+    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
+    const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
+    const int direct = conv_is_pointwise(s);
+    for (int n = 0; n < N; n++) {
+        const float *x = in + n * in_img;
+        float *y = out + n * out_img;
+        const float *col = x;
+        if (!direct) {
+            im2col(work, x, s);
+            col = work;
+        }
+        /* Pre-filling the bias and using beta = 1 saves a second pass over y. */
+        if (b)
+            for (int oc = 0; oc < OC; oc++)
+                for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
+        gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, b ? 1.0f : 0.0f, y, P);
+    }
+}
+
+void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                     const float *w, int N, const conv_shape *s, float *work) {
+    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
+    const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
+    const int direct = conv_is_pointwise(s);
+    if (db) {
+        for (int oc = 0; oc < OC; oc++) {
+            double acc = 0.0;
+            for (int n = 0; n < N; n++)
+                acc += sum_f(dout + n * out_img + (size_t)oc * P, (size_t)P);
+            db[oc] += (float)acc;
+        }
+    }
+    for (int n = 0; n < N; n++) {
+        const float *x = in + n * in_img;
+        const float *g = dout + n * out_img;
+        if (dw) {
+            const float *col = x;
+            if (!direct) {
+                im2col(work, x, s); /* recomputed: cheaper in memory than keeping N columns */
+                col = work;
+            }
+            /* dw[OC,CKK] += dout_n[OC,P] * col[CKK,P]^T */
+            gemm(false, true, OC, CKK, P, 1.0f, g, P, col, P, 1.0f, dw, CKK);
+        }
+        if (din) {
+            float *dx = din + n * in_img;
+            if (direct) {
+                /* dx[C,HW] += w[OC,C]^T * dout_n[OC,HW] straight into the accumulator. */
+                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, g, P, 1.0f, dx, P);
+            } else {
+                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, g, P, 0.0f, work, P);
+                col2im_add(dx, work, s);
+            }
+        }
+    }
+}
+
+/* ---- batchnorm2d -------------------------------------------------------- */
+
+void batchnorm_forward_train(float *out, float *xhat, float *invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int N, int C, int HW, float momentum, float eps) {
+    const size_t M = (size_t)N * HW;
+    for (int c = 0; c < C; c++) {
+        /* Two passes in double: exact enough that the variance never goes negative. */
+        double sum = 0.0;
+        for (int n = 0; n < N; n++) sum += sum_f(in + ((size_t)n * C + c) * HW, (size_t)HW);
+        const double mean = M ? sum / (double)M : 0.0;
+        double ss = 0.0;
+        for (int n = 0; n < N; n++)
+            ss += sum_sqdev_f(in + ((size_t)n * C + c) * HW, (size_t)HW, mean);
+        const double var = M ? ss / (double)M : 0.0; /* biased: used to normalise */
+        const double is = 1.0 / sqrt(var + (double)eps);
+        invstd[c] = (float)is;
+        const float mf = (float)mean, isf = (float)is, g = gamma[c], bt = beta[c];
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            const float *restrict x = in + off;
+            float *restrict xh = xhat + off;
+            float *restrict y = out + off;
+            for (int i = 0; i < HW; i++) {
+                float v = (x[i] - mf) * isf;
+                xh[i] = v;
+                y[i] = g * v + bt;
+            }
+        }
+        /* PyTorch stores the unbiased variance; with one value per channel it
+         * refuses to train, here the (zero) biased variance is kept instead. */
+        const double uvar = M > 1 ? ss / (double)(M - 1) : var;
+        const double m = momentum;
+        running_mean[c] = (float)((1.0 - m) * running_mean[c] + m * mean);
+        running_var[c] = (float)((1.0 - m) * running_var[c] + m * uvar);
+    }
+}
+
+void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, int N, int C,
+                            int HW, float eps) {
+    for (int c = 0; c < C; c++) {
+        const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
+        /* y = x*scale + shift with scale/shift folded once per channel. */
+        const float scale = (float)(gamma[c] * is);
+        const float shift = (float)(beta[c] - running_mean[c] * (double)gamma[c] * is);
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            const float *restrict x = in + off;
+            float *restrict y = out + off;
+            for (int i = 0; i < HW; i++) y[i] = x[i] * scale + shift;
+        }
+    }
+}
+
+/* din is also allowed to be NULL (BN straight on the network input). */
+void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                        const float *xhat, const float *invstd, const float *gamma, int N, int C,
+                        int HW) {
+    const size_t M = (size_t)N * HW;
+    for (int c = 0; c < C; c++) {
+        double sg = 0.0, sgx = 0.0; /* sum(dout), sum(dout * xhat) */
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            sg += sum_f(dout + off, (size_t)HW);
+            sgx += sum_prod_f(dout + off, xhat + off, (size_t)HW);
+        }
+        if (dgamma) dgamma[c] += (float)sgx;
+        if (dbeta) dbeta[c] += (float)sg;
+        if (!din || M == 0) continue;
+        /* dx = gamma*invstd * (dout - mean(dout) - xhat * mean(dout*xhat)) */
+        const float k = gamma[c] * invstd[c];
+        const float mg = (float)(sg / (double)M), mgx = (float)(sgx / (double)M);
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            const float *restrict g = dout + off;
+            const float *restrict xh = xhat + off;
+            float *restrict dx = din + off;
+            for (int i = 0; i < HW; i++) dx[i] += k * (g[i] - mg - xh[i] * mgx);
+        }
+    }
+}
+
+/* ---- elementwise -------------------------------------------------------- */
+
+void relu_forward(float *out, const float *in, size_t n) {
+    /* "x < 0 ? 0 : x" rather than fmaxf so that NaN propagates to the loss check. */
+    for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
+}
+
+void relu_backward(float *din, const float *dout, const float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
+}
+
+void add_forward(float *out, const float *a, const float *b, size_t n) {
+    for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void accumulate(float *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+void dropout_forward(float *out, float *mask, const float *in, size_t n, float p, rng_t *r) {
+    if (p <= 0.0f) {
+        /* No randomness consumed, so p = 0 runs stay bit-identical to no dropout. */
+        for (size_t i = 0; i < n; i++) {
+            mask[i] = 1.0f;
+            out[i] = in[i];
+        }
+        return;
+    }
+    const float scale = p >= 1.0f ? 0.0f : 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        float m = rng_uniform(r) >= (double)p ? scale : 0.0f;
+        mask[i] = m;
+        out[i] = in[i] * m;
+    }
+}
+
+void dropout_backward(float *din, const float *dout, const float *mask, size_t n) {
+    for (size_t i = 0; i < n; i++) din[i] += dout[i] * mask[i];
+}
+
+/* ---- pooling ------------------------------------------------------------ */
+
+void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
+                     int K, int stride, int pad) {
+    const int OH = pool_out_size(H, K, stride, pad), OW = pool_out_size(W, K, stride, pad);
+    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
+        const float *x = in + plane * H * W;
+        float *y = out + plane * OH * OW;
+        int32_t *am = argmax + plane * OH * OW;
+        for (int oh = 0; oh < OH; oh++) {
+            int h0 = oh * stride - pad, h1 = h0 + K;
+            if (h0 < 0) h0 = 0;
+            if (h1 > H) h1 = H;
+            for (int ow = 0; ow < OW; ow++) {
+                int w0 = ow * stride - pad, w1 = w0 + K;
+                if (w0 < 0) w0 = 0;
+                if (w1 > W) w1 = W;
+                /* Padding is skipped (acts as -inf). Like PyTorch: start from the
+                 * first in-bounds element, first max wins, NaN propagates. */
+                int best = -1;
+                float bv = -INFINITY;
+                if (h0 < h1 && w0 < w1) best = h0 * W + w0;
+                for (int ih = h0; ih < h1; ih++)
+                    for (int iw = w0; iw < w1; iw++) {
+                        float v = x[ih * W + iw];
+                        if (v > bv || isnan(v)) {
+                            bv = v;
+                            best = ih * W + iw;
+                        }
+                    }
+                /* best < 0 only for a window entirely in padding (pad > K/2). */
+                y[oh * OW + ow] = best < 0 ? 0.0f : bv;
+                am[oh * OW + ow] = best;
+            }
+        }
+    }
+}
+
+void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int N, int C, int H,
+                      int W, int OH, int OW) {
+    const size_t P = (size_t)OH * OW;
+    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
+        float *dx = din + plane * H * W;
+        const float *g = dout + plane * P;
+        const int32_t *am = argmax + plane * P;
+        for (size_t i = 0; i < P; i++)
+            if (am[i] >= 0) dx[am[i]] += g[i];
+    }
+}
+
+void avgpool_global_forward(float *out, const float *in, int N, int C, int HW) {
+    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
+        out[plane] = HW > 0 ? (float)(sum_f(in + plane * HW, (size_t)HW) / HW) : 0.0f;
+    }
+}
+
+void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW) {
+    if (HW <= 0) return;
+    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
+        float *dx = din + plane * HW;
+        const float g = dout[plane] / (float)HW;
+        for (int i = 0; i < HW; i++) dx[i] += g;
+    }
+}
+
+/* ---- linear ------------------------------------------------------------- */
+
+void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int I,
+                    int O) {
+    if (b)
+        for (int n = 0; n < N; n++) memcpy(out + (size_t)n * O, b, sizeof(float) * (size_t)O);
+    /* out[N,O] = in[N,I] * w[O,I]^T (+ the pre-filled bias) */
+    gemm(false, true, N, O, I, 1.0f, in, I, w, I, b ? 1.0f : 0.0f, out, O);
+}
+
+void linear_backward(float *din, float *dw, float *db, const float *dout, const float *in,
+                     const float *w, int N, int I, int O) {
+    if (dw) gemm(true, false, O, I, N, 1.0f, dout, O, in, I, 1.0f, dw, I); /* dout^T * in */
+    if (din) gemm(false, false, N, I, O, 1.0f, dout, O, w, I, 1.0f, din, I); /* dout * w */
+    if (db) {
+        for (int o = 0; o < O; o++) {
+            double acc = 0.0;
+            for (int n = 0; n < N; n++) acc += dout[(size_t)n * O + o];
+            db[o] += (float)acc;
+        }
+    }
+}
+
+/* ---- softmax cross-entropy --------------------------------------------- */
+
+float softmax_xent_forward(float *probs, const float *logits, const int32_t *labels, int N, int K,
+                           float smoothing, int *correct) {
+    double total = 0.0;
+    int right = 0;
+    const double s = smoothing;
+    for (int n = 0; n < N; n++) {
+        const float *z = logits + (size_t)n * K;
+        float *p = probs + (size_t)n * K;
+        int arg = 0;
+        float mx = z[0];
+        for (int k = 1; k < K; k++)
+            if (z[k] > mx) {
+                mx = z[k];
+                arg = k;
+            }
+        double sum = 0.0, zsum = 0.0; /* sum exp(z-max), sum (z-max) */
+        for (int k = 0; k < K; k++) {
+            double d = (double)z[k] - mx;
+            double e = exp(d);
+            p[k] = (float)e; /* normalised below */
+            sum += e;
+            zsum += d;
+        }
+        const double lse = log(sum), inv = 1.0 / sum;
+        for (int k = 0; k < K; k++) p[k] = (float)(p[k] * inv);
+        const int y = labels[n];
+        /* -log p_k = lse - (z_k - max); target = (1-s)*onehot + s/K */
+        const double nll = lse - ((double)z[y] - mx);
+        const double smooth = lse - zsum / K; /* mean over k of -log p_k */
+        total += (1.0 - s) * nll + s * smooth;
+        if (arg == y) right++;
+    }
+    if (correct) *correct = right;
+    return N > 0 ? (float)(total / N) : 0.0f;
+}
+
+void softmax_xent_backward(float *dlogits, const float *probs, const int32_t *labels, int N, int K,
+                           float smoothing) {
+    if (N <= 0) return;
+    const float invN = 1.0f / (float)N, off = smoothing / (float)K, on = 1.0f - smoothing;
+    for (int n = 0; n < N; n++) {
+        const float *p = probs + (size_t)n * K;
+        float *d = dlogits + (size_t)n * K;
+        for (int k = 0; k < K; k++) d[k] = (p[k] - off) * invN;
+        d[labels[n]] -= on * invN;
+    }
+}
