@@ -1,0 +1,175 @@
+/* test_torch_resnet.c - one full ResNet-8 training step against PyTorch 1.13.
+ *
+ * The fixtures in tests/fixtures/resnet8/ were produced by
+ * tests/fixtures/make_resnet_fixture.py: the same CIFAR ResNet as
+ * build_resnet (option-A shortcuts, state_dict names), random parameters and
+ * running statistics, one batch, computed by torch in float64 from the float32
+ * values stored. We load those values into our flat buffers through the net's
+ * tensor table and check, at every stage of the step:
+ *   eval-mode logits and loss (initial running stats), train-mode logits and
+ *   loss, every parameter gradient and the global gradient norm, every
+ *   parameter after one Nesterov SGD step with coupled weight decay on all
+ *   parameters (torch.optim.SGD's default), and the updated running stats.
+ * Metric: max|ours - torch| / max(1e-6, max|torch|) <= 1e-4 per tensor. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "net.h"
+#include "optim.h"
+
+#define TOL 1e-4
+
+static fixture *load(const char *name) {
+    char path[1024], err[1200];
+    snprintf(path, sizeof path, "%s/tests/fixtures/resnet8/%s.bin", DPPF_SOURCE_DIR, name);
+    fixture *f = fixture_load(path, err, sizeof err);
+    cr_assert_not_null(f, "%s", err);
+    return f;
+}
+
+/* A record that must exist with exactly n elements. */
+static const float *need(const fixture *f, const char *name, size_t n) {
+    size_t got;
+    const float *p = fixture_get(f, name, &got);
+    cr_assert_not_null(p, "fixture lacks record \"%s\"", name);
+    cr_assert_eq(got, n, "fixture record \"%s\" has %zu values, expected %zu", name, got, n);
+    return p;
+}
+
+static double relerr(const float *a, const float *b, size_t n) {
+    double num = 0.0, den = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double d = fabs((double)a[i] - b[i]);
+        if (!(d <= num)) num = d; /* also catches NaN */
+        if (fabs(b[i]) > den) den = fabs(b[i]);
+    }
+    return num / (den > 1e-6 ? den : 1e-6);
+}
+
+/* Worst error per stage of the step, logged at the end for the record. */
+typedef struct {
+    double eval, loss, grad, gnorm, param, buffer;
+} worst;
+
+static void check(double *w, const char *what, const float *ours, const float *ref, size_t n) {
+    double e = relerr(ours, ref, n);
+    if (!(e <= *w)) *w = e;
+    cr_expect(e <= TOL, "%s: relative error %.3g > %.0e", what, e, TOL);
+}
+
+static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+
+static void resnet_case(const char *name) {
+    fixture *f = load(name);
+    const float *cfg = need(f, "config", 7), *hyp = need(f, "hyper", 7);
+    int depth = (int)cfg[0], base = (int)cfg[1], B = (int)cfg[2], C = (int)cfg[3],
+        H = (int)cfg[4], W = (int)cfg[5], K = (int)cfg[6];
+    float lr = hyp[0], smoothing = hyp[6];
+    sgd_cfg_t opt = {.momentum = hyp[1], .nesterov = (int)hyp[2], .weight_decay = hyp[3],
+                     .decoupled = 0};
+
+    spec_t s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.model.arch, sizeof s.model.arch, "resnet%d", depth);
+    s.model.base_width = base;
+    s.model.bn_momentum = hyp[4];
+    s.model.bn_eps = hyp[5];
+    s.optim.label_smoothing = smoothing;
+    net_t net;
+    dp_err e = {0};
+    cr_assert_eq(net_build(&net, &s, C, H, W, K, &e), 0, "net_build: %s", e.msg);
+
+    float *params = calloc(net.n_params, sizeof(float));
+    float *grads = calloc(net.n_params, sizeof(float));
+    float *mom = calloc(net.n_params, sizeof(float));
+    float *buffers = calloc(net.n_buffers ? net.n_buffers : 1, sizeof(float));
+    float *init_buffers = calloc(net.n_buffers ? net.n_buffers : 1, sizeof(float));
+    cr_assert(params && grads && mom && buffers && init_buffers);
+
+    /* Every tensor of ours, by name and shape; and nothing of torch's left over. */
+    for (int i = 0; i < net.n_tensors; i++) {
+        const net_tensor *t = &net.tensors[i];
+        const fixture_rec *r = fixture_rec_get(f, t->name);
+        cr_assert_not_null(r, "tensor %s of our model is not in the torch state_dict", t->name);
+        int same = r->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; d++) same = r->dims[d] == (size_t)t->shape[d];
+        cr_assert(same && r->n == t->size, "tensor %s: shape differs from torch's", t->name);
+        memcpy((t->is_buffer ? buffers : params) + t->offset, r->data, t->size * sizeof(float));
+    }
+    static const char *meta[] = {"config", "hyper", "x", "labels", "eval_logits", "eval_loss",
+                                 "logits", "loss", "grad_norm"};
+    int state = 0;
+    for (int i = 0; i < f->count; i++) {
+        const char *rn = f->recs[i].name;
+        int is_meta = has_prefix(rn, "grad.") || has_prefix(rn, "new.");
+        for (size_t j = 0; j < sizeof meta / sizeof *meta; j++) is_meta |= !strcmp(rn, meta[j]);
+        if (is_meta) continue;
+        state++;
+        cr_expect_geq(net_find_tensor(&net, rn), 0, "torch tensor %s is missing from our model", rn);
+    }
+    cr_assert_eq(state, net.n_tensors, "torch has %d state tensors, we have %d", state,
+                 net.n_tensors);
+    memcpy(init_buffers, buffers, net.n_buffers * sizeof(float));
+
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &net, B, &e), 0, "net_ws_alloc: %s", e.msg);
+    memcpy(net_input(&ws), need(f, "x", (size_t)B * C * H * W), (size_t)B * C * H * W * sizeof(float));
+    const float *lab = need(f, "labels", (size_t)B);
+    int32_t labels[64];
+    cr_assert_leq(B, 64);
+    for (int i = 0; i < B; i++) labels[i] = (int32_t)lab[i];
+    const float *logits = ws.act[net.ops[net.n_ops - 1].out];
+    worst w = {0};
+
+    /* Eval mode: running statistics, which must stay untouched. */
+    float loss = net_forward(&net, &ws, params, buffers, labels, B, 0, NULL, NULL);
+    check(&w.eval, "eval logits", logits, need(f, "eval_logits", (size_t)B * K), (size_t)B * K);
+    check(&w.eval, "eval loss", &loss, need(f, "eval_loss", 1), 1);
+    cr_expect(memcmp(buffers, init_buffers, net.n_buffers * sizeof(float)) == 0,
+              "an eval-mode forward changed the running statistics");
+
+    /* Train mode: batch statistics, running stats updated. */
+    rng_t rng;
+    rng_init(&rng, 1, 0);
+    loss = net_forward(&net, &ws, params, buffers, labels, B, 1, &rng, NULL);
+    check(&w.loss, "train logits", logits, need(f, "logits", (size_t)B * K), (size_t)B * K);
+    check(&w.loss, "train loss", &loss, need(f, "loss", 1), 1);
+
+    memset(grads, 0, net.n_params * sizeof(float));
+    net_backward(&net, &ws, params, grads, labels, B);
+    double sq = 0.0;
+    for (size_t i = 0; i < net.n_params; i++) sq += (double)grads[i] * grads[i];
+    float gnorm = (float)sqrt(sq);
+    check(&w.gnorm, "gradient norm", &gnorm, need(f, "grad_norm", 1), 1);
+
+    /* PyTorch's SGD decays every parameter by default: n_decay = n_params. */
+    sgd_step(params, grads, mom, net.n_params, net.n_params, lr, &opt);
+
+    for (int i = 0; i < net.n_tensors; i++) {
+        const net_tensor *t = &net.tensors[i];
+        char key[96];
+        if (!t->is_buffer) {
+            snprintf(key, sizeof key, "grad.%s", t->name);
+            check(&w.grad, key, grads + t->offset, need(f, key, t->size), t->size);
+        }
+        snprintf(key, sizeof key, "new.%s", t->name);
+        check(t->is_buffer ? &w.buffer : &w.param, key,
+              (t->is_buffer ? buffers : params) + t->offset, need(f, key, t->size), t->size);
+    }
+    cr_log_info("%s: max relative error: eval %.2g, train loss/logits %.2g, gradients %.2g, "
+                "grad norm %.2g, updated params %.2g, running stats %.2g",
+                name, w.eval, w.loss, w.grad, w.gnorm, w.param, w.buffer);
+
+    net_ws_free(&ws);
+    net_free(&net);
+    free(params), free(grads), free(mom), free(buffers), free(init_buffers);
+    fixture_free(f);
+}
+
+/* 1x28x28, N=4, no label smoothing (the MNIST-shaped path). */
+Test(torch_resnet, resnet8_1x28x28) { resnet_case("c1_28x28"); }
+/* 3x32x32, N=2, label smoothing 0.1 (the CIFAR-shaped path). */
+Test(torch_resnet, resnet8_3x32x32_smoothing) { resnet_case("c3_32x32"); }
