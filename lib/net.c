@@ -73,6 +73,17 @@ static net_op *add_op(builder *b, net_op_kind kind, int in, int C, int H, int W)
     return op;
 }
 
+/* "<layer>.<field>" into a tensor-name buffer (names are short; truncation is harmless). */
+static void tensor_name(char *dst, size_t len, const char *layer, const char *field) {
+    size_t a = strlen(layer), b = strlen(field);
+    if (a > len - 2) a = len - 2;
+    if (b > len - 2 - a) b = len - 2 - a;
+    memcpy(dst, layer, a);
+    dst[a] = '.';
+    memcpy(dst + a + 1, field, b);
+    dst[a + 1 + b] = 0;
+}
+
 /* Each helper below appends one layer reading slot `x` of shape (*c,*h,*w),
  * updates the shape and returns the output slot. */
 
@@ -83,10 +94,10 @@ static int conv(builder *b, const char *name, int x, int *c, int *h, int *w, int
     op->conv = conv_shape_make(*c, *h, *w, oc, k, stride, pad);
     char tn[64];
     int fan_in = *c * k * k;
-    snprintf(tn, sizeof tn, "%s.weight", name);
+    tensor_name(tn, sizeof tn, name, "weight");
     op->w = add_tensor(b, tn, 0, 1, 4, (int[]){oc, *c, k, k}, fan_in, 0);
     if (bias) {
-        snprintf(tn, sizeof tn, "%s.bias", name);
+        tensor_name(tn, sizeof tn, name, "bias");
         op->b = add_tensor(b, tn, 0, 0, 1, (int[]){oc}, fan_in, 0);
     }
     *c = oc, *h = op->conv.OH, *w = op->conv.OW;
@@ -98,13 +109,13 @@ static int batchnorm(builder *b, const char *name, int x, int c, int h, int w) {
     net_op *op = add_op(b, OP_BN, x, c, h, w);
     if (!op) return 0;
     char tn[64];
-    snprintf(tn, sizeof tn, "%s.weight", name);
+    tensor_name(tn, sizeof tn, name, "weight");
     op->w = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 1.0f);
-    snprintf(tn, sizeof tn, "%s.bias", name);
+    tensor_name(tn, sizeof tn, name, "bias");
     op->b = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 0.0f);
-    snprintf(tn, sizeof tn, "%s.running_mean", name);
+    tensor_name(tn, sizeof tn, name, "running_mean");
     op->rmean = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 0.0f);
-    snprintf(tn, sizeof tn, "%s.running_var", name);
+    tensor_name(tn, sizeof tn, name, "running_var");
     op->rvar = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 1.0f);
     return op->out = add_slot(b, (size_t)c * h * w);
 }
@@ -137,9 +148,9 @@ static int linear(builder *b, const char *name, int x, int in, int out) {
     net_op *op = add_op(b, OP_LINEAR, x, in, 1, 1);
     if (!op) return 0;
     char tn[64];
-    snprintf(tn, sizeof tn, "%s.weight", name);
+    tensor_name(tn, sizeof tn, name, "weight");
     op->w = add_tensor(b, tn, 0, 1, 2, (int[]){out, in}, in, 0);
-    snprintf(tn, sizeof tn, "%s.bias", name);
+    tensor_name(tn, sizeof tn, name, "bias");
     op->b = add_tensor(b, tn, 0, 0, 1, (int[]){out}, in, 0);
     op->OC = out;
     return op->out = add_slot(b, (size_t)out);
