@@ -31,7 +31,7 @@ void comm_finalize(comm_t *c);
 
 /* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers, in
  * order). Local sum in fixed worker order, then one allreduce. Counts one
- * round and n*4 bytes per worker when `count` is set. out may alias bufs[0]. */
+ * round and n*4 bytes per worker when `count` is set and M > 1. out may alias bufs[0]. */
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e);
 
 /* Element-wise sum over ranks of doubles (metrics; not counted). */
