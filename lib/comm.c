@@ -40,6 +40,9 @@ int comm_init(comm_t *c, int workers, dp_err *e) {
 }
 
 void comm_finalize(comm_t *c) {
+    free(c->acc);
+    c->acc = NULL;
+    c->acc_cap = 0;
     if (c->mpi) {
         int fin = 0;
         MPI_Finalized(&fin);
@@ -62,23 +65,39 @@ static int allreduce_chunked(void *buf, size_t n, MPI_Datatype type, size_t elem
     return 0;
 }
 
+int comm_reserve(comm_t *c, size_t n, dp_err *e) {
+    if (n <= c->acc_cap) return 0;
+    double *a = realloc(c->acc, n * sizeof *a);
+    if (!a) return dp_fail(e, DP_ENOMEM, "out of memory for the reduction buffer (%zu values)", n);
+    c->acc = a;
+    c->acc_cap = n;
+    return 0;
+}
+
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e) {
-    if (out != bufs[0]) memcpy(out, bufs[0], n * sizeof *out);
+    if (c->workers <= 1) { /* the mean of one worker is itself */
+        if (out != bufs[0]) memcpy(out, bufs[0], n * sizeof *out);
+        return 0;
+    }
+    if (n > c->acc_cap)
+        return dp_fail(e, DP_ERUNTIME, "internal: reduction of %zu values exceeds the %zu reserved",
+                       n, c->acc_cap);
+    double *acc = c->acc;
+    const float *b0 = bufs[0];
+    for (size_t i = 0; i < n; i++) acc[i] = b0[i];
     for (int k = 1; k < c->local; k++) {
         const float *b = bufs[k];
-        for (size_t i = 0; i < n; i++) out[i] += b[i];
+        for (size_t i = 0; i < n; i++) acc[i] += b[i];
     }
     if (c->mpi && c->size > 1) {
-        int rc = allreduce_chunked(out, n, MPI_FLOAT, sizeof(float), MPI_SUM, e);
+        int rc = allreduce_chunked(acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
         if (rc) return rc;
     }
-    if (c->workers > 1) {
-        float inv = 1.0f / (float)c->workers;
-        for (size_t i = 0; i < n; i++) out[i] *= inv;
-    }
-    if (count && c->workers > 1) { /* one worker alone sends nothing */
+    double inv = 1.0 / c->workers;
+    for (size_t i = 0; i < n; i++) out[i] = (float)(acc[i] * inv);
+    if (count) {
         c->rounds++;
-        c->bytes += n * sizeof(float);
+        c->bytes += n * sizeof(double);
     }
     return 0;
 }

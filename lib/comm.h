@@ -18,6 +18,8 @@ typedef struct {
     int local, first;  /* this rank runs workers [first, first + local) */
     uint64_t rounds;   /* parameter/gradient syncs so far */
     uint64_t bytes;    /* bytes each worker has contributed to syncs so far */
+    double *acc;       /* reduction scratch (see comm_mean_workers) */
+    size_t acc_cap;
 } comm_t;
 
 /* Is this process started by an MPI launcher (mpirun/mpiexec)? */
@@ -29,9 +31,18 @@ int comm_init(comm_t *c, int workers, dp_err *e);
 int comm_init_ranks(comm_t *c, dp_err *e);
 void comm_finalize(comm_t *c);
 
-/* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers, in
- * order). Local sum in fixed worker order, then one allreduce. Counts one
- * round and n*4 bytes per worker when `count` is set and M > 1. out may alias bufs[0]. */
+/* Reserves the reduction scratch for buffers of up to n floats (once, at set-up,
+ * so that syncs never allocate). */
+int comm_reserve(comm_t *c, size_t n, dp_err *e);
+
+/* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers).
+ * The sum is accumulated in double (locally, then one MPI_Allreduce of
+ * doubles) and rounded to float once: a sum of a few floats of similar
+ * magnitude is exact in double, so the result does not depend on how the
+ * workers are laid out over ranks, bit for bit. (In float, the order of the
+ * additions changes the last bit, and DPPF's push direction (x - avg)/|x - avg|
+ * amplifies that difference.) Counts one round and n*8 bytes per worker
+ * (what the allreduce carries) when `count` is set and M > 1. out may alias bufs[0]. */
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e);
 
 /* Element-wise sum over ranks of doubles (metrics; not counted). */

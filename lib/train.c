@@ -460,7 +460,7 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
     const metrics_row *m = &t->last;
     char desc[256];
     net_describe(&t->net, desc, sizeof desc);
-    double ddp_bytes = (double)t->step * t->wk.n_params * sizeof(float);
+    double ddp_bytes = (double)t->step * t->wk.n_params * sizeof(double); /* as comm.c counts */
     fprintf(f, "dppf train: %s\n", desc);
     fprintf(f, "  data        %s: %d train / %d test samples\n", s->data.dataset, t->train.n,
             t->test.n);

@@ -19,6 +19,10 @@ int workers_alloc(worker_set *ws, comm_t *c, size_t n_params, size_t n_buffers, 
         workers_free(ws);
         return DP_ENOMEM;
     }
+    if (comm_reserve(c, n_params + n_buffers, e)) {
+        workers_free(ws);
+        return DP_ENOMEM;
+    }
     float *f = ws->block;
     for (int k = 0; k < c->local; k++) {
         worker_t *w = &ws->w[k];

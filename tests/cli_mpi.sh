@@ -5,22 +5,22 @@ command -v mpirun >/dev/null || { echo "skip: no mpirun"; finish; exit; }
 MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 SPEC="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_size=256 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=16 --set optim.epochs=2 --set run.eval_every=0.5 --set dist.workers=4 --set dist.algorithm=dppf --set dist.tau=2 --set dist.pull=0.5 --set dist.push=0.02 --set run.threads=1 --quiet"
 
-expect_exit 0 "M=4 on 1 process" -- "$DPPF" train $SPEC --set run.out_dir=r1
+expect_exit 0 "M=4 on 1 process" -- "$DPPF" train base.yaml $SPEC --set run.out_dir=r1
 for R in 2 4; do
-  expect_exit 0 "M=4 on $R ranks" -- timeout 300 $MPIRUN -np $R "$DPPF" train $SPEC --set run.out_dir=r$R
+  expect_exit 0 "M=4 on $R ranks" -- timeout 300 $MPIRUN -np $R "$DPPF" train base.yaml $SPEC --set run.out_dir=r$R
   csv_close r1/metrics.csv r$R/metrics.csv 1e-5 "3,4,5,6,7,10,11,12,13,14,15" "metrics on $R ranks equal 1 process"
 done
 "$DPPF" eval --checkpoint r1/checkpoint.bin --csv > e1.csv 2>&1
 "$DPPF" eval --checkpoint r4/checkpoint.bin --csv > e4.csv 2>&1
 csv_close e1.csv e4.csv 1e-5 "4,5,6,7" "checkpoints from 1 and 4 ranks evaluate the same"
 
-expect_exit 2 "M=4 on 3 ranks is refused" -- timeout 120 $MPIRUN -np 3 "$DPPF" train $SPEC --set run.out_dir=r3
+expect_exit 2 "M=4 on 3 ranks is refused" -- timeout 120 $MPIRUN -np 3 "$DPPF" train base.yaml $SPEC --set run.out_dir=r3
 expect_output "cannot be split evenly" "uneven split explained"
 
 # One rank failing must end the job promptly with its message, not hang it.
 expect_exit_nonzero() { "$@" >"$WORK/out" 2>&1 && fail "$1 should fail" || pass "job failed as expected (exit $?)"; }
 start=$(date +%s)
-expect_exit_nonzero timeout 120 $MPIRUN -np 2 "$DPPF" train $SPEC --set run.out_dir=/proc/forbidden
+expect_exit_nonzero timeout 120 $MPIRUN -np 2 "$DPPF" train base.yaml $SPEC --set run.out_dir=/proc/forbidden
 [ $(( $(date +%s) - start )) -lt 60 ] && pass "failure ends the job promptly" || fail "failing job took too long"
 expect_output "forbidden" "the failing rank's message is shown"
 finish

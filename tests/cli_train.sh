@@ -19,7 +19,7 @@ fi
 
 # Resume after k epochs gives the same metrics as an uninterrupted run, bit for bit.
 SYN="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_size=256 --set data.crop_pad=2 --set model.arch=cnn --set model.widths=[8,16] --set model.fc=32 --set model.dropout=0.2 --set optim.batch_size=32 --set optim.epochs=4 --set run.checkpoint_every=1 --set run.seed=7"
-expect_exit 0 "uninterrupted run" -- "$DPPF" train $SYN --set run.out_dir=full --quiet
+expect_exit 0 "uninterrupted run" -- "$DPPF" train base.yaml $SYN --set run.out_dir=full --quiet
 [ -f full/checkpoint-e2.bin ] && pass "periodic checkpoint written" || fail "no full/checkpoint-e2.bin"
 mkdir -p part && cp full/checkpoint-e2.bin part/ && head -n 3 full/metrics.csv > part/metrics.csv
 expect_exit 0 "resume from epoch 2" -- "$DPPF" train --resume part/checkpoint-e2.bin --set run.out_dir=part --quiet

@@ -5,6 +5,7 @@ SRC=${2:?usage: $0 DPPF_BINARY SOURCE_DIR}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/dppf-test.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK"
+: > base.yaml  # an empty spec: all defaults, tests set what they need with --set
 PASSED=0
 FAILED=0
 

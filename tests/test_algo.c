@@ -23,6 +23,7 @@ static void setup_workers(fixture *f, int M, size_t np, size_t nb, const algo_cf
 static void teardown_workers(fixture *f) {
     algo_free(&f->algo);
     workers_free(&f->ws);
+    comm_finalize(&f->comm);
 }
 
 static void sync_at(fixture *f, int64_t step, float lr) {
@@ -65,7 +66,7 @@ Test(localsgd, averages_params_and_buffers_every_tau) {
     cr_assert_eq(a[0], 2); cr_assert_eq(a[1], 4); cr_assert_eq(a[2], 15);
     cr_assert_eq(b[0], 2); cr_assert_eq(b[1], 4); cr_assert_eq(b[2], 15);
     cr_assert_eq(f.comm.rounds, 1);
-    cr_assert_eq(f.comm.bytes, 3 * sizeof(float), "one flat buffer of params + buffers");
+    cr_assert_eq(f.comm.bytes, 3 * sizeof(double), "one flat buffer of params + buffers, reduced in double");
     /* spread before the sync: |(1,2)-(2,4)| = sqrt(5) for both workers */
     cr_assert_float_eq(f.algo.spread_mean, sqrt(5.0), 1e-9);
     cr_assert_float_eq(f.algo.spread_max, sqrt(5.0), 1e-9);
@@ -87,7 +88,7 @@ Test(ddp, averages_gradients_every_step) {
         cr_assert_float_eq(f.ws.w[k].grads[1], 3.0f, 1e-7);
     }
     cr_assert_eq(f.comm.rounds, 1);
-    cr_assert_eq(f.comm.bytes, 2 * sizeof(float));
+    cr_assert_eq(f.comm.bytes, 2 * sizeof(double));
     teardown_workers(&f);
 }
 
