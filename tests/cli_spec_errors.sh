@@ -54,4 +54,11 @@ expect_exit 0 "tiny synthetic run" -- "$DPPF" train ok.yaml $SYN --quiet
 expect_exit 2 "refuses to overwrite a run" -- "$DPPF" train ok.yaml $SYN --quiet
 expect_output "already holds a run" "overwrite refusal explains"
 expect_exit 0 "--force overwrites" -- "$DPPF" train ok.yaml $SYN --quiet --force
+# Every shipped config loads, validates and trains a step.
+if have_fashion_mnist; then
+  for cfg in "$SRC"/configs/*.yaml; do
+    name=$(basename "$cfg" .yaml)
+    expect_exit 0 "configs/$name.yaml runs" -- "$DPPF" train "$cfg" --set optim.max_steps=2 --set data.train_subset=2048 --set data.test_subset=64 --set run.out_dir="cfg-$name" --quiet
+  done
+fi
 finish
