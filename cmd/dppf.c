@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
+#include "bench_comm.h"
 #include "comm.h"
 #include "error.h"
 #include "spec.h"
@@ -18,6 +20,8 @@ static const char USAGE[] =
     "  train CONFIG.yaml     train a model as the spec says (M workers, any algorithm)\n"
     "  eval [SPEC.yaml] --checkpoint CKPT\n"
     "                        loss and accuracy of a checkpoint on the train and test sets\n"
+    "  bench                 training/eval throughput of the built-in models (img/s,\n"
+    "                        GEMM share); --comm CONFIG: cost of one sync under mpirun\n"
     "  schema                list every spec key with its type, range, default and meaning\n"
     "\n"
     "  dppf <command> --help  options of one command\n"
@@ -197,6 +201,102 @@ static int cmd_eval(int argc, char **argv) {
     return 0;
 }
 
+static const char BENCH_HELP[] =
+    "usage: dppf bench [--models resnet20,cnn,mlp] [--threads 1,2] [--steps N]\n"
+    "                  [--warmup N] [--batch B] [--seed S] [--no-gemm] [--csv]\n"
+    "       mpirun -np R dppf bench --comm CONFIG.yaml [--set key=value]... [--reps N]\n"
+    "\n"
+    "Throughput of the built-in models on synthetic data (no dataset files):\n"
+    "img/s for training steps (forward, backward, SGD) and evaluation forwards,\n"
+    "ms per step, the share of the step spent in GEMM and the GEMM GFLOP/s next\n"
+    "to BLIS's peak. bench/run.sh runs it beside the same models in PyTorch.\n"
+    "\n"
+    "options:\n"
+    "  --models LIST   comma-separated: resnet20 (3x32x32), cnn (quickstart, 1x28x28),\n"
+    "                  mlp (1x28x28); default resnet20,cnn\n"
+    "  --threads LIST  BLIS thread counts to run, default 1,2\n"
+    "  --steps N       timed steps (and eval forwards), default 20\n"
+    "  --warmup N      untimed rounds first, default 3\n"
+    "  --batch B       images per step, default 128\n"
+    "  --seed S        seed of the synthetic batch and initialisation\n"
+    "  --no-gemm       skip the GEMM replay and peak measurement\n"
+    "  --csv           CSV instead of a table\n"
+    "  --comm CONFIG   instead: time one sync of CONFIG's model (dist.workers\n"
+    "                  workers) against a bare MPI_Allreduce of the same bytes\n"
+    "  --reps N        syncs to time with --comm, default 50\n"
+    "  -h, --help      this help\n";
+
+static int parse_count(const char *opt, const char *v, int lo, int *out) {
+    char *end;
+    long x = strtol(v, &end, 10);
+    if (*v == 0 || *end != 0 || x < lo || x > 1000000000)
+        return usage_error(BENCH_HELP, "bad value for %s", opt);
+    *out = (int)x;
+    return 0;
+}
+
+static int cmd_bench(int argc, char **argv) {
+    bench_opts o = BENCH_OPTS_INIT;
+    const char *comm_config = NULL;
+    const char *sets[256];
+    int n_sets = 0, reps = 50, rc = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(BENCH_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "--no-gemm")) {
+            o.no_gemm = 1;
+        } else if (!strcmp(s, "--csv")) {
+            o.csv = 1;
+        } else if (!v) {
+            return usage_error(BENCH_HELP, "unknown option or missing value: '%s'", s);
+        } else if (!strcmp(s, "--models")) {
+            o.models = v, i++;
+        } else if (!strcmp(s, "--threads")) {
+            o.threads = v, i++;
+        } else if (!strcmp(s, "--steps")) {
+            if ((rc = parse_count(s, v, 1, &o.steps))) return rc;
+            i++;
+        } else if (!strcmp(s, "--warmup")) {
+            if ((rc = parse_count(s, v, 0, &o.warmup))) return rc;
+            i++;
+        } else if (!strcmp(s, "--batch")) {
+            if ((rc = parse_count(s, v, 1, &o.batch))) return rc;
+            i++;
+        } else if (!strcmp(s, "--seed")) {
+            o.seed = strtoull(v, NULL, 10), i++;
+        } else if (!strcmp(s, "--comm")) {
+            comm_config = v, i++;
+        } else if (!strcmp(s, "--reps")) {
+            if ((rc = parse_count(s, v, 1, &reps))) return rc;
+            i++;
+        } else if (!strcmp(s, "--set")) {
+            if (n_sets == (int)(sizeof sets / sizeof *sets)) return usage_error(BENCH_HELP, "too many %s", s);
+            sets[n_sets++] = v, i++;
+        } else {
+            return usage_error(BENCH_HELP, "unknown option '%s'", s);
+        }
+    }
+    dp_err e = {0};
+    if (!comm_config) {
+        if ((rc = bench_run(&o, stdout, &e))) return report(NULL, &e);
+        return 0;
+    }
+    args_t a = {.config = comm_config, .n_sets = n_sets};
+    memcpy(a.sets, sets, sizeof(sets[0]) * n_sets);
+    static spec_t sp;
+    comm_t comm = {0};
+    if ((rc = resolve_spec(&a, &sp, &e))) return report(NULL, &e);
+    if ((rc = comm_init(&comm, sp.dist.workers, &e)) || (rc = bench_comm(&sp, &comm, reps, stdout, &e))) {
+        report(&comm, &e);
+        comm_abort(&comm, rc);
+    }
+    comm_finalize(&comm);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -208,6 +308,7 @@ int main(int argc, char **argv) {
             char *h[] = {"--help"};
             if (!strcmp(argv[2], "train")) return cmd_train(1, h);
             if (!strcmp(argv[2], "eval")) return cmd_eval(1, h);
+            if (!strcmp(argv[2], "bench")) return cmd_bench(1, h);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -218,6 +319,7 @@ int main(int argc, char **argv) {
     }
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "schema")) {
         if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
             puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");

@@ -84,8 +84,15 @@ int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int c
                        n, c->acc_cap);
     double *acc = c->acc;
     const float *b0 = bufs[0];
-    for (size_t i = 0; i < n; i++) acc[i] = b0[i];
-    for (int k = 1; k < c->local; k++) {
+    int k = 1;
+    if (c->local >= 2) { /* first two in one pass: the sum is memory-bound */
+        const float *b1 = bufs[1];
+        for (size_t i = 0; i < n; i++) acc[i] = (double)b0[i] + b1[i];
+        k = 2;
+    } else {
+        for (size_t i = 0; i < n; i++) acc[i] = b0[i];
+    }
+    for (; k < c->local; k++) {
         const float *b = bufs[k];
         for (size_t i = 0; i < n; i++) acc[i] += b[i];
     }
@@ -164,6 +171,24 @@ int comm_agree_error(comm_t *c, int local_code) {
     if (MPI_Allreduce(&local_code, &worst, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD) != MPI_SUCCESS)
         return DP_EMPI;
     return worst;
+}
+
+double comm_time_bare_allreduce(comm_t *c, size_t n, int reps, dp_err *e) {
+    if (!c->mpi || c->size < 2 || reps < 1) return 0;
+    double *buf = calloc(n ? n : 1, sizeof *buf);
+    if (!buf) return dp_fail(e, DP_ENOMEM, "out of memory"), -1;
+    double t = 0;
+    for (int r = -1; r < reps; r++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        double t0 = MPI_Wtime();
+        if (allreduce_chunked(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e)) {
+            free(buf);
+            return -1;
+        }
+        if (r >= 0) t += MPI_Wtime() - t0;
+    }
+    free(buf);
+    return t / reps;
 }
 
 void comm_abort(comm_t *c, int code) {
