@@ -291,6 +291,31 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
     }
 }
 
+void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
+                             const float *in, const float *gamma, const float *running_mean,
+                             const float *running_var, int N, int C, int HW, float eps) {
+    for (int c = 0; c < C; c++) {
+        const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
+        const double mean = running_mean[c];
+        double sg = 0.0, sgx = 0.0;
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            for (int i = 0; i < HW; i++) {
+                sg += dout[off + i];
+                sgx += dout[off + i] * (((double)in[off + i] - mean) * is);
+            }
+        }
+        if (dgamma) dgamma[c] += (float)sgx;
+        if (dbeta) dbeta[c] += (float)sg;
+        if (!din) continue;
+        const float k = (float)(gamma[c] * is);
+        for (int n = 0; n < N; n++) {
+            const size_t off = ((size_t)n * C + c) * HW;
+            for (int i = 0; i < HW; i++) din[off + i] += k * dout[off + i];
+        }
+    }
+}
+
 /* ---- elementwise -------------------------------------------------------- */
 
 void relu_forward(float *out, const float *in, size_t n) {

@@ -50,6 +50,14 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
                         const float *xhat, const float *invstd, const float *gamma, int N, int C,
                         int HW);
 
+/* Backward of the eval-mode forward (running statistics are constants):
+ * din += dout * gamma / sqrt(running_var + eps), dgamma += sum(dout * xhat),
+ * dbeta += sum(dout), with xhat recomputed from `in`. Used by the flatness
+ * measures, which differentiate the eval-mode loss. din may be NULL. */
+void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
+                             const float *in, const float *gamma, const float *running_mean,
+                             const float *running_var, int N, int C, int HW, float eps);
+
 /* ---- elementwise -------------------------------------------------------- */
 void relu_forward(float *out, const float *in, size_t n);
 /* uses the forward OUTPUT (out > 0) as the mask; din += dout * (out > 0) */

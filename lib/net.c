@@ -484,6 +484,8 @@ static float *tgrad(const net_t *n, float *grads, int t) {
 
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
+    ws->last_train = train;
+    ws->last_buffers = buffers;
     for (int i = 0; i < n->n_ops; i++) {
         const net_op *op = &n->ops[i];
         const float *in = ws->act[op->in];
@@ -554,6 +556,15 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                             tparam(n, params, op->w), B, &op->conv, ws->col);
             break;
         case OP_BN: {
+            if (!ws->last_train) {
+                const float *bufs = ws->last_buffers;
+                batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout,
+                                        in, tparam(n, params, op->w),
+                                        bufs + n->tensors[op->rmean].offset,
+                                        bufs + n->tensors[op->rvar].offset, B, op->C, HW,
+                                        n->bn_eps);
+                break;
+            }
             const float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
             batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, xhat,
                                invstd, tparam(n, params, op->w), B, op->C, HW);
@@ -577,7 +588,10 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
             if (op->in2 != 0) accumulate(ws->dact[op->in2], dout, count);
             break;
         case OP_DROPOUT:
-            if (din) dropout_backward(din, dout, ws->aux[i], count);
+            if (din && ws->last_train)
+                dropout_backward(din, dout, ws->aux[i], count);
+            else if (din)
+                accumulate(din, dout, count);
             break;
         case OP_SHORTCUT_PAD:
             if (din) shortcut_pad_backward(din, dout, op, B);

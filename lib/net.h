@@ -85,6 +85,8 @@ typedef struct {
     int32_t **iaux;      /* per op: maxpool argmax */
     float *col;          /* conv im2col workspace, sized for the largest conv */
     float *probs;        /* [max_batch][classes] */
+    int last_train;      /* mode of the last forward (backward follows it) */
+    const float *last_buffers; /* BN buffers of the last forward (eval-mode backward) */
     void *block;         /* the single allocation behind all of the above */
 } net_ws;
 
@@ -99,7 +101,9 @@ float *net_input(net_ws *ws);
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct);
 
-/* Backward of the last train-mode forward; ACCUMULATES into grads (zero them first). */
+/* Backward of the last forward, in its mode (train: through the batch
+ * statistics; eval: running statistics as constants, dropout off);
+ * ACCUMULATES into grads (zero them first). */
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                   const int32_t *labels, int B);
 

@@ -1,0 +1,156 @@
+/* Whole-network gradients (train and eval mode) against central differences
+ * along random directions, for every architecture family. */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+#include "dataset.h"
+#include "net.h"
+#include "objective.h"
+
+static spec_t small_spec(const char *arch) {
+    spec_t s;
+    memset(&s, 0, sizeof s);
+    snprintf(s.model.arch, sizeof s.model.arch, "%s", arch);
+    s.model.n_hidden = 2, s.model.hidden[0] = 12, s.model.hidden[1] = 8;
+    s.model.n_widths = 2, s.model.widths[0] = 3, s.model.widths[1] = 4;
+    s.model.fc = 8;
+    s.model.batchnorm = 1;
+    s.model.base_width = 4;
+    s.model.bn_momentum = 0.1f;
+    s.model.bn_eps = 1e-5f;
+    s.optim.label_smoothing = 0.1f;
+    return s;
+}
+
+/* g.v against (L(x + h v) - L(x - h v)) / 2h for a few random unit v. The
+ * tolerance allows for ReLU/maxpool kinks crossed by the finite difference;
+ * per-layer gradients are checked tightly in test_layers.c. */
+static void check_directional(const char *arch, int train) {
+    spec_t s = small_spec(arch);
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    float *p = calloc(n.n_params, sizeof *p), *g = calloc(n.n_params, sizeof *g);
+    float *q = calloc(n.n_params, sizeof *q), *buf = calloc(n.n_buffers + 1, sizeof *buf);
+    double *v = calloc(n.n_params, sizeof *v);
+    net_init(&n, p, buf, 9);
+    rng_t r;
+    rng_init(&r, 77, 0);
+    /* Non-trivial running statistics for eval mode. */
+    for (int t = 0; t < n.n_tensors; t++) {
+        const net_tensor *tt = &n.tensors[t];
+        if (!tt->is_buffer) continue;
+        for (size_t i = 0; i < tt->size; i++)
+            buf[tt->offset + i] = strstr(tt->name, "var") ? (float)(0.5 + rng_uniform(&r))
+                                                           : (float)(0.3 * rng_normal(&r));
+    }
+    batch_cfg_t bc;
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    ds.data.normalize = 1;
+    batch_cfg_from_spec(&bc, &ds, &tr);
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0);
+    int32_t labels[16], idx[16];
+    for (int i = 0; i < 16; i++) idx[i] = i;
+    batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+    float *x0 = malloc(16 * 144 * sizeof *x0);
+    memcpy(x0, net_input(&ws), 16 * 144 * sizeof *x0);
+
+    net_forward(&n, &ws, p, buf, labels, 16, train, NULL, NULL);
+    net_backward(&n, &ws, p, g, labels, 16);
+    for (int trial = 0; trial < 4; trial++) {
+        double norm = 0, gv = 0;
+        for (size_t i = 0; i < n.n_params; i++) {
+            v[i] = rng_normal(&r);
+            norm += v[i] * v[i];
+        }
+        norm = sqrt(norm);
+        for (size_t i = 0; i < n.n_params; i++) gv += g[i] * (v[i] /= norm);
+        double h = 1e-3, L[2];
+        for (int sgn = 0; sgn < 2; sgn++) {
+            for (size_t i = 0; i < n.n_params; i++) q[i] = (float)(p[i] + (sgn ? -h : h) * v[i]);
+            memcpy(net_input(&ws), x0, 16 * 144 * sizeof *x0);
+            L[sgn] = net_forward(&n, &ws, q, buf, labels, 16, train, NULL, NULL);
+        }
+        double fd = (L[0] - L[1]) / (2 * h);
+        cr_assert(fabs(fd - gv) <= 2e-3 + 3e-2 * fabs(gv), "%s %s: g.v = %.6g, finite difference %.6g",
+                  arch, train ? "train" : "eval", gv, fd);
+    }
+    free(x0), free(p), free(g), free(q), free(buf), free(v);
+    net_ws_free(&ws);
+    net_free(&n);
+    dataset_free(&tr), dataset_free(&te);
+}
+
+Test(net, gradient_mlp_train) { check_directional("mlp", 1); }
+Test(net, gradient_mlp_eval) { check_directional("mlp", 0); }
+Test(net, gradient_cnn_train) { check_directional("cnn", 1); }
+Test(net, gradient_cnn_eval) { check_directional("cnn", 0); }
+Test(net, gradient_resnet8_train) { check_directional("resnet8", 1); }
+Test(net, gradient_resnet8_eval) { check_directional("resnet8", 0); }
+
+Test(net, tensor_layout) {
+    spec_t s = small_spec("resnet20");
+    s.model.base_width = 16;
+    dp_err e = {0};
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 3, 32, 32, 10, &e), 0, "%s", e.msg);
+    /* He et al.'s CIFAR ResNet-20 (option A) has 0.27M parameters. */
+    cr_assert_eq(n.n_params, 269722u, "resnet20 parameters: %zu", n.n_params); /* as the common PyTorch CIFAR ResNet-20 */
+    cr_assert(net_find_tensor(&n, "layer3.2.bn2.running_var") >= 0);
+    cr_assert(net_find_tensor(&n, "linear.weight") >= 0);
+    /* decayed tensors (conv/linear weights) come first */
+    for (int t = 0; t < n.n_tensors; t++) {
+        const net_tensor *tt = &n.tensors[t];
+        if (tt->is_buffer) continue;
+        if (tt->decay)
+            cr_assert(tt->offset + tt->size <= n.n_params_decay, "%s", tt->name);
+        else
+            cr_assert(tt->offset >= n.n_params_decay, "%s", tt->name);
+    }
+    net_free(&n);
+    s = small_spec("resnet9");
+    cr_assert_eq(net_build(&n, &s, 3, 32, 32, 10, &e), DP_EUSAGE);
+}
+
+Test(objective, grad_matches_loss_differences) {
+    spec_t s = small_spec("cnn");
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 40, 8, 5, &e), 0);
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0);
+    float *p = calloc(n.n_params, sizeof *p), *g = calloc(n.n_params, sizeof *g);
+    float *buf = calloc(n.n_buffers, sizeof *buf);
+    net_init(&n, p, buf, 3);
+    batch_cfg_t bc;
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    ds.data.normalize = 1;
+    batch_cfg_from_spec(&bc, &ds, &tr);
+    objective_t o;
+    cr_assert_eq(objective_init(&o, &n, &tr, &bc, 0, 16, buf, &e), 0); /* 40 = 16 + 16 + 8 */
+    double acc, L = objective_loss(&o, p, &acc);
+    double L2 = objective_grad(&o, p, g);
+    cr_assert_float_eq(L, L2, 1e-6);
+    cr_assert(acc >= 0 && acc <= 1);
+    /* perturb one classifier weight (no kinks after it): the loss changes by ~ g_i h */
+    size_t i = n.tensors[net_find_tensor(&n, "classifier.weight")].offset + 3;
+    float h = 1e-2f, keep = p[i];
+    p[i] = keep + h;
+    double Lp = objective_loss(&o, p, NULL);
+    p[i] = keep - h;
+    double Lm = objective_loss(&o, p, NULL);
+    cr_assert(fabs((Lp - Lm) / (2 * h) - g[i]) <= 1e-3 + 2e-2 * fabs(g[i]), "fd %.6g vs g %.6g",
+              (Lp - Lm) / (2 * h), g[i]);
+    objective_free(&o);
+    free(p), free(g), free(buf);
+    net_free(&n);
+    dataset_free(&tr), dataset_free(&te);
+}
