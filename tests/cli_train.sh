@@ -32,6 +32,18 @@ fi
 "$DPPF" eval --checkpoint part/checkpoint.bin --set run.out_dir=full --csv > b.csv 2>&1
 [ "$(tail -n 1 a.csv | cut -d, -f2-)" = "$(tail -n 1 b.csv | cut -d, -f2-)" ] && pass "final models identical" || fail "final models differ: $(cat a.csv b.csv)"
 
+# The same with 4 DPPF workers: every worker's state (params, BN buffers,
+# momentum, RNG) and the run counters come back from the checkpoint.
+DP="$SYN --set dist.workers=4 --set dist.algorithm=dppf --set dist.tau=3 --set dist.pull=0.3 --set dist.push=0.01 --set optim.batch_size=16"
+expect_exit 0 "uninterrupted dppf run" -- "$DPPF" train base.yaml $DP --set run.out_dir=dfull --quiet
+mkdir -p dpart && cp dfull/checkpoint-e1.bin dpart/ && head -n 2 dfull/metrics.csv > dpart/metrics.csv
+expect_exit 0 "dppf resume from epoch 1" -- "$DPPF" train --resume dpart/checkpoint-e1.bin --set run.out_dir=dpart --quiet
+if cmp -s <(metrics_no_timing dfull/metrics.csv) <(metrics_no_timing dpart/metrics.csv); then
+  pass "resumed dppf metrics identical to the uninterrupted run"
+else
+  fail "resumed dppf metrics differ"; diff <(metrics_no_timing dfull/metrics.csv) <(metrics_no_timing dpart/metrics.csv) >&2
+fi
+
 # A corrupted checkpoint is detected and named.
 cp full/checkpoint.bin bad.bin
 printf '\x55' | dd of=bad.bin bs=1 seek=200 conv=notrunc status=none
