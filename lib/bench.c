@@ -347,7 +347,8 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
     }
     fprintf(out, "dppf bench: batch %d, %d warm-up + %d timed steps, synthetic data, "
                  "SGD momentum 0.9\n", p->batch, p->warmup, p->steps);
-    fprintf(out, "  threads = BLIS threads for GEMM; the other layers run on one core\n");
+    fprintf(out, "  threads = BLIS threads for GEMM (kernels: %s); the other layers run on one core\n",
+            gemm_kernels());
     if (gemm_on)
         fprintf(out, "  gemm = the step's exact GEMM calls replayed standalone; share = gemm time / "
                      "step time\n");

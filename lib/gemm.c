@@ -5,8 +5,57 @@
  * BLIS 0.9 prototypes take non-const pointers although it never writes A, B,
  * alpha or beta; the casts below drop const for that reason only. */
 #include <blis.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "gemm.h"
+
+/* Kernel choice. Debian's BLIS 0.9 does not recognise newer CPUs (e.g. AMD
+ * family 0x1A) and falls back to its portable "generic" kernels (~30 GFLOP/s
+ * on a core that reaches ~170 with the AVX-512 ones). The static library
+ * carries the optimised configurations, so when BLIS picked "generic" we build
+ * the context of the best configuration this CPU supports ourselves and pass
+ * it to bli_sgemm_ex. DPPF_BLIS_KERNELS=generic|haswell|zen3|skx overrides
+ * the choice (for comparisons). The context is written once, under
+ * pthread_once; the thread count mirrors BLIS's own process-wide setting. */
+void bli_cntx_init_skx(cntx_t *cntx);
+void bli_cntx_init_haswell(cntx_t *cntx);
+void bli_cntx_init_zen3(cntx_t *cntx);
+
+static pthread_once_t kernels_once = PTHREAD_ONCE_INIT;
+static cntx_t kernels_cntx;
+static const char *kernels_name = "generic";
+static int kernels_own; /* use kernels_cntx rather than BLIS's default context */
+static int n_threads = 1;
+
+static void choose_kernels(void) {
+    bli_init();
+    const char *want = getenv("DPPF_BLIS_KERNELS");
+    kernels_name = bli_arch_string(bli_arch_query_id());
+    if (!want && bli_arch_query_id() != BLIS_ARCH_GENERIC) return; /* BLIS knows this CPU */
+    __builtin_cpu_init();
+    int avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+                 __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+    int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!want) want = avx512 ? "skx" : avx2 ? "haswell" : "generic";
+    if (!strcmp(want, "skx") && avx512) {
+        bli_cntx_init_skx(&kernels_cntx);
+    } else if (!strcmp(want, "haswell") && avx2) {
+        bli_cntx_init_haswell(&kernels_cntx);
+    } else if (!strcmp(want, "zen3") && avx2) {
+        bli_cntx_init_zen3(&kernels_cntx);
+    } else {
+        return; /* generic, or a request this CPU cannot run */
+    }
+    kernels_name = want;
+    kernels_own = 1;
+}
+
+const char *gemm_kernels(void) {
+    pthread_once(&kernels_once, choose_kernels);
+    return kernels_name;
+}
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc) {
@@ -19,10 +68,14 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
         return;
     }
     /* With beta == 0 BLIS never reads C, so garbage/NaN in C is overwritten. */
-    bli_sgemm(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-              trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
-              &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C, (inc_t)ldc,
-              1);
+    pthread_once(&kernels_once, choose_kernels);
+    rntm_t rntm;
+    bli_rntm_init(&rntm);
+    bli_rntm_set_num_threads((dim_t)n_threads, &rntm);
+    bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
+                 &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C,
+                 (inc_t)ldc, 1, kernels_own ? &kernels_cntx : NULL, &rntm);
 }
 
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -42,10 +95,9 @@ void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, cons
     }
 }
 
-void gemm_set_threads(int n) { bli_thread_set_num_threads((dim_t)(n < 1 ? 1 : n)); }
-
-int gemm_get_threads(void) {
-    dim_t n = bli_thread_get_num_threads();
-    /* BLIS reports -1 when nothing was set (it then follows BLIS_NUM_THREADS etc.). */
-    return n < 1 ? 1 : (int)n;
+void gemm_set_threads(int n) {
+    n_threads = n < 1 ? 1 : n;
+    bli_thread_set_num_threads((dim_t)n_threads);
 }
+
+int gemm_get_threads(void) { return n_threads; }

@@ -14,7 +14,10 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);
 
-/* Number of BLIS threads used by gemm() from now on (>= 1). */
+/* The BLIS kernel configuration in use ("skx", "haswell", "generic", ...). */
+const char *gemm_kernels(void);
+
+/* Number of BLIS threads used by gemm() from now on (>= 1; default 1). */
 void gemm_set_threads(int n);
 int gemm_get_threads(void);
 
