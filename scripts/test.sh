@@ -7,5 +7,12 @@ scripts/install-deps.sh
 scripts/build.sh
 # MPI tests run as root in CI and need more ranks than cores.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-cd build
-ctest --output-on-failure -j 2 "$@"
+(cd build && ctest --output-on-failure -j 2 "$@")
+
+# The same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (skip with DPPF_SANITIZE_TESTS=0).
+if [ "${DPPF_SANITIZE_TESTS:-1}" != 0 ]; then
+  cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDPPF_SANITIZE=ON >/dev/null
+  cmake --build build-sanitize -j "$(nproc)"
+  (cd build-sanitize && ctest --output-on-failure -j 2 "$@")
+fi
