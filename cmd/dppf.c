@@ -1,4 +1,5 @@
 /* dppf.c - the command line: parses arguments and calls the library. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 #include "bench_comm.h"
 #include "comm.h"
 #include "error.h"
+#include "flatness.h"
 #include "spec.h"
 #include "train.h"
 
@@ -20,6 +22,8 @@ static const char USAGE[] =
     "  train CONFIG.yaml     train a model as the spec says (M workers, any algorithm)\n"
     "  eval [SPEC.yaml] --checkpoint CKPT\n"
     "                        loss and accuracy of a checkpoint on the train and test sets\n"
+    "  sharpness CKPT        flatness of a checkpoint: IMV/MV, SAM sharpness, Hessian\n"
+    "                        top eigenvalue and trace, epsilon-sharpness\n"
     "  bench                 training/eval throughput of the built-in models (img/s,\n"
     "                        GEMM share); --comm CONFIG: cost of one sync under mpirun\n"
     "  schema                list every spec key with its type, range, default and meaning\n"
@@ -297,6 +301,108 @@ static int cmd_bench(int argc, char **argv) {
     return rc;
 }
 
+static const char SHARP_HELP[] =
+    "usage: dppf sharpness CKPT [--spec SPEC.yaml] [--set key=value]... [options] [--csv]\n"
+    "\n"
+    "Flatness of the checkpoint's averaged model on its training set (the first\n"
+    "--samples samples; default all), BatchNorm in eval mode with the\n"
+    "checkpoint's running statistics. The spec stored in the checkpoint is used\n"
+    "unless --spec is given; --set can change e.g. data.path.\n"
+    "\n"
+    "measures (--measures, comma-separated; default all):\n"
+    "  mv       Mean Valley: mean over K random filter-normalised directions d of the\n"
+    "           width t+ + t- where the loss first exceeds the threshold on either\n"
+    "           side (bracketing + bisection); IMV = 1/MV, the paper's sharpness\n"
+    "           measure. For multi-worker checkpoints also along average->worker i\n"
+    "           directions (mv_workers; 1 = the worker's own distance).\n"
+    "  sam      max loss increase within an L2 ball of radius rho (SAM's ascent step)\n"
+    "  hessian  top Hessian eigenvalue (largest magnitude) by power iteration on\n"
+    "           finite-difference Hessian-vector products (~1e-4 relative accuracy)\n"
+    "  trace    Hutchinson estimate of the Hessian trace (Rademacher vectors)\n"
+    "  eps      Keskar et al. epsilon-sharpness in the box eps*(|w|+1)\n"
+    "\n"
+    "options:\n"
+    "  --samples N          training samples used (0 = all; default 0)\n"
+    "  --measures LIST      subset of mv,sam,hessian,trace,eps\n"
+    "  --directions K       MV random directions (default 10)\n"
+    "  --norm MODE          MV direction normalisation: filter|layer|global|unit|none (filter)\n"
+    "  --threshold KIND     MV threshold: relative (L*(1+eps), default) or absolute (L+eps)\n"
+    "  --mv-eps X           MV threshold eps (default 0.1)\n"
+    "  --rho R              SAM radius (default 0.05)\n"
+    "  --sam-steps K        SAM ascent steps (default 1)\n"
+    "  --hessian-iters N    power iterations at most (default 100)\n"
+    "  --trace-samples M    Hutchinson samples (default 10)\n"
+    "  --eps X              epsilon-sharpness box (default 1e-3)\n"
+    "  --seed S             seed of the random directions and vectors (default 0)\n"
+    "  --csv                one CSV row per measure\n"
+    "  -h, --help           this help\n";
+
+static int parse_double(const char *opt, const char *v, double lo, double *out) {
+    char *end;
+    double x = strtod(v, &end);
+    if (*v == 0 || *end != 0 || !(x >= lo) || !isfinite(x))
+        return usage_error(SHARP_HELP, "bad value for %s", opt);
+    *out = x;
+    return 0;
+}
+
+static int cmd_sharpness(int argc, char **argv) {
+    flatness_opts o;
+    flatness_opts_default(&o);
+    args_t a = {0};
+    a.progress = -1;
+    int rc = 0;
+    dp_err e = {0};
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(SHARP_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "--csv")) {
+            o.csv = 1;
+            continue;
+        } else if (s[0] != '-') {
+            if (a.checkpoint) return usage_error(SHARP_HELP, "unexpected argument '%s'", s);
+            a.checkpoint = s;
+            continue;
+        } else if (!v) {
+            return usage_error(SHARP_HELP, "unknown option or missing value: '%s'", s);
+        }
+        i++;
+        if (!strcmp(s, "--spec")) a.config = v;
+        else if (!strcmp(s, "--set")) {
+            if (a.n_sets == (int)(sizeof a.sets / sizeof *a.sets)) return usage_error(SHARP_HELP, "too many %s", s);
+            a.sets[a.n_sets++] = v;
+        } else if (!strcmp(s, "--samples")) rc = parse_count(s, v, 0, &o.samples);
+        else if (!strcmp(s, "--measures")) o.measures = v;
+        else if (!strcmp(s, "--directions")) rc = parse_count(s, v, 1, &o.mv.k);
+        else if (!strcmp(s, "--norm")) rc = dir_norm_parse(v, &o.mv.norm, &e) ? report(NULL, &e) : 0;
+        else if (!strcmp(s, "--threshold")) {
+            if (!strcmp(v, "relative")) o.mv.threshold = MV_RELATIVE;
+            else if (!strcmp(v, "absolute")) o.mv.threshold = MV_ABSOLUTE;
+            else rc = usage_error(SHARP_HELP, "--threshold: '%s' is not relative or absolute", v);
+        } else if (!strcmp(s, "--mv-eps")) rc = parse_double(s, v, 0, &o.mv.eps);
+        else if (!strcmp(s, "--rho")) rc = parse_double(s, v, 0, &o.sam.rho);
+        else if (!strcmp(s, "--sam-steps")) rc = parse_count(s, v, 1, &o.sam.steps);
+        else if (!strcmp(s, "--hessian-iters")) rc = parse_count(s, v, 1, &o.hess.max_iter);
+        else if (!strcmp(s, "--trace-samples")) rc = parse_count(s, v, 1, &o.hess.samples);
+        else if (!strcmp(s, "--eps")) rc = parse_double(s, v, 0, &o.eps.eps);
+        else if (!strcmp(s, "--seed")) {
+            if (parse_double(s, v, 0, &x)) return DP_EUSAGE;
+            o.mv.seed = o.hess.seed = (uint64_t)x;
+        } else return usage_error(SHARP_HELP, "unknown option '%s'", s);
+        if (rc) return rc;
+    }
+    if (!a.checkpoint) return usage_error(SHARP_HELP, "%s", "sharpness needs a checkpoint");
+    static spec_t sp;
+    if ((rc = resolve_spec(&a, &sp, &e))) return report(NULL, &e);
+    o.ckpt = a.checkpoint;
+    o.spec = &sp;
+    if ((rc = flatness_run(&o, stdout, &e))) return report(NULL, &e);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -309,6 +415,7 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[2], "train")) return cmd_train(1, h);
             if (!strcmp(argv[2], "eval")) return cmd_eval(1, h);
             if (!strcmp(argv[2], "bench")) return cmd_bench(1, h);
+            if (!strcmp(argv[2], "sharpness")) return cmd_sharpness(1, h);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -320,6 +427,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "train")) return cmd_train(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
+    if (!strcmp(cmd, "sharpness")) return cmd_sharpness(argc - 2, argv + 2);
     if (!strcmp(cmd, "schema")) {
         if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
             puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");
