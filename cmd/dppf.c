@@ -9,6 +9,7 @@
 #include "comm.h"
 #include "error.h"
 #include "flatness.h"
+#include "plot.h"
 #include "spec.h"
 #include "train.h"
 
@@ -24,6 +25,7 @@ static const char USAGE[] =
     "                        loss and accuracy of a checkpoint on the train and test sets\n"
     "  sharpness CKPT        flatness of a checkpoint: IMV/MV, SAM sharpness, Hessian\n"
     "                        top eigenvalue and trace, epsilon-sharpness\n"
+    "  plot METRICS.csv...   training curves PNG (and accuracy vs communication rounds)\n"
     "  bench                 training/eval throughput of the built-in models (img/s,\n"
     "                        GEMM share); --comm CONFIG: cost of one sync under mpirun\n"
     "  schema                list every spec key with its type, range, default and meaning\n"
@@ -403,6 +405,45 @@ static int cmd_sharpness(int argc, char **argv) {
     return 0;
 }
 
+static const char PLOT_HELP[] =
+    "usage: dppf plot [-o OUT.png] METRICS.csv [METRICS.csv...]\n"
+    "\n"
+    "Training curves of one or more runs in one 1200x900 PNG: loss and accuracy\n"
+    "against epochs (train dashed, test solid) and, for runs with communication\n"
+    "counts, test accuracy against communication rounds - the trade-off picture.\n"
+    "Runs are named by their folder. `dppf train` draws <out_dir>/curves.png itself.\n"
+    "\n"
+    "options:\n"
+    "  -o, --output OUT.png  where to write (default curves.png)\n"
+    "  -h, --help            this help\n";
+
+static int cmd_plot(int argc, char **argv) {
+    const char *out = "curves.png";
+    const char *paths[256];
+    int n = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i];
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(PLOT_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
+            if (i + 1 >= argc) return usage_error(PLOT_HELP, "%s needs a file name", s);
+            out = argv[++i];
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error(PLOT_HELP, "unknown option '%s'", s);
+        } else if (n == (int)(sizeof paths / sizeof *paths)) {
+            return usage_error(PLOT_HELP, "%s", "too many runs");
+        } else {
+            paths[n++] = s;
+        }
+    }
+    if (n == 0) return usage_error(PLOT_HELP, "%s", "plot needs at least one metrics.csv");
+    dp_err e = {0};
+    if (plot_metrics(paths, n, out, &e)) return report(NULL, &e);
+    printf("wrote %s\n", out);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -416,6 +457,7 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[2], "eval")) return cmd_eval(1, h);
             if (!strcmp(argv[2], "bench")) return cmd_bench(1, h);
             if (!strcmp(argv[2], "sharpness")) return cmd_sharpness(1, h);
+            if (!strcmp(argv[2], "plot")) return cmd_plot(1, h);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -428,6 +470,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "eval")) return cmd_eval(argc - 2, argv + 2);
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "sharpness")) return cmd_sharpness(argc - 2, argv + 2);
+    if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
     if (!strcmp(cmd, "schema")) {
         if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
             puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");

@@ -21,6 +21,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "optim.h"
+#include "plot.h"
 #include "progress.h"
 #include "train.h"
 #include "workers.h"
@@ -353,13 +354,11 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->B = s->optim.batch_size;
     t->perm_epoch = -1;
     progress_init(&t->prog, comm->rank == 0 ? o->progress : 0);
-    int threads = s->run.threads;
-    if (threads <= 0) {
-        long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = (int)(cores / comm->size);
-        if (threads < 1) threads = 1;
-    }
-    gemm_set_threads(threads);
+    /* Auto = 1 BLIS thread per rank: BLIS's threads wait for each other in
+     * spinning barriers, and when another process shares the cores a GEMM team
+     * of 2 runs 10-20x slower than 1 thread (measured with dppf bench). Use
+     * ranks (mpirun -np) to use more cores, or set run.threads on an idle machine. */
+    gemm_set_threads(s->run.threads > 0 ? s->run.threads : 1);
 
     t->spec_yaml = spec_to_yaml(s, e);
     if (!t->spec_yaml) return e->code ? e->code : DP_ENOMEM;
@@ -477,7 +476,7 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
             t->M > 1 ? ddp_bytes / 1e6 : 0.0);
     fprintf(f, "  time        %.1f s training, %.1f s total, %.0f samples/s\n", t->wall, elapsed,
             t->wall > 0 ? (double)t->step * t->M * t->B / t->wall : 0);
-    fprintf(f, "  outputs     %s/{spec.yaml,metrics.csv,checkpoint.bin}\n", s->run.out_dir);
+    fprintf(f, "  outputs     %s/{spec.yaml,metrics.csv,checkpoint.bin,curves.png}\n", s->run.out_dir);
 }
 
 int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
@@ -515,6 +514,16 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     if (!rc && t.step == start) rc = evaluate(&t, e); /* resumed a finished run: report it */
     if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
     progress_done(&t.prog);
+    if (!rc && is_root(&t)) {
+        /* The training-curves picture; a failure to draw it does not fail the run. */
+        char csv[SPEC_PATH + 32], png[SPEC_PATH + 32];
+        snprintf(csv, sizeof csv, "%s/metrics.csv", s->run.out_dir);
+        snprintf(png, sizeof png, "%s/curves.png", s->run.out_dir);
+        const char *paths[1] = {csv};
+        dp_err pe = {0};
+        metrics_close(&t.mw);
+        if (plot_metrics(paths, 1, png, &pe)) fprintf(stderr, "dppf: warning: %s\n", pe.msg);
+    }
     if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
     teardown(&t);
     return rc;
