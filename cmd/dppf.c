@@ -9,6 +9,7 @@
 #include "comm.h"
 #include "error.h"
 #include "flatness.h"
+#include "landscape.h"
 #include "plot.h"
 #include "spec.h"
 #include "train.h"
@@ -25,6 +26,8 @@ static const char USAGE[] =
     "                        loss and accuracy of a checkpoint on the train and test sets\n"
     "  sharpness CKPT        flatness of a checkpoint: IMV/MV, SAM sharpness, Hessian\n"
     "                        top eigenvalue and trace, epsilon-sharpness\n"
+    "  landscape CKPT        loss landscape around a checkpoint: 2-D grid PNG with the\n"
+    "                        workers marked, or 1-D curves (random, --to, workers)\n"
     "  plot METRICS.csv...   training curves PNG (and accuracy vs communication rounds)\n"
     "  bench                 training/eval throughput of the built-in models (img/s,\n"
     "                        GEMM share); --comm CONFIG: cost of one sync under mpirun\n"
@@ -444,6 +447,101 @@ static int cmd_plot(int argc, char **argv) {
     return 0;
 }
 
+static const char LAND_HELP[] =
+    "usage: dppf landscape CKPT [--mode 2d|random|line|workers] [--to OTHER.bin]\n"
+    "                       [--grid N] [--range R] [--samples N] [--test] [--seed S]\n"
+    "                       [--norm MODE] [--out DIR] [--no-png] [--spec SPEC.yaml]\n"
+    "                       [--set key=value]... [--quiet]\n"
+    "\n"
+    "The training loss and accuracy around the checkpoint's averaged model (Li et\n"
+    "al. 2018), BatchNorm in eval mode, on the first --samples training samples:\n"
+    "  2d       N x N grid over [-R, R]^2 along two filter-normalised random\n"
+    "           directions (default N 21, R 1); heatmap of log10 loss with contours,\n"
+    "           the workers' positions projected onto the plane marked w0.. and avg\n"
+    "  random   one filter-normalised random direction, t in [-R, R] (N 41, R 1)\n"
+    "  line     the line to --to OTHER.bin: t = 0 this checkpoint, 1 the other,\n"
+    "           t in [-R, 1 + R] (R 0.5)\n"
+    "  workers  from the average through each worker (t = 1 at the worker),\n"
+    "           t in [-R, R] (R 2), one curve per worker\n"
+    "Writes landscape-<mode>.csv and .png into --out (default: the checkpoint's\n"
+    "folder). Under mpirun the grid is split over the ranks (same numbers).\n"
+    "\n"
+    "options:\n"
+    "  --samples N   training samples (0 = all; default 10000)\n"
+    "  --test        also the test set's loss and accuracy\n"
+    "  --seed S      seed of the random directions (default 0)\n"
+    "  --norm MODE   direction normalisation: filter|layer|global|unit|none (filter)\n"
+    "  --no-png      CSV only\n"
+    "  --quiet       no progress on stderr\n"
+    "  -h, --help    this help\n";
+
+static int cmd_landscape(int argc, char **argv) {
+    landscape_opts o;
+    landscape_opts_default(&o);
+    o.progress = 1;
+    args_t a = {0};
+    dp_err e = {0};
+    int rc = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        double x;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(LAND_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "--test")) {
+            o.test = 1;
+            continue;
+        } else if (!strcmp(s, "--no-png")) {
+            o.no_png = 1;
+            continue;
+        } else if (!strcmp(s, "--quiet")) {
+            o.progress = 0;
+            continue;
+        } else if (s[0] != '-') {
+            if (a.checkpoint) return usage_error(LAND_HELP, "unexpected argument '%s'", s);
+            a.checkpoint = s;
+            continue;
+        } else if (!v) {
+            return usage_error(LAND_HELP, "unknown option or missing value: '%s'", s);
+        }
+        i++;
+        if (!strcmp(s, "--mode")) rc = land_mode_parse(v, &o.mode, &e) ? report(NULL, &e) : 0;
+        else if (!strcmp(s, "--to")) o.to_ckpt = v;
+        else if (!strcmp(s, "--grid")) rc = parse_count(s, v, 2, &o.grid);
+        else if (!strcmp(s, "--range")) {
+            if (parse_double(s, v, 0, &x) || x <= 0) return usage_error(LAND_HELP, "bad value for %s", s);
+            o.range = x;
+        } else if (!strcmp(s, "--samples")) rc = parse_count(s, v, 0, &o.samples);
+        else if (!strcmp(s, "--seed")) {
+            if (parse_double(s, v, 0, &x)) return DP_EUSAGE;
+            o.seed = (uint64_t)x;
+        } else if (!strcmp(s, "--norm")) rc = dir_norm_parse(v, &o.norm, &e) ? report(NULL, &e) : 0;
+        else if (!strcmp(s, "--out")) o.out_dir = v;
+        else if (!strcmp(s, "--spec")) a.config = v;
+        else if (!strcmp(s, "--set")) {
+            if (a.n_sets == (int)(sizeof a.sets / sizeof *a.sets)) return usage_error(LAND_HELP, "too many %s", s);
+            a.sets[a.n_sets++] = v;
+        } else return usage_error(LAND_HELP, "unknown option '%s'", s);
+        if (rc) return rc;
+    }
+    if (!a.checkpoint) return usage_error(LAND_HELP, "%s", "landscape needs a checkpoint");
+    if (o.mode == LAND_1D_LINE && !o.to_ckpt)
+        return usage_error(LAND_HELP, "%s", "--mode line needs --to OTHER.bin");
+    static spec_t sp;
+    if ((rc = resolve_spec(&a, &sp, &e))) return report(NULL, &e);
+    o.ckpt = a.checkpoint;
+    o.spec = &sp;
+    comm_t comm;
+    if ((rc = comm_init_ranks(&comm, &e))) return report(&comm, &e);
+    if (comm.rank != 0) o.progress = 0;
+    if ((rc = landscape_run(&o, &comm, stdout, &e))) {
+        report(&comm, &e);
+        comm_abort(&comm, rc);
+    }
+    comm_finalize(&comm);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -458,6 +556,7 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[2], "bench")) return cmd_bench(1, h);
             if (!strcmp(argv[2], "sharpness")) return cmd_sharpness(1, h);
             if (!strcmp(argv[2], "plot")) return cmd_plot(1, h);
+            if (!strcmp(argv[2], "landscape")) return cmd_landscape(1, h);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -471,6 +570,7 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "bench")) return cmd_bench(argc - 2, argv + 2);
     if (!strcmp(cmd, "sharpness")) return cmd_sharpness(argc - 2, argv + 2);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
+    if (!strcmp(cmd, "landscape")) return cmd_landscape(argc - 2, argv + 2);
     if (!strcmp(cmd, "schema")) {
         if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
             puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");

@@ -1,6 +1,6 @@
 # dppf sharpness (and, when present, landscape) on a small multi-worker checkpoint.
 source "$(dirname "$0")/clilib.sh" "$@"
-SYN="--set data.dataset=synthetic --set data.train_size=512 --set data.test_size=128 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=32 --set optim.epochs=2 --set dist.workers=2 --set dist.algorithm=dppf --set dist.tau=2 --set dist.pull=0.5 --set dist.push=0.02 --quiet"
+SYN="--set data.dataset=synthetic --set data.train_size=512 --set data.test_size=128 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=32 --set optim.epochs=2 --set dist.workers=2 --set dist.algorithm=dppf --set dist.tau=2 --set dist.pull=0.5 --set dist.push=0.02 --set run.checkpoint_every=1 --quiet"
 expect_exit 0 "train a 2-worker checkpoint" -- "$DPPF" train base.yaml $SYN --set run.out_dir=run
 FAST="--samples 128 --hessian-iters 10 --trace-samples 2 --directions 3"
 expect_exit 0 "sharpness --csv" -- "$DPPF" sharpness run/checkpoint.bin $FAST --csv
@@ -17,4 +17,19 @@ expect_exit 2 "unknown measure" -- "$DPPF" sharpness run/checkpoint.bin --measur
 expect_output "curvature" "unknown measure named"
 expect_exit 3 "missing checkpoint" -- "$DPPF" sharpness nope.bin
 expect_output "nope.bin" "missing checkpoint named"
+# Landscapes: 2-D grid with worker markers, 1-D through the workers and along a line.
+LAND="--samples 64 --quiet"
+expect_exit 0 "landscape 2d" -- "$DPPF" landscape run/checkpoint.bin --grid 5 $LAND --out land1
+[ "$(tail -n +2 land1/landscape-2d.csv | wc -l)" -eq 25 ] && pass "2-D grid has 5x5 rows" || fail "2-D grid rows: $(wc -l < land1/landscape-2d.csv)"
+[ -s land1/landscape-2d.png ] && [ -s land1/landscape-2d-workers.csv ] && pass "2-D PNG and worker positions written" || fail "2-D outputs missing"
+centre=$(awk -F, 'NR > 1 && $1 == 0 && $2 == 0 { print $3 }' land1/landscape-2d.csv)
+[ -n "$centre" ] && pass "grid holds the centre point (loss $centre)" || fail "no (0,0) row in the grid"
+expect_exit 0 "landscape workers" -- "$DPPF" landscape run/checkpoint.bin --mode workers --grid 5 $LAND --out land1
+expect_exit 0 "landscape line" -- "$DPPF" landscape run/checkpoint.bin --mode line --to run/checkpoint-e1.bin --grid 5 $LAND --out land1
+expect_exit 2 "line needs --to" -- "$DPPF" landscape run/checkpoint.bin --mode line
+expect_exit 2 "bad mode" -- "$DPPF" landscape run/checkpoint.bin --mode 3d
+if command -v mpirun >/dev/null; then
+  expect_exit 0 "landscape 2d on 2 ranks" -- timeout 300 mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2 "$DPPF" landscape run/checkpoint.bin --grid 5 $LAND --out land2 --no-png
+  cmp -s land1/landscape-2d.csv land2/landscape-2d.csv && pass "2 ranks give the same grid as 1" || fail "grids differ between 1 and 2 ranks"
+fi
 finish
