@@ -6,7 +6,7 @@ expect_exit 0 "dppf --help" -- "$DPPF" --help
 expect_output "train" "--help lists train"
 expect_exit 0 "dppf --version" -- "$DPPF" --version
 expect_output "^dppf [0-9]+\.[0-9]+" "--version prints a version"
-for sub in train eval schema; do
+for sub in train eval schema sharpness landscape plot bench; do
   expect_exit 0 "dppf $sub --help" -- "$DPPF" "$sub" --help
   expect_output "usage: dppf $sub" "dppf $sub --help shows usage"
 done
