@@ -239,21 +239,35 @@ static int hess_check(const hess_cfg *c, dp_err *e) {
     return 0;
 }
 
-int sharp_hessian_top(const loss_fn *f, const float *w, const hess_cfg *c, hess_result *r,
-                      float *v_out, dp_err *e) {
+/* Shared start of both Hessian estimates: checks, 4 scratch vectors
+ * (probe, H*probe, x, gradient), L(w) finite, and the finite-difference step. */
+static int hess_setup(const loss_fn *f, const float *w, const hess_cfg *c, hess_result *r,
+                      float **buf, double *step, dp_err *e) {
     memset(r, 0, sizeof *r);
     int rc = hess_check(c, e);
     if (rc) return rc;
     size_t n = f->n;
-    float *buf = dp_calloc(4 * n, sizeof *buf, "Hessian scratch", e);
-    if (!buf) return DP_ENOMEM;
-    float *v = buf, *hv = buf + n, *x = buf + 2 * n, *gm = buf + 3 * n;
+    *buf = dp_calloc(4 * n, sizeof **buf, "Hessian scratch", e);
+    if (!*buf) return DP_ENOMEM;
     rc = check_loss0(f->loss(f->ctx, w), e);
     if (rc) {
-        free(buf);
+        free(*buf);
+        *buf = NULL;
         return rc;
     }
-    double wn = vec_norm(w, n), step = c->fd_scale * (wn > 1 ? wn : 1);
+    double wn = vec_norm(w, n);
+    *step = c->fd_scale * (wn > 1 ? wn : 1);
+    return 0;
+}
+
+int sharp_hessian_top(const loss_fn *f, const float *w, const hess_cfg *c, hess_result *r,
+                      float *v_out, dp_err *e) {
+    float *buf;
+    double step;
+    int rc = hess_setup(f, w, c, r, &buf, &step, e);
+    if (rc) return rc;
+    size_t n = f->n;
+    float *v = buf, *hv = buf + n, *x = buf + 2 * n, *gm = buf + 3 * n;
     rng_t rg;
     rng_init(&rg, c->seed, HESS_RNG_STREAM_POWER);
     for (size_t i = 0; i < n; i++) v[i] = (float)rng_normal(&rg);
@@ -284,19 +298,12 @@ int sharp_hessian_top(const loss_fn *f, const float *w, const hess_cfg *c, hess_
 
 int sharp_hessian_trace(const loss_fn *f, const float *w, const hess_cfg *c, hess_result *r,
                         dp_err *e) {
-    memset(r, 0, sizeof *r);
-    int rc = hess_check(c, e);
+    float *buf;
+    double step;
+    int rc = hess_setup(f, w, c, r, &buf, &step, e);
     if (rc) return rc;
     size_t n = f->n;
-    float *buf = dp_calloc(4 * n, sizeof *buf, "Hessian scratch", e);
-    if (!buf) return DP_ENOMEM;
     float *z = buf, *hz = buf + n, *x = buf + 2 * n, *gm = buf + 3 * n;
-    rc = check_loss0(f->loss(f->ctx, w), e);
-    if (rc) {
-        free(buf);
-        return rc;
-    }
-    double wn = vec_norm(w, n), step = c->fd_scale * (wn > 1 ? wn : 1);
     rng_t rg;
     rng_init(&rg, c->seed, HESS_RNG_STREAM_TRACE);
     double sum = 0, sum2 = 0;
