@@ -441,7 +441,8 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         char title[512], xl[128], yl[128];
         snprintf(path, sizeof path, "%s/landscape-%s.png", dir, tag);
         if (m == LAND_2D) {
-            snprintf(title, sizeof title, "train loss: %s (%.60s)", name, desc);
+            /* Short enough for the 800 px image at the font's scale 2: path and architecture. */
+            snprintf(title, sizeof title, "train loss: %.40s (%.16s)", name, x.net.arch);
             snprintf(xl, sizeof xl, "a: d1 (%s-norm random, seed %llu #0)", dir_norm_name(o->norm),
                      (unsigned long long)o->seed);
             snprintf(yl, sizeof yl, "b: d2 (%s-norm random, seed %llu #1)", dir_norm_name(o->norm),
@@ -456,9 +457,9 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             ho.nmarkers = nmk;
             rc = plot_heatmap(path, x.res, N, N, lo, hi, lo, hi, &ho, e);
         } else {
-            snprintf(title, sizeof title, "%s: %s (%.60s)",
+            snprintf(title, sizeof title, "%s: %.40s (%.16s)",
                      m == LAND_1D_RANDOM ? "random direction" : m == LAND_1D_LINE ? "line to --to" : "avg -> workers",
-                     name, desc);
+                     name, x.net.arch);
             const char *xlab = m == LAND_1D_RANDOM ? "t (params = avg + t d, d filter-normalised)"
                                : m == LAND_1D_LINE ? "t (0 = this checkpoint, 1 = the other)"
                                                    : "t (0 = average, 1 = worker i)";
