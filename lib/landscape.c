@@ -408,6 +408,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             goto done;
         }
         mk[nmk++] = (plot_marker){0, 0, "avg"};
+        int near = 0; /* workers drawn on top of the average: merged into its label */
         if (M > 1) {
             x.diff = dp_calloc(np, sizeof(float), "a difference", e);
             FILE *f = NULL;
@@ -426,9 +427,17 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g\n", i, a, b, dist, cap);
                 fprintf(out, "    w%d at (%.4g, %.4g); ||x - avg|| = %.4g, the plane holds %.2f%% of it\n", i, a, b,
                         dist, 100 * cap);
+                if (hypot(a, b) < 0.03 * (hi - lo)) {
+                    near++;
+                    continue;
+                }
                 snprintf(mnames[nmk], sizeof mnames[nmk], "w%d", i);
                 mk[nmk] = (plot_marker){a, b, mnames[nmk]};
                 nmk++;
+            }
+            if (near) {
+                snprintf(mnames[0], sizeof mnames[0], near == M ? "avg, all w" : "avg + %d w", near);
+                mk[0].label = mnames[0];
             }
             if (f && (fclose(f) != 0) && !rc) rc = dp_fail(e, DP_EIO, "error writing '%s'", path);
             if (!rc)

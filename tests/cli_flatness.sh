@@ -29,7 +29,8 @@ expect_exit 0 "landscape line" -- "$DPPF" landscape run/checkpoint.bin --mode li
 expect_exit 2 "line needs --to" -- "$DPPF" landscape run/checkpoint.bin --mode line
 expect_exit 2 "bad mode" -- "$DPPF" landscape run/checkpoint.bin --mode 3d
 if command -v mpirun >/dev/null; then
-  expect_exit 0 "landscape 2d on 2 ranks" -- timeout 300 mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2 "$DPPF" landscape run/checkpoint.bin --grid 5 $LAND --out land2 --no-png
+  # (OpenMPI's run-time leaves allocations LeakSanitizer cannot attribute: see tests/CMakeLists.txt)
+  expect_exit 0 "landscape 2d on 2 ranks" -- env ASAN_OPTIONS=detect_leaks=0 timeout 300 mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2 "$DPPF" landscape run/checkpoint.bin --grid 5 $LAND --out land2 --no-png
   cmp -s land1/landscape-2d.csv land2/landscape-2d.csv && pass "2 ranks give the same grid as 1" || fail "grids differ between 1 and 2 ranks"
 fi
 finish
