@@ -410,39 +410,68 @@ static int cmd_sharpness(int argc, char **argv) {
 
 static const char PLOT_HELP[] =
     "usage: dppf plot [-o OUT.png] METRICS.csv [METRICS.csv...]\n"
+    "       dppf plot --x COL --y COL [--points] [--logx] [--logy] [--title T]\n"
+    "                 [-o OUT.png] TABLE.csv [TABLE.csv...]\n"
     "\n"
     "Training curves of one or more runs in one 1200x900 PNG: loss and accuracy\n"
     "against epochs (train dashed, test solid) and, for runs with communication\n"
     "counts, test accuracy against communication rounds - the trade-off picture.\n"
     "Runs are named by their folder. `dppf train` draws <out_dir>/curves.png itself.\n"
     "\n"
+    "With --x and --y: column COL against column COL of any numeric CSV files with\n"
+    "a header (metrics.csv, `dppf eval --csv`, sweep tables), one series per file,\n"
+    "named by the file (a metrics.csv by its folder); 800x600.\n"
+    "\n"
     "options:\n"
     "  -o, --output OUT.png  where to write (default curves.png)\n"
+    "  --x COL, --y COL      the columns to plot against each other\n"
+    "  --points              markers only (a scatter plot)\n"
+    "  --logx, --logy        logarithmic axes\n"
+    "  --title T             title (and --xlabel, --ylabel: axis labels)\n"
     "  -h, --help            this help\n";
 
 static int cmd_plot(int argc, char **argv) {
-    const char *out = "curves.png";
+    const char *out = "curves.png", *xcol = NULL, *ycol = NULL;
     const char *paths[256];
-    int n = 0;
+    int n = 0, points = 0;
+    plot_lines_opts o = {0};
     for (int i = 0; i < argc; i++) {
         const char *s = argv[i];
+        const char **val = !strcmp(s, "-o") || !strcmp(s, "--output") ? &out
+                           : !strcmp(s, "--x")                         ? &xcol
+                           : !strcmp(s, "--y")                         ? &ycol
+                           : !strcmp(s, "--title")                     ? &o.title
+                           : !strcmp(s, "--xlabel")                    ? &o.xlabel
+                           : !strcmp(s, "--ylabel")                    ? &o.ylabel
+                                                                       : NULL;
         if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
             fputs(PLOT_HELP, stdout);
             return 0;
-        } else if (!strcmp(s, "-o") || !strcmp(s, "--output")) {
-            if (i + 1 >= argc) return usage_error(PLOT_HELP, "%s needs a file name", s);
-            out = argv[++i];
+        } else if (val) {
+            if (i + 1 >= argc) return usage_error(PLOT_HELP, "%s needs a value", s);
+            *val = argv[++i];
+        } else if (!strcmp(s, "--points")) {
+            points = 1;
+        } else if (!strcmp(s, "--logx")) {
+            o.log_x = 1;
+        } else if (!strcmp(s, "--logy")) {
+            o.log_y = 1;
         } else if (s[0] == '-' && s[1]) {
             return usage_error(PLOT_HELP, "unknown option '%s'", s);
         } else if (n == (int)(sizeof paths / sizeof *paths)) {
-            return usage_error(PLOT_HELP, "%s", "too many runs");
+            return usage_error(PLOT_HELP, "%s", "too many files");
         } else {
             paths[n++] = s;
         }
     }
-    if (n == 0) return usage_error(PLOT_HELP, "%s", "plot needs at least one metrics.csv");
+    if (n == 0) return usage_error(PLOT_HELP, "%s", "plot needs at least one csv file");
+    if (!xcol != !ycol) return usage_error(PLOT_HELP, "%s", "--x and --y go together");
+    int columns = xcol != NULL;
+    if (!columns && (points || o.log_x || o.log_y || o.title || o.xlabel || o.ylabel))
+        return usage_error(PLOT_HELP, "%s", "--points, --logx, --logy, --title and the labels need --x and --y");
     dp_err e = {0};
-    if (plot_metrics(paths, n, out, &e)) return report(NULL, &e);
+    int rc = columns ? plot_columns(paths, n, xcol, ycol, points, &o, out, &e) : plot_metrics(paths, n, out, &e);
+    if (rc) return report(NULL, &e);
     printf("wrote %s\n", out);
     return 0;
 }
@@ -471,6 +500,8 @@ static const char LAND_HELP[] =
     "  --test        also the test set's loss and accuracy\n"
     "  --seed S      seed of the random directions (default 0)\n"
     "  --norm MODE   direction normalisation: filter|layer|global|unit|none (filter)\n"
+    "  --zrange LO,HI  2d: colour scale over train losses LO..HI (log), so pictures of\n"
+    "                several models compare at a glance (default: each grid's range)\n"
     "  --no-png      CSV only\n"
     "  --quiet       no progress on stderr\n"
     "  -h, --help    this help\n";
@@ -515,6 +546,12 @@ static int cmd_landscape(int argc, char **argv) {
         else if (!strcmp(s, "--seed")) {
             if (parse_double(s, v, 0, &x)) return DP_EUSAGE;
             o.seed = (uint64_t)x;
+        } else if (!strcmp(s, "--zrange")) {
+            char *end;
+            o.zmin = strtod(v, &end);
+            if (*end == ',') o.zmax = strtod(end + 1, &end);
+            if (*end || !(o.zmin > 0) || !(o.zmax > o.zmin) || !isfinite(o.zmax))
+                return usage_error(LAND_HELP, "--zrange needs LO,HI with 0 < LO < HI, not '%s'", v);
         } else if (!strcmp(s, "--norm")) rc = dir_norm_parse(v, &o.norm, &e) ? report(NULL, &e) : 0;
         else if (!strcmp(s, "--out")) o.out_dir = v;
         else if (!strcmp(s, "--spec")) a.config = v;

@@ -198,7 +198,7 @@ static int plot_1d(const char *png, const landscape_opts *o, const land_ctx *x, 
             snprintf(names[s], sizeof names[s], "w%d%s", cu, set ? " test" : " train");
         else
             snprintf(names[s], sizeof names[s], "%s", set ? "test" : "train");
-        plot_series z = {names[s], t, x->res + 2 * set * npts + (size_t)cu * N, N, set, 1, plot_palette(cu)};
+        plot_series z = {names[s], t, x->res + 2 * set * npts + (size_t)cu * N, N, set, 1, plot_palette(cu), 0};
         if (o->mode != LAND_1D_WORKERS) z.color = plot_palette(set);
         sl[s] = z;
         z.y = acc + (size_t)set * npts + (size_t)cu * N;
@@ -396,7 +396,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
 
     /* workers' positions in the plane */
     plot_marker *mk = NULL;
-    char(*mnames)[16] = NULL;
+    char(*mnames)[32] = NULL;
     int nmk = 0;
     if (m == LAND_2D) {
         mk = calloc((size_t)M + 1, sizeof *mk);
@@ -436,7 +436,8 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 nmk++;
             }
             if (near) {
-                snprintf(mnames[0], sizeof mnames[0], near == M ? "avg, all w" : "avg + %d w", near);
+                if (near == M) snprintf(mnames[0], sizeof mnames[0], "avg, w0..w%d", M - 1);
+                else snprintf(mnames[0], sizeof mnames[0], "avg + %d w", near);
                 mk[0].label = mnames[0];
             }
             if (f && (fclose(f) != 0) && !rc) rc = dp_fail(e, DP_EIO, "error writing '%s'", path);
@@ -462,6 +463,9 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             ho.ylabel = yl;
             ho.zlabel = "train loss (log scale)";
             ho.log_z = 1;
+            ho.fixed_range = o->zmax > o->zmin && o->zmin > 0;
+            ho.zmin = o->zmin;
+            ho.zmax = o->zmax;
             ho.markers = mk;
             ho.nmarkers = nmk;
             rc = plot_heatmap(path, x.res, N, N, lo, hi, lo, hi, &ho, e);

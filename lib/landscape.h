@@ -51,6 +51,8 @@ typedef struct {
     dir_norm norm;        /* DIR_NORM_FILTER */
     int keep_1d;          /* see dir_normalize (0: biases/BN not perturbed) */
     int no_png;           /* CSV only */
+    double zmin, zmax;    /* 2-D: colour scale over these train losses (both > 0, zmin < zmax);
+                             0, 0: the grid's own range */
     int progress;         /* rank 0 prints progress on stderr */
 } landscape_opts;
 

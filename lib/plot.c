@@ -326,10 +326,15 @@ static double fx(const frame *f, double v) { return f->x + ax_frac(&f->ax, v) * 
 static double fy(const frame *f, double v) { return f->y + f->h - ax_frac(&f->ay, v) * f->h; }
 
 static int point_ok(const frame *f, double x, double y) {
-    return isfinite(x) && isfinite(y) && (!f->ay.log || y > 0);
+    return isfinite(x) && isfinite(y) && (!f->ax.log || x > 0) && (!f->ay.log || y > 0);
 }
 
 static void draw_series(plot_canvas *c, const frame *f, const plot_series *s, plot_rgb col) {
+    if (s->points) { /* scatter: a ringed disc per point */
+        for (int i = 0; i < s->n; i++)
+            if (point_ok(f, s->x[i], s->y[i])) canvas_disc(c, fx(f, s->x[i]), fy(f, s->y[i]), 4.5, col, 1, WHITE);
+        return;
+    }
     pen p = {c, col, 2.0, s->dashed, 0};
     int have = 0, run = 0;
     double px = 0, py = 0;
@@ -406,21 +411,23 @@ static void draw_legend(plot_canvas *c, const frame *f, const plot_series *s, in
         if (!s[k].name || !s[k].name[0]) continue;
         pen p = {c, series_color(&s[k], k), 2.0, s[k].dashed, 0};
         double ly = y + TH / 2.0;
-        pen_segment(&p, bx + 10, ly, bx + 10 + sample, ly);
+        if (s[k].points) canvas_disc(c, bx + 10 + sample / 2.0, ly, 4.5, p.col, 1, WHITE);
+        else pen_segment(&p, bx + 10, ly, bx + 10 + sample, ly);
         canvas_text(c, bx + 10 + sample + 8, y, s[k].name, TS, INK);
         y += row;
     }
     canvas_unclip(c);
 }
 
-/* Data range of all series along x (which = 0) or y (which = 1). */
-static int data_range(const plot_series *s, int ns, int which, int positive, double *lo, double *hi) {
+/* Data range of all series along x (which = 0) or y (which = 1), over the
+ * points a plot with these log axes can show. */
+static int data_range(const plot_series *s, int ns, int which, int log_x, int log_y, double *lo, double *hi) {
     *lo = DBL_MAX;
     *hi = -DBL_MAX;
     for (int k = 0; k < ns; k++)
         for (int i = 0; i < s[k].n; i++) {
             double x = s[k].x[i], y = s[k].y[i], v = which ? y : x;
-            if (!isfinite(x) || !isfinite(y) || (positive && !(s[k].y[i] > 0))) continue;
+            if (!isfinite(x) || !isfinite(y) || (log_x && !(x > 0)) || (log_y && !(y > 0))) continue;
             *lo = fmin(*lo, v);
             *hi = fmax(*hi, v);
         }
@@ -433,13 +440,19 @@ void plot_lines_draw(plot_canvas *c, int X, int Y, int W, int H, const plot_seri
     if (!o) o = &none;
     frame f;
     double lo, hi;
+    f.ax.log = o->log_x;
     f.ay.log = o->log_y;
-    /* x: the data range exactly (epochs start and end where the run did) */
-    if (!data_range(s, ns, 0, o->log_y, &lo, &hi)) lo = 0, hi = 1;
+    int scatter = 0;
+    for (int k = 0; k < ns; k++) scatter |= s[k].points;
+    /* x: the data range exactly (epochs start and end where the run did); a
+     * scatter plot gets 5% more so edge markers are not cut in half */
+    if (!data_range(s, ns, 0, o->log_x, o->log_y, &lo, &hi)) lo = o->log_x ? 0.1 : 0, hi = o->log_x ? 10 : 1;
+    if (o->log_x) lo = log10(lo), hi = log10(hi);
     if (hi == lo) lo -= 0.5, hi += 0.5;
-    f.ax = (axis){lo, hi, 0};
+    double xpad = scatter ? 0.05 * (hi - lo) : 0;
+    f.ax = (axis){lo - xpad, hi + xpad, o->log_x};
     /* y: the data range plus 5% so lines do not run along the frame */
-    if (!data_range(s, ns, 1, o->log_y, &lo, &hi)) lo = o->log_y ? 0.1 : 0, hi = o->log_y ? 10 : 1;
+    if (!data_range(s, ns, 1, o->log_x, o->log_y, &lo, &hi)) lo = o->log_y ? 0.1 : 0, hi = o->log_y ? 10 : 1;
     if (o->log_y) lo = log10(lo), hi = log10(hi);
     if (hi == lo) {
         double d = o->log_y ? 0.5 : (lo != 0 ? fabs(lo) * 0.1 : 0.5);
@@ -592,6 +605,10 @@ int plot_heatmap(const char *out_png, const double *values, int nx, int ny, doub
             vmax = fmax(vmax, z[k]);
             nfin++;
         }
+    }
+    if (o->fixed_range && o->zmax > o->zmin && (!logz || o->zmin > 0)) {
+        vmin = logz ? log10(o->zmin) : o->zmin; /* values outside get the end colours */
+        vmax = logz ? log10(o->zmax) : o->zmax;
     }
     int constant = nfin > 0 && vmax == vmin;
     double lo = vmin, hi = vmax; /* the colour bar's range */
@@ -824,8 +841,8 @@ int plot_metrics(const char *const *csv_paths, int n, const char *out_png, dp_er
     for (int panel = 0; panel < 2; panel++) {
         for (int r = 0; r < n; r++) {
             run_data *d = &runs[r];
-            plot_series tr = {NULL, d->epoch, panel ? d->train_acc : d->train_loss, d->t.nrows, 1, 1, plot_palette(r)};
-            plot_series te = {NULL, d->epoch, panel ? d->test_acc : d->test_loss, d->t.nrows, 0, 1, plot_palette(r)};
+            plot_series tr = {NULL, d->epoch, panel ? d->train_acc : d->train_loss, d->t.nrows, 1, 1, plot_palette(r), 0};
+            plot_series te = {NULL, d->epoch, panel ? d->test_acc : d->test_loss, d->t.nrows, 0, 1, plot_palette(r), 0};
             s[2 * r] = tr;
             s[2 * r + 1] = te;
         }
@@ -841,7 +858,7 @@ int plot_metrics(const char *const *csv_paths, int n, const char *out_png, dp_er
     /* panel 3: test accuracy vs communication rounds - the accuracy/communication trade-off */
     int ns = 0;
     for (int r = 0; r < n; r++)
-        if (runs[r].comm) s[ns++] = (plot_series){NULL, runs[r].comm, runs[r].test_acc, runs[r].t.nrows, 0, 1, plot_palette(r)};
+        if (runs[r].comm) s[ns++] = (plot_series){NULL, runs[r].comm, runs[r].test_acc, runs[r].t.nrows, 0, 1, plot_palette(r), 0};
     plot_lines_opts o3 = {0};
     o3.no_legend = 1;
     o3.title = "test accuracy vs communication";
@@ -861,5 +878,56 @@ done:
     free(runs);
     free(s);
     canvas_free(&c);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ any two columns */
+
+/* A series' name: the file name without ".csv", or the run's folder for a
+ * metrics.csv (so sweeps' per-run files and gathered tables both read well). */
+static void series_name(const char *path, char *out, size_t cap) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    if (!strcmp(base, "metrics.csv")) {
+        run_name(path, out, cap);
+        return;
+    }
+    size_t len = strlen(base);
+    if (len > 4 && !strcmp(base + len - 4, ".csv")) len -= 4;
+    snprintf(out, cap, "%.*s", (int)len, base);
+}
+
+int plot_columns(const char *const *csv_paths, int n, const char *xcol, const char *ycol, int points,
+                 const plot_lines_opts *opts, const char *out_png, dp_err *e) {
+    if (n < 1) return dp_fail(e, DP_EUSAGE, "plot '%s': no csv files given", out_png);
+    int rc = 0;
+    csv_table *t = dp_calloc((size_t)n, sizeof *t, "tables", e);
+    plot_series *s = dp_calloc((size_t)n, sizeof *s, "series", e);
+    char(*names)[64] = dp_calloc((size_t)n, sizeof *names, "names", e);
+    if (!t || !s || !names) {
+        rc = DP_ENOMEM;
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        if ((rc = csv_read(csv_paths[k], &t[k], e))) goto done;
+        const char *want[2] = {xcol, ycol};
+        for (int a = 0; a < 2; a++)
+            if (!csv_col(&t[k], want[a])) {
+                rc = dp_fail(e, DP_EUSAGE, "'%s' has no column '%s'", csv_paths[k], want[a]);
+                goto done;
+            }
+        series_name(csv_paths[k], names[k], sizeof names[k]);
+        s[k] = (plot_series){names[k], csv_col(&t[k], xcol), csv_col(&t[k], ycol), t[k].nrows, 0, 0, {0, 0, 0}, points};
+    }
+    plot_lines_opts o = opts ? *opts : (plot_lines_opts){0};
+    if (!o.xlabel) o.xlabel = xcol;
+    if (!o.ylabel) o.ylabel = ycol;
+    rc = plot_lines(out_png, s, n, &o, e);
+done:
+    if (t)
+        for (int k = 0; k < n; k++) csv_free(&t[k]);
+    free(t);
+    free(s);
+    free(names);
     return rc;
 }

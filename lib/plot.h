@@ -82,12 +82,13 @@ typedef struct {
     int dashed;
     int use_color;    /* 0: plot_palette(series index) */
     plot_rgb color;
+    int points;       /* markers only, no line (scatter) */
 } plot_series;
 
 typedef struct {
     int width, height; /* 0: PLOT_LINES_W x PLOT_LINES_H */
     const char *title, *xlabel, *ylabel;
-    int log_y;         /* logarithmic y axis (non-positive y values are skipped) */
+    int log_x, log_y;  /* logarithmic axes (points with non-positive values are skipped) */
     int no_legend;
 } plot_lines_opts;
 
@@ -108,6 +109,9 @@ typedef struct {
     const char *title, *xlabel, *ylabel, *zlabel;
     int ncontours;     /* 0: 8 levels (plot_contour_levels over the finite range); < 0: none */
     int log_z;         /* colour by log10(value) (needs all finite values > 0, else ignored) */
+    int fixed_range;   /* colour bar and contours over [zmin, zmax] (values, not log10) instead of
+                        * the data's range, so several pictures share one scale */
+    double zmin, zmax;
     const plot_marker *markers;
     int nmarkers;
 } plot_heatmap_opts;
@@ -129,5 +133,14 @@ int plot_heatmap(const char *out_png, const double *values, int nx, int ny, doub
  * naming each run by the folder holding its csv, one colour per run. The
  * loss axis is logarithmic when the losses span more than a factor of 30. */
 int plot_metrics(const char *const *csv_paths, int n, const char *out_png, dp_err *e);
+
+/* ---- any two columns ---- */
+
+/* Column ycol against column xcol of each csv file (numeric, with a header),
+ * one series per file named by the file (or, for a metrics.csv, its folder);
+ * `points`: markers only (a scatter plot). The axis labels default to the
+ * column names. A missing column is DP_EUSAGE naming file and column. */
+int plot_columns(const char *const *csv_paths, int n, const char *xcol, const char *ycol, int points,
+                 const plot_lines_opts *o, const char *out_png, dp_err *e);
 
 #endif

@@ -270,7 +270,7 @@ static int count_rgb(const uint8_t *img, int w, int h, plot_rgb c) {
 Test(lines, size_colours_and_log, .init = mkdir_tmp, .fini = rm_tmp) {
     double x[50], y1[50], y2[50];
     for (int i = 0; i < 50; i++) x[i] = i, y1[i] = exp(-i / 10.0), y2[i] = i == 20 ? NAN : 0.5 * exp(-i / 5.0);
-    plot_series s[2] = {{"a", x, y1, 50, 0, 0, {0}}, {"b", x, y2, 50, 1, 0, {0}}};
+    plot_series s[2] = {{"a", x, y1, 50, 0, 0, {0}, 0}, {"b", x, y2, 50, 1, 0, {0}, 0}};
     plot_lines_opts o = {0};
     o.title = "t";
     o.xlabel = "epoch";
