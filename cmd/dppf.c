@@ -479,7 +479,8 @@ static int cmd_plot(int argc, char **argv) {
 static const char LAND_HELP[] =
     "usage: dppf landscape CKPT [--mode 2d|random|line|workers] [--to OTHER.bin]\n"
     "                       [--grid N] [--range R] [--samples N] [--test] [--seed S]\n"
-    "                       [--norm MODE] [--out DIR] [--no-png] [--spec SPEC.yaml]\n"
+    "                       [--norm MODE] [--plane random|workers] [--zrange LO,HI]\n"
+    "                       [--out DIR] [--no-png] [--spec SPEC.yaml]\n"
     "                       [--set key=value]... [--quiet]\n"
     "\n"
     "The training loss and accuracy around the checkpoint's averaged model (Li et\n"
@@ -500,6 +501,9 @@ static const char LAND_HELP[] =
     "  --test        also the test set's loss and accuracy\n"
     "  --seed S      seed of the random directions (default 0)\n"
     "  --norm MODE   direction normalisation: filter|layer|global|unit|none (filter)\n"
+    "  --plane workers  2d: the plane through the average and workers 0 and 1\n"
+    "                (d1 = w0 - avg, d2 = w1 - avg made orthogonal to d1, same length;\n"
+    "                default range 2): the valley the workers span, all marked\n"
     "  --zrange LO,HI  2d: colour scale over train losses LO..HI (log), so pictures of\n"
     "                several models compare at a glance (default: each grid's range)\n"
     "  --no-png      CSV only\n"
@@ -537,6 +541,11 @@ static int cmd_landscape(int argc, char **argv) {
         }
         i++;
         if (!strcmp(s, "--mode")) rc = land_mode_parse(v, &o.mode, &e) ? report(NULL, &e) : 0;
+        else if (!strcmp(s, "--plane")) {
+            if (strcmp(v, "random") && strcmp(v, "workers"))
+                return usage_error(LAND_HELP, "--plane is random or workers, not '%s'", v);
+            o.plane_workers = !strcmp(v, "workers");
+        }
         else if (!strcmp(s, "--to")) o.to_ckpt = v;
         else if (!strcmp(s, "--grid")) rc = parse_count(s, v, 2, &o.grid);
         else if (!strcmp(s, "--range")) {

@@ -79,6 +79,22 @@ typedef struct {
     double *res; /* [4][npts]: train loss, train acc, test loss, test acc */
 } land_ctx;
 
+/* The plane through the average and workers 0 and 1 (Gram-Schmidt), both
+ * directions of the length of worker 0's offset, so the picture's units are
+ * "one worker offset". */
+static int workers_plane(land_ctx *x, size_t np, dp_err *e) {
+    vec_sub(x->d1, x->c.worker_params, x->c.avg_params, np);
+    vec_sub(x->d2, x->c.worker_params + np, x->c.avg_params, np);
+    double n1 = vec_norm(x->d1, np);
+    if (!(n1 > 0)) return dp_fail(e, DP_ENUMERIC, "--plane workers: worker 0 sits on the average (no spread)");
+    vec_axpy(x->d2, -vec_dot(x->d2, x->d1, np) / (n1 * n1), x->d1, np);
+    double n2 = vec_norm(x->d2, np);
+    if (!(n2 > 1e-6 * n1))
+        return dp_fail(e, DP_ENUMERIC, "--plane workers: workers 0 and 1 lie on one line through the average");
+    vec_scale(x->d2, n1 / n2, np);
+    return 0;
+}
+
 static void ctx_free(land_ctx *x) {
     checkpoint_free(&x->c);
     checkpoint_free(&x->c2);
@@ -241,7 +257,8 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         return dp_fail(e, DP_EUSAGE, "landscape line: needs the other checkpoint (--to)");
     int N = o->grid > 0 ? o->grid : m == LAND_2D ? 21 : 41;
     if (N < 2) return dp_fail(e, DP_EUSAGE, "landscape: the grid needs at least 2 points per axis");
-    double r = o->range > 0 ? o->range : m == LAND_1D_WORKERS ? 2 : m == LAND_1D_LINE ? 0.5 : 1;
+    const int wplane = m == LAND_2D && o->plane_workers;
+    double r = o->range > 0 ? o->range : m == LAND_1D_WORKERS || wplane ? 2 : m == LAND_1D_LINE ? 0.5 : 1;
     double lo = -r, hi = m == LAND_1D_LINE ? 1 + r : r;
     if (o->out_dir && *o->out_dir) {
         snprintf(dir, sizeof dir, "%s", o->out_dir);
@@ -271,9 +288,9 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             goto done;
         }
     }
-    if (m == LAND_1D_WORKERS && x.c.n_workers < 2) {
-        rc = dp_fail(e, DP_EUSAGE, "landscape workers: checkpoint '%s' holds %u worker; needs 2 or more", o->ckpt,
-                     x.c.n_workers);
+    if ((m == LAND_1D_WORKERS || wplane) && x.c.n_workers < 2) {
+        rc = dp_fail(e, DP_EUSAGE, "landscape %s: checkpoint '%s' holds %u worker; needs 2 or more",
+                     wplane ? "--plane workers" : "workers", o->ckpt, x.c.n_workers);
         goto done;
     }
     int M = (int)x.c.n_workers;
@@ -296,14 +313,20 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             rc = DP_ENOMEM;
             goto done;
         }
-        if ((rc = dir_make(x.d1, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 0, e))) goto done;
         if (m == LAND_2D) {
             x.d2 = dp_calloc(np, sizeof(float), "a direction", e);
             if (!x.d2) {
                 rc = DP_ENOMEM;
                 goto done;
             }
-            if ((rc = dir_make(x.d2, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 1, e))) goto done;
+        }
+        if (wplane) {
+            if ((rc = workers_plane(&x, np, e))) goto done;
+        } else {
+            if ((rc = dir_make(x.d1, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 0, e))) goto done;
+            if (m == LAND_2D &&
+                (rc = dir_make(x.d2, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 1, e)))
+                goto done;
         }
     }
     batch_cfg_t bc;
@@ -354,7 +377,11 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             M > 1 ? "s" : "", desc);
     fprintf(out, "  data: first %d training samples of %s%s; BN eval mode\n", x.otr.n, o->spec->data.dataset,
             o->test ? " + the test set" : "");
-    if (m == LAND_2D || m == LAND_1D_RANDOM)
+    if (wplane)
+        fprintf(out, "  plane of the workers: d1 = x_0 - avg (|d1| = %.4g), d2 = the part of x_1 - avg\n"
+                     "  orthogonal to d1, scaled to |d1| (w0 at (1, 0), w1 at b > 0)\n",
+                vec_norm(x.d1, np));
+    else if (m == LAND_2D || m == LAND_1D_RANDOM)
         fprintf(out, "  direction%s: %s-normalised Gaussian, seed %llu (index%s)%s\n", m == LAND_2D ? "s" : "",
                 dir_norm_name(o->norm), (unsigned long long)o->seed, m == LAND_2D ? " 0 = a, 1 = b" : " 0",
                 o->keep_1d ? "" : "; biases/BN parameters not perturbed");
@@ -431,6 +458,14 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                     near++;
                     continue;
                 }
+                /* a worker drawn on top of another one joins its label ("w2,w3") */
+                int j = 1;
+                while (j < nmk && hypot(a - mk[j].x, b - mk[j].y) >= 0.03 * (hi - lo)) j++;
+                if (j < nmk) {
+                    size_t len = strlen(mnames[j]);
+                    if (len + 6 < sizeof mnames[j]) snprintf(mnames[j] + len, sizeof mnames[j] - len, ",w%d", i);
+                    continue;
+                }
                 snprintf(mnames[nmk], sizeof mnames[nmk], "w%d", i);
                 mk[nmk] = (plot_marker){a, b, mnames[nmk]};
                 nmk++;
@@ -441,7 +476,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 mk[0].label = mnames[0];
             }
             if (f && (fclose(f) != 0) && !rc) rc = dp_fail(e, DP_EIO, "error writing '%s'", path);
-            if (!rc)
+            if (!rc && !wplane)
                 fprintf(out, "  (random directions are nearly orthogonal to the workers' offsets in %zu dimensions,\n"
                              "   so the workers sit near the centre and the plane holds little of their spread)\n",
                         np);
@@ -452,11 +487,17 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         snprintf(path, sizeof path, "%s/landscape-%s.png", dir, tag);
         if (m == LAND_2D) {
             /* Short enough for the 800 px image at the font's scale 2: path and architecture. */
-            snprintf(title, sizeof title, "train loss: %.40s (%.16s)", name, x.net.arch);
-            snprintf(xl, sizeof xl, "a: d1 (%s-norm random, seed %llu #0)", dir_norm_name(o->norm),
-                     (unsigned long long)o->seed);
-            snprintf(yl, sizeof yl, "b: d2 (%s-norm random, seed %llu #1)", dir_norm_name(o->norm),
-                     (unsigned long long)o->seed);
+            snprintf(title, sizeof title, "train loss%s: %.40s (%.16s)", wplane ? ", workers' plane" : "", name,
+                     x.net.arch);
+            if (wplane) {
+                snprintf(xl, sizeof xl, "a: d1 = w0 - avg (|d1| = %.3g)", vec_norm(x.d1, np));
+                snprintf(yl, sizeof yl, "b: d2 = (w1 - avg) orthogonal to d1");
+            } else {
+                snprintf(xl, sizeof xl, "a: d1 (%s-norm random, seed %llu #0)", dir_norm_name(o->norm),
+                         (unsigned long long)o->seed);
+                snprintf(yl, sizeof yl, "b: d2 (%s-norm random, seed %llu #1)", dir_norm_name(o->norm),
+                         (unsigned long long)o->seed);
+            }
             plot_heatmap_opts ho = {0};
             ho.title = title;
             ho.xlabel = xl;

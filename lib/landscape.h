@@ -51,6 +51,9 @@ typedef struct {
     dir_norm norm;        /* DIR_NORM_FILTER */
     int keep_1d;          /* see dir_normalize (0: biases/BN not perturbed) */
     int no_png;           /* CSV only */
+    int plane_workers;    /* 2-D: the plane through the average and workers 0 and 1 instead of
+                             random directions: d1 = x_0 - avg, d2 = the part of x_1 - avg
+                             orthogonal to d1, scaled to |d1| (w0 at (1, 0); range 2) */
     double zmin, zmax;    /* 2-D: colour scale over these train losses (both > 0, zmin < zmax);
                              0, 0: the grid's own range */
     int progress;         /* rank 0 prints progress on stderr */

@@ -107,7 +107,7 @@ for m in localsgd dppf; do
     [ -s "$dir/landscape-2d.csv" ] && [ -s "$dir/plane-workers/landscape-2d.csv" ] && continue
     "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --grid 21 --samples 2000 --zrange 0.01,20 --quiet \
         >"$dir/landscape.log"
-    "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --plane workers --grid 21 --samples 2000 --zrange 0.01,20 \
+    "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --plane workers --grid 21 --samples 2000 \
         --out "$dir/plane-workers" --quiet >>"$dir/landscape.log"
     echo "done: landscapes of $m-t$lt-s1"
 done

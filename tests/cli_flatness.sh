@@ -24,6 +24,13 @@ expect_exit 0 "landscape 2d" -- "$DPPF" landscape run/checkpoint.bin --grid 5 $L
 [ -s land1/landscape-2d.png ] && [ -s land1/landscape-2d-workers.csv ] && pass "2-D PNG and worker positions written" || fail "2-D outputs missing"
 centre=$(awk -F, 'NR > 1 && $1 == 0 && $2 == 0 { print $3 }' land1/landscape-2d.csv)
 [ -n "$centre" ] && pass "grid holds the centre point (loss $centre)" || fail "no (0,0) row in the grid"
+expect_exit 0 "landscape 2d, workers' plane" -- "$DPPF" landscape run/checkpoint.bin --plane workers --grid 5 --zrange 0.01,10 $LAND --out landw
+# By construction worker 0 sits at (1, 0) and worker 1 above the a axis, both fully in the plane.
+awk -F, 'NR == 2 && $2 > 0.999 && $2 < 1.001 && $3 > -1e-3 && $3 < 1e-3 && $5 > 0.999 { w0 = 1 }
+         NR == 3 && $3 > 0 && $5 > 0.999 { w1 = 1 } END { exit !(w0 && w1) }' landw/landscape-2d-workers.csv &&
+  pass "workers' plane: w0 at (1, 0), w1 at b > 0, both in the plane" || fail "workers' plane coordinates: $(cat landw/landscape-2d-workers.csv)"
+expect_exit 2 "bad --zrange" -- "$DPPF" landscape run/checkpoint.bin --zrange 5,1
+expect_exit 2 "bad --plane" -- "$DPPF" landscape run/checkpoint.bin --plane diagonal
 expect_exit 0 "landscape workers" -- "$DPPF" landscape run/checkpoint.bin --mode workers --grid 5 $LAND --out land1
 expect_exit 0 "landscape line" -- "$DPPF" landscape run/checkpoint.bin --mode line --to run/checkpoint-e1.bin --grid 5 $LAND --out land1
 expect_exit 2 "line needs --to" -- "$DPPF" landscape run/checkpoint.bin --mode line
@@ -34,3 +41,11 @@ if command -v mpirun >/dev/null; then
   cmp -s land1/landscape-2d.csv land2/landscape-2d.csv && pass "2 ranks give the same grid as 1" || fail "grids differ between 1 and 2 ranks"
 fi
 finish
+
+# dppf plot: training curves, and any two columns of CSV files (what sweeps use).
+expect_exit 0 "plot curves" -- "$DPPF" plot -o curves.png run/metrics.csv
+expect_exit 0 "plot two columns" -- "$DPPF" plot --x epoch --y spread_mean --points --logy -o cols.png run/metrics.csv
+[ -s cols.png ] && pass "column plot written" || fail "no cols.png"
+expect_exit 2 "plot missing column" -- "$DPPF" plot --x epoch --y nope run/metrics.csv
+expect_output "nope" "missing column named"
+expect_exit 2 "--points needs --x/--y" -- "$DPPF" plot --points run/metrics.csv

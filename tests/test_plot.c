@@ -386,3 +386,61 @@ Test(metrics, picture_of_documented_size, .init = mkdir_tmp, .fini = rm_tmp) {
     cr_expect_not_null(strstr(e.msg, "test_loss"), "%s", e.msg);
     cr_expect_eq(access(tmp("m2.png"), F_OK), -1, "no picture on error");
 }
+
+/* A fixed colour range puts the bowl (values 0..2, shifted to 1..3) at the
+ * colours of that range, not at the ends of the colormap. */
+Test(heatmap, fixed_range_shares_a_scale, .init = mkdir_tmp, .fini = rm_tmp) {
+    double v[NG * NG];
+    bowl(v);
+    for (int k = 0; k < NG * NG; k++) v[k] += 1;
+    plot_heatmap_opts o = {0};
+    o.log_z = 1;
+    o.fixed_range = 1;
+    o.zmin = 0.1;
+    o.zmax = 100;
+    dp_err e = {0};
+    cr_assert_eq(plot_heatmap(tmp("f.png"), v, NG, NG, -1, 1, -1, 1, &o, &e), 0, "%s", e.msg);
+    int w, h;
+    uint8_t *img;
+    cr_assert_eq(png_read_rgb(tmp("f.png"), &w, &h, &img, &e), 0, "%s", e.msg);
+    int ax, ay, aw, ah;
+    plot_heatmap_area(w, h, &ax, &ay, &aw, &ah);
+    /* centre value 1: log10 = 0, a third of the way from log10(0.1) to log10(100) */
+    plot_rgb want = plot_colormap(1.0 / 3);
+    const uint8_t *c = px(img, w, ax + aw / 2, ay + ah / 2);
+    cr_expect(near_rgb(c, want, 8), "centre %d,%d,%d, want %d,%d,%d", c[0], c[1], c[2], want.r, want.g, want.b);
+    cr_expect(!near_rgb(c, plot_colormap(0), 30), "the centre must not get the colormap's low end");
+    /* the colour bar spans the fixed range: its ends are the colormap's ends */
+    int bx = ax + aw + 22 + 11;
+    cr_expect(near_rgb(px(img, w, bx, ay + ah - 1), plot_colormap(0), 6));
+    cr_expect(near_rgb(px(img, w, bx, ay + 1), plot_colormap(1), 6));
+    free(img);
+}
+
+/* Any two columns: one series per file, markers in the file's colour where
+ * the points are, a clear error for a missing column. */
+Test(columns, scatter_and_errors, .init = mkdir_tmp, .fini = rm_tmp) {
+    char a[256], b[256];
+    snprintf(a, sizeof a, "%s", tmp("a.csv"));
+    snprintf(b, sizeof b, "%s", tmp("b.csv"));
+    write_file(a, "rounds,acc\n10,0.5\n100,0.7\n1000,0.9\n");
+    write_file(b, "rounds,acc\n10,0.6\n1000,0.8\n");
+    const char *paths[2] = {a, b};
+    plot_lines_opts o = {0};
+    o.log_x = 1;
+    o.title = "acc vs rounds";
+    dp_err e = {0};
+    cr_assert_eq(plot_columns(paths, 2, "rounds", "acc", 1, &o, tmp("c.png"), &e), 0, "%s", e.msg);
+    int w, h;
+    uint8_t *img;
+    cr_assert_eq(png_read_rgb(tmp("c.png"), &w, &h, &img, &e), 0, "%s", e.msg);
+    cr_expect_eq(w, PLOT_LINES_W);
+    cr_expect_eq(h, PLOT_LINES_H);
+    int n0 = count_rgb(img, w, h, plot_palette(0)), n1 = count_rgb(img, w, h, plot_palette(1));
+    /* 3 and 2 discs of radius 4.5 (~50 px inside the ring each) plus a legend marker */
+    cr_expect(n0 > 3 * 30 && n0 < 3 * 90, "series a: %d pixels of its colour", n0);
+    cr_expect(n1 > 2 * 30 && n1 < 2 * 90, "series b: %d pixels of its colour", n1);
+    free(img);
+    cr_expect_eq(plot_columns(paths, 2, "rounds", "nope", 0, NULL, tmp("d.png"), &e), DP_EUSAGE);
+    cr_expect(strstr(e.msg, "nope") && strstr(e.msg, "a.csv"), "%s", e.msg);
+}
