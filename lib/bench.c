@@ -408,7 +408,12 @@ int bench_run(const bench_opts *o, FILE *out, dp_err *e) {
     print_header(out, &p, o->csv, gemm_on);
     for (int mi = 0; mi < p.n_models; mi++) {
         if ((rc = model_setup(&m, p.models[mi], p.batch, gemm_on, o->seed, e))) goto done;
-        if (!o->csv) fprintf(out, "# %s\n", m.desc);
+        if (!o->csv) {
+            const double MiB = 1048576.0, state = 3.0 * m.net.n_params * sizeof(float) / MiB;
+            fprintf(out, "# %s\n#   memory: workspace %.1f MiB (backward needs %.1f MiB of it), parameters + "
+                         "gradients + momentum %.1f MiB\n",
+                    m.desc, m.ws.bytes / MiB, net_kept_bytes(&m.net, p.batch) / MiB, state);
+        }
         for (int ti = 0; ti < p.n_threads; ti++) {
             gemm_set_threads(p.threads[ti]);
             if (gemm_on && peak[ti] == 0) peak[ti] = peak_gflops(pa, pb, pc);

@@ -210,7 +210,7 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
 
 /* ---- batchnorm2d -------------------------------------------------------- */
 
-void batchnorm_forward_train(float *out, float *xhat, float *invstd, const float *in,
+void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean,
                              float *running_var, int N, int C, int HW, float momentum, float eps) {
     const size_t M = (size_t)N * HW;
@@ -225,15 +225,14 @@ void batchnorm_forward_train(float *out, float *xhat, float *invstd, const float
         const double var = M ? ss / (double)M : 0.0; /* biased: used to normalise */
         const double is = 1.0 / sqrt(var + (double)eps);
         invstd[c] = (float)is;
+        mean_out[c] = (float)mean;
         const float mf = (float)mean, isf = (float)is, g = gamma[c], bt = beta[c];
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
             const float *restrict x = in + off;
-            float *restrict xh = xhat + off;
             float *restrict y = out + off;
             for (int i = 0; i < HW; i++) {
-                float v = (x[i] - mf) * isf;
-                xh[i] = v;
+                float v = (x[i] - mf) * isf; /* xhat: backward recomputes it the same way */
                 y[i] = g * v + bt;
             }
         }
@@ -265,15 +264,22 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
 
 /* din is also allowed to be NULL (BN straight on the network input). */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *xhat, const float *invstd, const float *gamma, int N, int C,
-                        int HW) {
+                        const float *in, const float *mean, const float *invstd, const float *gamma,
+                        int N, int C, int HW, float *work) {
     const size_t M = (size_t)N * HW;
     for (int c = 0; c < C; c++) {
+        /* this channel's xhat, bit for bit the forward's */
+        const float mf = mean[c], isf = invstd[c];
+        for (int n = 0; n < N; n++) {
+            const float *restrict x = in + ((size_t)n * C + c) * HW;
+            float *restrict xh = work + (size_t)n * HW;
+            for (int i = 0; i < HW; i++) xh[i] = (x[i] - mf) * isf;
+        }
         double sg = 0.0, sgx = 0.0; /* sum(dout), sum(dout * xhat) */
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
             sg += sum_f(dout + off, (size_t)HW);
-            sgx += sum_prod_f(dout + off, xhat + off, (size_t)HW);
+            sgx += sum_prod_f(dout + off, work + (size_t)n * HW, (size_t)HW);
         }
         if (dgamma) dgamma[c] += (float)sgx;
         if (dbeta) dbeta[c] += (float)sg;
@@ -284,7 +290,7 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
             const float *restrict g = dout + off;
-            const float *restrict xh = xhat + off;
+            const float *restrict xh = work + (size_t)n * HW;
             float *restrict dx = din + off;
             for (int i = 0; i < HW; i++) dx[i] += k * (g[i] - mg - xh[i] * mgx);
         }

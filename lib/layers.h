@@ -39,16 +39,20 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
 /* Train mode: normalises with batch statistics (biased variance), updates
  * running stats with running = (1-momentum)*running + momentum*batch, using the
  * unbiased variance for running_var, exactly like torch.nn.BatchNorm2d.
- * Saves xhat [N,C,HW] and invstd [C] for backward. HW = 1 gives BatchNorm1d. */
-void batchnorm_forward_train(float *out, float *xhat, float *invstd, const float *in,
+ * Saves the batch mean [C] and invstd [C] for backward (not xhat: backward
+ * recomputes it from `in`, which is kept anyway, saving a copy of the
+ * activations). HW = 1 gives BatchNorm1d. */
+void batchnorm_forward_train(float *out, float *mean, float *invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean,
                              float *running_var, int N, int C, int HW, float momentum, float eps);
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
                             int HW, float eps);
+/* `in`, mean and invstd as the train-mode forward saw and saved them; work
+ * holds N*HW floats (one channel's xhat at a time). */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
-                        const float *xhat, const float *invstd, const float *gamma, int N, int C,
-                        int HW);
+                        const float *in, const float *mean, const float *invstd, const float *gamma,
+                        int N, int C, int HW, float *work);
 
 /* Backward of the eval-mode forward (running statistics are constants):
  * din += dout * gamma / sqrt(running_var + eps), dgamma += sum(dout * xhat),

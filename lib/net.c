@@ -370,7 +370,7 @@ int net_find_tensor(const net_t *n, const char *name) {
 
 static size_t op_aux_floats(const net_op *op, int B) {
     switch (op->kind) {
-    case OP_BN: return (size_t)B * op->C * op->H * op->W + (size_t)op->C;
+    case OP_BN: return 2 * (size_t)op->C; /* batch mean and invstd */
     case OP_DROPOUT: return (size_t)B * op->C;
     default: return 0;
     }
@@ -383,12 +383,91 @@ static size_t op_iaux_ints(const net_op *op, int B) {
 /* Round up to 16 floats (64 bytes) so each array starts cache-line aligned. */
 static size_t align16(size_t n) { return (n + 15) & ~(size_t)15; }
 
+/* Does backward read this slot's activation? (see net_ws) */
+static void kept_slots(const net_t *n, const int *last_reader, unsigned char *keep) {
+    for (int s = 0; s < n->n_slots; s++) keep[s] = s == 0 || last_reader[s] < 0; /* input, logits */
+    for (int i = 0; i < n->n_ops; i++) {
+        const net_op *op = &n->ops[i];
+        if (op->kind == OP_CONV || op->kind == OP_BN || op->kind == OP_LINEAR) keep[op->in] = 1;
+        if (op->kind == OP_RELU) keep[op->out] = 1;
+    }
+}
+
+/* Greedy interval colouring: the first free colour; grows the colour's size. */
+static int take_colour(unsigned char *busy, size_t *size, int *ncol, size_t need) {
+    int c = 0;
+    while (c < *ncol && busy[c]) c++;
+    if (c == *ncol) size[(*ncol)++] = 0;
+    busy[c] = 1;
+    if (need > size[c]) size[c] = need;
+    return c;
+}
+
+/* Plans which slots share memory: fcol[s] (forward, -1 = own buffer) and
+ * bcol[s] (gradient, -1 = none), with per-colour sizes in floats per sample. */
+static void plan_slots(const net_t *n, const unsigned char *keep, const int *last_reader, int *fcol,
+                       size_t *fsize, int *nf, int *bcol, size_t *bsize, int *nb, int *grad_start,
+                       unsigned char *busy) {
+    const int S = n->n_slots, O = n->n_ops;
+    /* forward: a dropped slot lives from its producer to its last reader */
+    *nf = 0;
+    memset(busy, 0, (size_t)S);
+    for (int s = 0; s < S; s++) fcol[s] = -1;
+    for (int i = 0; i < O; i++) {
+        const net_op *op = &n->ops[i];
+        if (!keep[op->out]) fcol[op->out] = take_colour(busy, fsize, nf, n->slot_size[op->out]);
+        int ins[2] = {op->in, op->kind == OP_ADD ? op->in2 : -1};
+        for (int k = 0; k < 2; k++)
+            if (ins[k] >= 0 && fcol[ins[k]] >= 0 && last_reader[ins[k]] == i) busy[fcol[ins[k]]] = 0;
+    }
+    /* backward: a gradient lives from its first writer (its last reader in
+     * the forward pass; the loss for the logits) down to its producer */
+    for (int s = 0; s < S; s++) grad_start[s] = -1, bcol[s] = -1;
+    for (int i = 0; i < O; i++) {
+        int s = n->ops[i].out;
+        grad_start[s] = last_reader[s] >= 0 ? last_reader[s] : O;
+    }
+    *nb = 0;
+    memset(busy, 0, (size_t)S);
+    for (int t = O; t >= 0; t--) {
+        for (int s = 1; s < S; s++)
+            if (grad_start[s] == t) bcol[s] = take_colour(busy, bsize, nb, n->slot_size[s]);
+        if (t < O) busy[bcol[n->ops[t].out]] = 0; /* its producer has run */
+    }
+}
+
 int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
     memset(ws, 0, sizeof *ws);
     ws->max_batch = max_batch;
-    size_t floats = 0, ints = 0, col = 0;
-    for (int i = 0; i < n->n_slots; i++) floats += 2 * align16((size_t)max_batch * n->slot_size[i]);
-    for (int i = 0; i < n->n_ops; i++) {
+    const int S = n->n_slots, O = n->n_ops;
+    /* planning scratch: last_reader, fcol, bcol [S] ints; fsize, bsize [S]; keep, busy [S] */
+    size_t scratch = (size_t)S * (3 * sizeof(int) + 2 * sizeof(size_t) + 2);
+    void *plan = malloc(scratch ? scratch : 1);
+    if (!plan) return dp_fail(e, DP_ENOMEM, "out of memory (workspace plan)");
+    size_t *fsize = plan, *bsize = fsize + S;
+    int *last_reader = (int *)(bsize + S), *fcol = last_reader + S, *bcol = fcol + S;
+    unsigned char *keep = (unsigned char *)(bcol + S), *busy = keep + S;
+    for (int s = 0; s < S; s++) last_reader[s] = -1;
+    for (int i = 0; i < O; i++) {
+        last_reader[n->ops[i].in] = i;
+        if (n->ops[i].kind == OP_ADD) last_reader[n->ops[i].in2] = i;
+    }
+    kept_slots(n, last_reader, keep);
+    int nf, nb, *grad_start = NULL;
+    size_t ptrs = (size_t)S * 2 + (size_t)O * 2;
+    size_t floats = 0, ints = 0, col = 0, bnw = 0;
+    /* grad_start goes into the block: plan into a temporary first */
+    int *gs_tmp = malloc((size_t)(S ? S : 1) * sizeof(int));
+    if (!gs_tmp) {
+        free(plan);
+        return dp_fail(e, DP_ENOMEM, "out of memory (workspace plan)");
+    }
+    plan_slots(n, keep, last_reader, fcol, fsize, &nf, bcol, bsize, &nb, gs_tmp, busy);
+    for (int s = 0; s < S; s++)
+        if (keep[s]) floats += align16((size_t)max_batch * n->slot_size[s]);
+    for (int c = 0; c < nf; c++) floats += align16((size_t)max_batch * fsize[c]);
+    for (int c = 0; c < nb; c++) floats += align16((size_t)max_batch * bsize[c]);
+    for (int i = 0; i < O; i++) {
         const net_op *op = &n->ops[i];
         floats += align16(op_aux_floats(op, max_batch));
         ints += align16(op_iaux_ints(op, max_batch));
@@ -396,40 +475,79 @@ int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
             size_t c = conv_workspace_size(&op->conv, max_batch);
             if (c > col) col = c;
         }
+        if (op->kind == OP_BN && (size_t)max_batch * op->H * op->W > bnw) bnw = (size_t)max_batch * op->H * op->W;
     }
-    floats += align16(col) + align16((size_t)max_batch * n->classes);
-    size_t ptrs = (size_t)n->n_slots * 2 + (size_t)n->n_ops * 2;
-    size_t bytes = ptrs * sizeof(void *) + 64 + floats * sizeof(float) + ints * sizeof(int32_t);
+    floats += align16(col) + align16(bnw) + align16((size_t)max_batch * n->classes);
+    size_t bytes = ptrs * sizeof(void *) + align16((size_t)S) * sizeof(int) + 64 + floats * sizeof(float) +
+                   ints * sizeof(int32_t);
     ws->block = calloc(1, bytes);
-    if (!ws->block)
+    if (!ws->block) {
+        free(plan);
+        free(gs_tmp);
         return dp_fail(e, DP_ENOMEM, "out of memory: the model workspace for batch %d needs %.1f MiB",
                        max_batch, bytes / 1048576.0);
+    }
+    ws->bytes = bytes;
     void **pp = ws->block;
     ws->act = (float **)pp;
-    ws->dact = (float **)pp + n->n_slots;
-    ws->aux = (float **)pp + 2 * n->n_slots;
-    ws->iaux = (int32_t **)(pp + 2 * n->n_slots + n->n_ops);
-    uintptr_t base = (uintptr_t)(pp + ptrs);
+    ws->dact = (float **)pp + S;
+    ws->aux = (float **)pp + 2 * S;
+    ws->iaux = (int32_t **)(pp + 2 * S + O);
+    grad_start = (int *)(pp + ptrs);
+    memcpy(grad_start, gs_tmp, (size_t)S * sizeof(int));
+    ws->grad_start = grad_start;
+    uintptr_t base = (uintptr_t)(grad_start + align16((size_t)S));
     float *f = (float *)((base + 63) & ~(uintptr_t)63);
-    for (int i = 0; i < n->n_slots; i++) {
-        size_t sz = align16((size_t)max_batch * n->slot_size[i]);
-        ws->act[i] = f, f += sz;
-        ws->dact[i] = f, f += sz;
+    float *fpool[S > 0 ? S : 1], *bpool[S > 0 ? S : 1];
+    for (int c = 0; c < nf; c++) fpool[c] = f, f += align16((size_t)max_batch * fsize[c]);
+    for (int c = 0; c < nb; c++) bpool[c] = f, f += align16((size_t)max_batch * bsize[c]);
+    for (int s = 0; s < S; s++) {
+        if (keep[s]) ws->act[s] = f, f += align16((size_t)max_batch * n->slot_size[s]);
+        else ws->act[s] = fcol[s] >= 0 ? fpool[fcol[s]] : NULL;
+        ws->dact[s] = bcol[s] >= 0 ? bpool[bcol[s]] : NULL;
     }
-    for (int i = 0; i < n->n_ops; i++) {
+    for (int i = 0; i < O; i++) {
         size_t sz = align16(op_aux_floats(&n->ops[i], max_batch));
         ws->aux[i] = sz ? f : NULL;
         f += sz;
     }
     ws->col = f, f += align16(col);
+    ws->bn_work = f, f += align16(bnw);
     ws->probs = f, f += align16((size_t)max_batch * n->classes);
     int32_t *ip = (int32_t *)f;
-    for (int i = 0; i < n->n_ops; i++) {
+    for (int i = 0; i < O; i++) {
         size_t sz = align16(op_iaux_ints(&n->ops[i], max_batch));
         ws->iaux[i] = sz ? ip : NULL;
         ip += sz;
     }
+    free(plan);
+    free(gs_tmp);
     return 0;
+}
+
+size_t net_kept_bytes(const net_t *n, int B) {
+    const int S = n->n_slots;
+    int *last_reader = calloc((size_t)(S ? S : 1), sizeof(int));
+    unsigned char *keep = calloc((size_t)(S ? S : 1), 1);
+    size_t bytes = 0;
+    if (!last_reader || !keep) { /* only a report: 0 means unknown */
+        free(last_reader);
+        free(keep);
+        return 0;
+    }
+    for (int s = 0; s < S; s++) last_reader[s] = -1;
+    for (int i = 0; i < n->n_ops; i++) {
+        last_reader[n->ops[i].in] = i;
+        if (n->ops[i].kind == OP_ADD) last_reader[n->ops[i].in2] = i;
+    }
+    kept_slots(n, last_reader, keep);
+    for (int s = 0; s < S; s++)
+        if (keep[s]) bytes += (size_t)B * n->slot_size[s] * sizeof(float);
+    for (int i = 0; i < n->n_ops; i++)
+        bytes += op_aux_floats(&n->ops[i], B) * sizeof(float) + op_iaux_ints(&n->ops[i], B) * sizeof(int32_t);
+    free(last_reader);
+    free(keep);
+    return bytes;
 }
 
 void net_ws_free(net_ws *ws) {
@@ -502,8 +620,8 @@ float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffer
             float *rm = buffers + n->tensors[op->rmean].offset;
             float *rv = buffers + n->tensors[op->rvar].offset;
             if (train) {
-                float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
-                batchnorm_forward_train(out, xhat, invstd, in, g, bb, rm, rv, B, op->C, HW,
+                float *mean = ws->aux[i], *invstd = mean + op->C;
+                batchnorm_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
                                         n->bn_momentum, n->bn_eps);
             } else {
                 batchnorm_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
@@ -538,12 +656,14 @@ float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffer
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                   const int32_t *labels, int B) {
     /* Layers accumulate into input gradients (a slot may feed two ops), so
-     * every slot gradient starts at zero. Slot 0 is the input: no gradient. */
-    for (int s = 1; s < n->n_slots; s++)
-        memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
+     * each slot gradient starts at zero when it comes alive (its buffer is
+     * shared, see net_ws). Slot 0 is the input: no gradient. */
+    const int S = n->n_slots;
     int last = n->ops[n->n_ops - 1].out;
     softmax_xent_backward(ws->dact[last], ws->probs, labels, B, n->classes, n->label_smoothing);
     for (int i = n->n_ops - 1; i >= 0; i--) {
+        for (int s = 1; s < S; s++)
+            if (ws->grad_start[s] == i) memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
         const net_op *op = &n->ops[i];
         const float *in = ws->act[op->in];
         float *din = op->in == 0 ? NULL : ws->dact[op->in];
@@ -565,9 +685,9 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                                         n->bn_eps);
                 break;
             }
-            const float *xhat = ws->aux[i], *invstd = xhat + (size_t)B * op->C * HW;
-            batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, xhat,
-                               invstd, tparam(n, params, op->w), B, op->C, HW);
+            const float *mean = ws->aux[i], *invstd = mean + op->C;
+            batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in, mean,
+                               invstd, tparam(n, params, op->w), B, op->C, HW, ws->bn_work);
             break;
         }
         case OP_RELU:

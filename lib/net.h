@@ -78,19 +78,33 @@ void net_init(const net_t *n, float *params, float *buffers, uint64_t seed);
 /* A short human-readable description ("cnn [32, 64] fc 128: 421,642 params"). */
 void net_describe(const net_t *n, char *buf, size_t len);
 
+/* Memory plan: a slot's activation has its own buffer only when backward
+ * reads it (the input of conv, BN and linear, the output of ReLU, the input
+ * and the logits); the others (BN outputs, residual sums...) live only until
+ * their last reader in the forward pass and share a few buffers. Gradient
+ * slots live from their first writer to their producer in the backward pass
+ * and share a few buffers too (net_backward zeroes each when it comes alive).
+ * So a ResNet's workspace is about its kept activations, not three copies. */
 typedef struct {
     int max_batch;
-    float **act, **dact; /* per slot: [max_batch][slot_size] */
-    float **aux;         /* per op: saved state for backward (BN xhat+invstd, dropout mask) */
+    float **act, **dact; /* per slot: [max_batch][slot_size] (pointers may share memory, see above) */
+    int *grad_start;     /* per slot: the op whose backward first writes its gradient (n_ops: the
+                            loss), -1 for none; that is when net_backward zeroes it */
+    float **aux;         /* per op: saved state for backward (BN mean+invstd, dropout mask) */
     int32_t **iaux;      /* per op: maxpool argmax */
     float *col;          /* conv im2col workspace, sized for the largest conv */
+    float *bn_work;      /* one BN channel's xhat in backward: [max_batch][H*W] of the largest BN */
     float *probs;        /* [max_batch][classes] */
+    size_t bytes;        /* the size of the workspace */
     int last_train;      /* mode of the last forward (backward follows it) */
     const float *last_buffers; /* BN buffers of the last forward (eval-mode backward) */
     void *block;         /* the single allocation behind all of the above */
 } net_ws;
 
 int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e);
+/* Bytes that backward needs at batch B: the kept activations, BN statistics,
+ * dropout masks and maxpool argmaxes (the floor for a workspace). */
+size_t net_kept_bytes(const net_t *n, int B);
 void net_ws_free(net_ws *ws);
 /* Where the caller writes the input batch [B][in_c][in_h][in_w]. */
 float *net_input(net_ws *ws);

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -476,6 +477,10 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
             t->M > 1 ? ddp_bytes / 1e6 : 0.0);
     fprintf(f, "  time        %.1f s training, %.1f s total, %.0f samples/s\n", t->wall, elapsed,
             t->wall > 0 ? (double)t->step * t->M * t->B / t->wall : 0);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0) /* ru_maxrss is in KiB on Linux */
+        fprintf(f, "  memory      peak RSS %.1f MiB (workspace %.1f MiB)\n", ru.ru_maxrss / 1024.0,
+                t->ws.bytes / 1048576.0);
     fprintf(f, "  outputs     %s/{spec.yaml,metrics.csv,checkpoint.bin,curves.png}\n", s->run.out_dir);
 }
 

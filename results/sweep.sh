@@ -97,18 +97,22 @@ echo "sweep: $(wc -l <"$jobfile") runs in $out, $jobs at a time" >&2
 xargs -P "$jobs" -L 1 bash -c 'read -ra common <<<"$common_str"; one "$@"' _ <"$jobfile"
 
 # Landscapes of the final LocalSGD and DPPF models (tau 16, seed 1; tau 4 in
-# --quick), on one colour scale, split over 2 ranks. The random plane is Li et
-# al.'s view; the workers' plane (through the average and workers 0 and 1)
-# shows the valley the workers span.
+# --quick), split over 2 ranks: Li et al.'s random plane on one colour scale
+# for both, and for DPPF the workers' plane (through the average and workers
+# 0 and 1), the valley its workers span. LocalSGD has none: its last step is a
+# sync, so its final workers coincide.
 lt=16; [ $quick = 1 ] && lt=4
 mpi=(mpirun --allow-run-as-root --oversubscribe -np 2)
 for m in localsgd dppf; do
     dir=$out/$m-t$lt-s1
-    [ -s "$dir/landscape-2d.csv" ] && [ -s "$dir/plane-workers/landscape-2d.csv" ] && continue
-    "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --grid 21 --samples 2000 --zrange 0.01,20 --quiet \
-        >"$dir/landscape.log"
-    "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --plane workers --grid 21 --samples 2000 \
-        --out "$dir/plane-workers" --quiet >>"$dir/landscape.log"
+    if [ ! -s "$dir/landscape-2d.csv" ]; then
+        "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --grid 21 --samples 2000 --zrange 0.01,20 --quiet \
+            >"$dir/landscape.log"
+    fi
+    if [ $m = dppf ] && [ ! -s "$dir/plane-workers/landscape-2d.csv" ]; then
+        "${mpi[@]}" "$DPPF" landscape "$dir/checkpoint.bin" --plane workers --grid 21 --samples 2000 \
+            --out "$dir/plane-workers" --quiet >>"$dir/landscape.log"
+    fi
     echo "done: landscapes of $m-t$lt-s1"
 done
 echo "sweep: finished in $((SECONDS - t0)) s; now: results/gather.py$([ $quick = 1 ] && echo ' --quick')" >&2
