@@ -55,20 +55,26 @@ mkdir -p "$out"
 common=(--set data.train_subset=10000 --set data.crop_pad=0 --set optim.batch_size=64
         --set optim.epochs=$epochs --set run.eval_every=4 --set run.threads=1 --force --quiet)
 
+# Order: every method for seed 1, then the push/pull grid, then the other
+# seeds, so an interrupted sweep still has every study in it.
 jobfile=$out/jobs.txt
 : >"$jobfile"
-for seed in $seeds; do
+add_seed() {
+    local seed=$1
     echo "ddp ddp-s$seed --set run.seed=$seed" >>"$jobfile"
     for tau in $taus; do
         for m in localsgd easgd qsr dppf; do
             echo "$m $m-t$tau-s$seed --set run.seed=$seed --set dist.tau=$tau" >>"$jobfile"
         done
     done
-done
+}
+first=${seeds%% *}
+add_seed "$first"
 for pp in $law; do
     push=${pp%%:*} pull=${pp##*:}
     echo "dppf law-push$push-pull$pull --set run.seed=1 --set dist.tau=4 --set dist.push=$push --set dist.pull=$pull" >>"$jobfile"
 done
+for seed in $seeds; do [ "$seed" = "$first" ] || add_seed "$seed"; done
 
 # One run: train, evaluate, measure flatness. Skips runs already complete,
 # so an interrupted sweep continues where it stopped.
