@@ -1,6 +1,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics.h"
 
@@ -27,9 +28,11 @@ static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
             first = 0;
             continue;
         }
+        size_t l = strlen(line);
+        /* A row without its newline was cut short by a crash: drop it. */
+        if (l == 0 || line[l - 1] != '\n') continue;
         const char *comma = strchr(line, ',');
         if (!comma || strtoll(comma + 1, NULL, 10) > until) continue;
-        size_t l = strlen(line);
         if (len + l + 1 > cap) {
             char *n = realloc(out, cap = 2 * (len + l + 1));
             if (!n) {
@@ -48,6 +51,7 @@ static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
 }
 
 int metrics_open(metrics_writer *m, const char *dir, int64_t keep_until_step, dp_err *e) {
+    m->f = NULL;
     snprintf(m->path, sizeof m->path, "%s/metrics.csv", dir);
     char *keep = NULL;
     if (keep_until_step >= 0) {
@@ -55,14 +59,26 @@ int metrics_open(metrics_writer *m, const char *dir, int64_t keep_until_step, dp
         keep = kept_rows(m->path, keep_until_step, e, &rc);
         if (rc) return rc;
     }
-    m->f = fopen(m->path, "w");
-    if (!m->f) {
-        free(keep);
-        return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
-    }
-    fprintf(m->f, "%s\n%s", METRICS_HEADER, keep ? keep : "");
+    /* The new file (header and kept rows) is written under a temporary name
+     * and renamed over the old one, so a crash now never loses the rows a
+     * later resume needs. Rows are then appended to the renamed file. */
+    char tmp[sizeof m->path + 32];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", m->path, (long)getpid());
+    errno = 0;
+    FILE *f = fopen(tmp, "w");
+    int err = f ? 0 : errno;
+    if (f && (fprintf(f, "%s\n%s", METRICS_HEADER, keep ? keep : "") < 0 || fflush(f) != 0 ||
+              fsync(fileno(f)) != 0 || rename(tmp, m->path) != 0))
+        err = errno ? errno : EIO;
     free(keep);
-    if (fflush(m->f) != 0) return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
+    if (err) {
+        if (f) {
+            fclose(f);
+            remove(tmp);
+        }
+        return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(err));
+    }
+    m->f = f;
     return 0;
 }
 
