@@ -366,6 +366,54 @@ int net_find_tensor(const net_t *n, const char *name) {
     return -1;
 }
 
+int net_first_nonfinite_op(const net_t *n, const net_ws *ws, int B) {
+    for (int i = 0; i < n->n_ops; i++) {
+        const float *out = ws->act[n->ops[i].out];
+        size_t count = (size_t)B * n->slot_size[n->ops[i].out];
+        for (size_t k = 0; k < count; k++)
+            if (!isfinite(out[k])) return i;
+    }
+    return -1;
+}
+
+static const char *op_kind_name(net_op_kind k) {
+    switch (k) {
+    case OP_CONV: return "conv";
+    case OP_BN: return "batchnorm";
+    case OP_RELU: return "relu";
+    case OP_MAXPOOL: return "maxpool";
+    case OP_GAP: return "global average pool";
+    case OP_LINEAR: return "linear";
+    case OP_ADD: return "residual add";
+    case OP_DROPOUT: return "dropout";
+    case OP_SHORTCUT_PAD: return "shortcut";
+    }
+    return "op";
+}
+
+/* The layer part of a tensor name: "layer1.0.conv1.weight" -> "layer1.0.conv1". */
+static int layer_len(const char *tensor) {
+    const char *dot = strrchr(tensor, '.');
+    return dot ? (int)(dot - tensor) : (int)strlen(tensor);
+}
+
+void net_op_name(const net_t *n, int i, char *buf, size_t len) {
+    const net_op *op = &n->ops[i];
+    const char *kind = op_kind_name(op->kind);
+    if (op->w >= 0) {
+        const char *t = n->tensors[op->w].name;
+        snprintf(buf, len, "%.*s (%s)", layer_len(t), t, kind);
+        return;
+    }
+    for (int j = i - 1; j >= 0; j--) {
+        if (n->ops[j].w < 0) continue;
+        const char *t = n->tensors[n->ops[j].w].name;
+        snprintf(buf, len, "%s after %.*s", kind, layer_len(t), t);
+        return;
+    }
+    snprintf(buf, len, "%s (op %d)", kind, i);
+}
+
 /* ---- workspace ------------------------------------------------------------ */
 
 static size_t op_aux_floats(const net_op *op, int B) {

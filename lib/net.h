@@ -124,4 +124,11 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
 /* Index of a tensor by name, or -1. */
 int net_find_tensor(const net_t *n, const char *name);
 
+/* After a forward over B samples: the first op whose output holds a NaN or
+ * Inf, or -1 if none (where a diverging model breaks first). */
+int net_first_nonfinite_op(const net_t *n, const net_ws *ws, int B);
+/* A readable name for op i: its layer ("layer1.0.conv1 (conv)") or, for ops
+ * without parameters, the layer it follows ("relu after layer1.0.bn1"). */
+void net_op_name(const net_t *n, int i, char *buf, size_t len);
+
 #endif
