@@ -7,6 +7,7 @@
  * then checks that the declared counts account for the file size exactly. */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <zlib.h>
 
 #include "checkpoint.h"
+#include "fault.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "the checkpoint format is little-endian; add byte swapping for this host");
@@ -122,7 +124,14 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
     put_u64(&w, (uint64_t)c->epoch);
     put_u64(&w, (uint64_t)c->step);
     put(&w, &c->wall_seconds, sizeof c->wall_seconds);
-    for (int i = 0; i < N_ARR; i++) put(&w, arr[i].p, arr[i].bytes);
+    for (int i = 0; i < N_ARR; i++) {
+        put(&w, arr[i].p, arr[i].bytes);
+        /* Test-only (lib/fault.h): die with the file half written, as a crash would. */
+        if (i == N_ARR / 2 && fault_at("checkpoint-kill", c->step, -1)) {
+            fflush(w.f);
+            raise(SIGKILL);
+        }
+    }
     uint32_t crc = (uint32_t)w.crc;
     put_u32(&w, crc);
 
@@ -135,7 +144,10 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
     if (w.err) {
         remove(tmp);
         free(tmp);
-        return dp_fail(e, DP_EIO, "cannot write checkpoint '%s': %s", path, strerror(w.err));
+        int full = w.err == ENOSPC || w.err == EFBIG || w.err == EDQUOT;
+        return dp_fail(e, DP_EIO, "cannot write checkpoint '%s': %s%s; the previous file of that "
+                       "name, if any, is unchanged", path, strerror(w.err),
+                       full ? " (disk full or file size limit)" : "");
     }
     free(tmp);
     sync_parent_dir(path);
