@@ -6,8 +6,10 @@
  * the parameters (localsgd, easgd, qsr, dppf). Data order: one permutation per
  * epoch from (seed, epoch); at step s worker i takes block s*M + i of it, so
  * M workers at batch B see exactly the samples one worker at batch M*B sees. */
+#include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -18,6 +20,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "eval.h"
+#include "fault.h"
 #include "gemm.h"
 #include "metrics.h"
 #include "net.h"
@@ -53,6 +56,8 @@ typedef struct {
     metrics_writer mw;
     progress_t prog;
     char *spec_yaml;
+    char last_ckpt[SPEC_PATH + 64]; /* the newest complete checkpoint, "" if none */
+    int64_t last_ckpt_step;
 } trainer;
 
 static int is_root(const trainer *t) { return t->comm->rank == 0; }
@@ -92,10 +97,46 @@ static int write_text_atomic(const char *path, const char *text, dp_err *e) {
     return 0;
 }
 
+/* Is `name[0..len)` one of the files a run writes? */
+static int is_run_output(const char *name, size_t len) {
+    static const char *const fixed[] = {"spec.yaml", "metrics.csv", "checkpoint.bin", "curves.png"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        if (strlen(fixed[i]) == len && memcmp(name, fixed[i], len) == 0) return 1;
+    size_t k = strlen("checkpoint-e");
+    if (len <= k + 4 || memcmp(name, "checkpoint-e", k) != 0 || memcmp(name + len - 4, ".bin", 4))
+        return 0;
+    for (size_t i = k; i < len - 4; i++)
+        if (name[i] < '0' || name[i] > '9') return 0;
+    return 1;
+}
+
+/* Outputs are written as "<name>.tmp.<pid>" and renamed; a process killed
+ * mid-write leaves its temp file behind. Those of dead processes are removed
+ * (best effort) so they neither pile up nor get taken for results; a live
+ * writer's are left alone. */
+static void remove_stale_temps(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        const char *tmp = strstr(de->d_name, ".tmp.");
+        if (!tmp || !is_run_output(de->d_name, (size_t)(tmp - de->d_name))) continue;
+        char *end;
+        long pid = strtol(tmp + 5, &end, 10);
+        if (end == tmp + 5 || *end || pid <= 0) continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+        char path[SPEC_PATH + 300];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        (void)unlink(path);
+    }
+    closedir(d);
+}
+
 static int prepare_run_dir(trainer *t, const train_opts *o, dp_err *e) {
     const char *dir = t->s->run.out_dir;
     int rc = mkdir_p(dir, e);
     if (rc) return rc;
+    remove_stale_temps(dir);
     char path[SPEC_PATH + 32];
     snprintf(path, sizeof path, "%s/metrics.csv", dir);
     if (!o->resume && !o->force && access(path, F_OK) == 0)
@@ -190,7 +231,10 @@ done:
     free(c.extra);
     free(local);
     free(all);
-    return comm_agree_error(t->comm, rc) ? (rc ? rc : DP_EMPI) : 0;
+    if (comm_agree_error(t->comm, rc)) return rc ? rc : DP_EMPI;
+    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s/%s", t->s->run.out_dir, name);
+    t->last_ckpt_step = t->step;
+    return 0;
 }
 
 static int load_resume(trainer *t, const char *path, dp_err *e) {
@@ -223,11 +267,28 @@ static int load_resume(trainer *t, const char *path, dp_err *e) {
     t->algo.spread_mean = get_f64(c.extra + 2 * XS_SPREAD_MEAN);
     t->algo.spread_max = get_f64(c.extra + 2 * XS_SPREAD_MAX);
     if (t->algo.center) memcpy(t->algo.center, c.extra + EXTRA_HEAD, (np + nb) * sizeof(float));
+    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", path);
+    t->last_ckpt_step = c.step;
     checkpoint_free(&c);
     return 0;
 }
 
-/* Finds the first non-finite parameter and names its tensor. */
+/* The error for a diverged run: where it broke, what to do, and what is safe. */
+static int diverged(const trainer *t, int64_t step, int worker, const char *what, dp_err *e) {
+    char ckpt[SPEC_PATH + 128];
+    if (t->last_ckpt[0])
+        snprintf(ckpt, sizeof ckpt, "the last checkpoint, '%s' (step %lld), is intact",
+                 t->last_ckpt, (long long)t->last_ckpt_step);
+    else
+        snprintf(ckpt, sizeof ckpt, "no checkpoint was written yet");
+    return dp_fail(e, DP_ENUMERIC,
+                   "training diverged at step %lld (epoch %.2f), worker %d: %s; stopping (lower "
+                   "optim.lr, now %g, or add optim.warmup_epochs); %s",
+                   (long long)step, (double)step / t->spe, worker, what, t->s->optim.lr, ckpt);
+}
+
+/* Finds the first non-finite parameter (the update of step t->step made it)
+ * and names its tensor. */
 static int check_finite(trainer *t, dp_err *e) {
     for (int k = 0; k < t->wk.local; k++) {
         const float *p = t->wk.w[k].params;
@@ -238,15 +299,42 @@ static int check_finite(trainer *t, dp_err *e) {
                 const net_tensor *tt = &t->net.tensors[j];
                 if (!tt->is_buffer && i >= tt->offset && i < tt->offset + tt->size) name = tt->name;
             }
-            return dp_fail(e, DP_ENUMERIC,
-                           "step %lld, worker %d: parameter %s is %s; stopping (lower optim.lr?)",
-                           (long long)t->step, t->wk.w[k].index, name, isnan(p[i]) ? "NaN" : "Inf");
+            char what[160];
+            snprintf(what, sizeof what, "parameter tensor %s became %s", name,
+                     isnan(p[i]) ? "NaN" : "Inf");
+            return diverged(t, t->step, t->wk.w[k].index, what, e);
         }
     }
     return 0;
 }
 
-static int evaluate(trainer *t, dp_err *e) {
+/* A non-finite loss with finite parameters: names the first layer whose
+ * output overflowed, and how large its weights have grown. */
+static int nonfinite_loss(trainer *t, const worker_t *w, float loss, dp_err *e) {
+    int rc = check_finite(t, e);
+    if (rc) return rc;
+    char what[400], layer[160];
+    int len = snprintf(what, sizeof what, "the training loss is %s", isnan(loss) ? "NaN" : "Inf");
+    int op = net_first_nonfinite_op(&t->net, &t->ws, t->B);
+    if (op < 0) {
+        snprintf(what + len, sizeof what - (size_t)len, " (every activation is finite)");
+    } else {
+        net_op_name(&t->net, op, layer, sizeof layer);
+        len += snprintf(what + len, sizeof what - (size_t)len,
+                        "; layer %s is the first whose output is not finite", layer);
+        int wt = t->net.ops[op].w;
+        if (wt >= 0) {
+            const net_tensor *tt = &t->net.tensors[wt];
+            float big = 0;
+            for (size_t i = 0; i < tt->size; i++) big = fmaxf(big, fabsf(w->params[tt->offset + i]));
+            snprintf(what + len, sizeof what - (size_t)len, " (its largest |weight|: %.3g)", big);
+        }
+    }
+    return diverged(t, t->step + 1, w->index, what, e);
+}
+
+/* Evaluates the averaged model; `log`: append the row to metrics.csv. */
+static int evaluate(trainer *t, int log, dp_err *e) {
     size_t np = t->wk.n_params;
     int rc = check_finite(t, e);
     rc = comm_agree_error(t->comm, rc) ? (rc ? rc : DP_ENUMERIC) : 0;
@@ -297,7 +385,7 @@ static int evaluate(trainer *t, dp_err *e) {
     t->run_loss = t->run_correct = t->run_samples = 0;
     t->t_mark = t->wall;
     if (is_root(t)) {
-        rc = metrics_append(&t->mw, m, e);
+        if (log) rc = metrics_append(&t->mw, m, e);
         progress_note(&t->prog,
                       "epoch %6.2f  step %lld  lr %.4g  train loss %.4f acc %.4f  test loss %.4f "
                       "acc %.4f  %.0f samples/s  (eval %.1fs)",
@@ -309,6 +397,10 @@ static int evaluate(trainer *t, dp_err *e) {
 
 /* One optimizer step of every local worker, then the algorithm's sync. */
 static int train_step(trainer *t, dp_err *e) {
+    /* Test-only (lib/fault.h): an error on one rank in the middle of a run. */
+    if (fault_at("error", (long long)t->step + 1, t->comm->rank))
+        return dp_fail(e, DP_ERUNTIME, "injected fault before step %lld on rank %d (DPPF_FAULT "
+                       "is set; it is for tests only)", (long long)t->step + 1, t->comm->rank);
     int64_t epoch = t->step / t->spe, pos = t->step % t->spe;
     if (epoch != t->perm_epoch) {
         epoch_permutation(t->perm, t->train.n, t->s->run.seed, epoch);
@@ -323,13 +415,7 @@ static int train_step(trainer *t, dp_err *e) {
         int correct = 0;
         float loss = net_forward(&t->net, &t->ws, w->params, w->buffers, t->labels, t->B, 1,
                                  &w->rng, &correct);
-        if (!isfinite(loss)) {
-            int rc = check_finite(t, e);
-            if (rc) return rc;
-            return dp_fail(e, DP_ENUMERIC,
-                           "step %lld, worker %d: training loss is %s; stopping (lower optim.lr?)",
-                           (long long)t->step, w->index, isnan(loss) ? "NaN" : "Inf");
-        }
+        if (!isfinite(loss)) return nonfinite_loss(t, w, loss, e);
         t->run_loss += loss;
         t->run_correct += correct;
         t->run_samples += t->B;
@@ -354,6 +440,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->M = s->dist.workers;
     t->B = s->optim.batch_size;
     t->perm_epoch = -1;
+    t->last_ckpt_step = -1;
     progress_init(&t->prog, comm->rank == 0 ? o->progress : 0);
     /* Auto = 1 BLIS thread per rank: BLIS's threads wait for each other in
      * spinning barriers, and when another process shares the cores a GEMM team
@@ -502,7 +589,7 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         int ckpt = epoch_end && s->run.checkpoint_every > 0 &&
                    (t.step / t.spe) % s->run.checkpoint_every == 0 && t.step < t.total_steps;
         /* Checkpoints coincide with evaluations so resumed runs log identical rows. */
-        if (t.step % t.eval_interval == 0 || t.step == t.total_steps || ckpt) rc = evaluate(&t, e);
+        if (t.step % t.eval_interval == 0 || t.step == t.total_steps || ckpt) rc = evaluate(&t, 1, e);
         if (!rc && ckpt) {
             char name[64];
             snprintf(name, sizeof name, "checkpoint-e%lld.bin", (long long)(t.step / t.spe));
@@ -516,7 +603,8 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
             progress_update(&t.prog, "train", t.step, t.total_steps, extra);
         }
     }
-    if (!rc && t.step == start) rc = evaluate(&t, e); /* resumed a finished run: report it */
+    /* Resumed a finished run: report it, but its last row is already logged. */
+    if (!rc && t.step == start) rc = evaluate(&t, 0, e);
     if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
     progress_done(&t.prog);
     if (!rc && is_root(&t)) {
