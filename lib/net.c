@@ -366,16 +366,6 @@ int net_find_tensor(const net_t *n, const char *name) {
     return -1;
 }
 
-int net_first_nonfinite_op(const net_t *n, const net_ws *ws, int B) {
-    for (int i = 0; i < n->n_ops; i++) {
-        const float *out = ws->act[n->ops[i].out];
-        size_t count = (size_t)B * n->slot_size[n->ops[i].out];
-        for (size_t k = 0; k < count; k++)
-            if (!isfinite(out[k])) return i;
-    }
-    return -1;
-}
-
 static const char *op_kind_name(net_op_kind k) {
     switch (k) {
     case OP_CONV: return "conv";
@@ -648,57 +638,75 @@ static float *tgrad(const net_t *n, float *grads, int t) {
     return t < 0 ? NULL : grads + n->tensors[t].offset;
 }
 
+/* Op i of the forward pass. */
+static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, float *buffers,
+                       int B, int train, rng_t *rng) {
+    const net_op *op = &n->ops[i];
+    const float *in = ws->act[op->in];
+    float *out = ws->act[op->out];
+    size_t count = (size_t)B * n->slot_size[op->out];
+    int HW = op->H * op->W;
+    switch (op->kind) {
+    case OP_CONV:
+        conv2d_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B,
+                       &op->conv, ws->col);
+        break;
+    case OP_BN: {
+        const float *g = tparam(n, params, op->w), *bb = tparam(n, params, op->b);
+        float *rm = buffers + n->tensors[op->rmean].offset;
+        float *rv = buffers + n->tensors[op->rvar].offset;
+        if (train) {
+            float *mean = ws->aux[i], *invstd = mean + op->C;
+            batchnorm_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
+                                    n->bn_momentum, n->bn_eps);
+        } else {
+            batchnorm_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
+        }
+        break;
+    }
+    case OP_RELU: relu_forward(out, in, count); break;
+    case OP_MAXPOOL:
+        maxpool_forward(out, ws->iaux[i], in, B, op->C, op->H, op->W, op->k, op->stride,
+                        op->pad);
+        break;
+    case OP_GAP: avgpool_global_forward(out, in, B, op->C, HW); break;
+    case OP_LINEAR:
+        linear_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B, op->C,
+                       op->OC);
+        break;
+    case OP_ADD: add_forward(out, in, ws->act[op->in2], count); break;
+    case OP_DROPOUT:
+        if (train)
+            dropout_forward(out, ws->aux[i], in, count, op->p, rng);
+        else
+            memcpy(out, in, count * sizeof *out);
+        break;
+    case OP_SHORTCUT_PAD: shortcut_pad_forward(out, in, op, B); break;
+    }
+}
+
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
     ws->last_train = train;
     ws->last_buffers = buffers;
-    for (int i = 0; i < n->n_ops; i++) {
-        const net_op *op = &n->ops[i];
-        const float *in = ws->act[op->in];
-        float *out = ws->act[op->out];
-        size_t count = (size_t)B * n->slot_size[op->out];
-        int HW = op->H * op->W;
-        switch (op->kind) {
-        case OP_CONV:
-            conv2d_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B,
-                           &op->conv, ws->col);
-            break;
-        case OP_BN: {
-            const float *g = tparam(n, params, op->w), *bb = tparam(n, params, op->b);
-            float *rm = buffers + n->tensors[op->rmean].offset;
-            float *rv = buffers + n->tensors[op->rvar].offset;
-            if (train) {
-                float *mean = ws->aux[i], *invstd = mean + op->C;
-                batchnorm_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
-                                        n->bn_momentum, n->bn_eps);
-            } else {
-                batchnorm_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
-            }
-            break;
-        }
-        case OP_RELU: relu_forward(out, in, count); break;
-        case OP_MAXPOOL:
-            maxpool_forward(out, ws->iaux[i], in, B, op->C, op->H, op->W, op->k, op->stride,
-                            op->pad);
-            break;
-        case OP_GAP: avgpool_global_forward(out, in, B, op->C, HW); break;
-        case OP_LINEAR:
-            linear_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B, op->C,
-                           op->OC);
-            break;
-        case OP_ADD: add_forward(out, in, ws->act[op->in2], count); break;
-        case OP_DROPOUT:
-            if (train)
-                dropout_forward(out, ws->aux[i], in, count, op->p, rng);
-            else
-                memcpy(out, in, count * sizeof *out);
-            break;
-        case OP_SHORTCUT_PAD: shortcut_pad_forward(out, in, op, B); break;
-        }
-    }
+    for (int i = 0; i < n->n_ops; i++) forward_op(n, ws, i, params, buffers, B, train, rng);
     const float *logits = ws->act[n->ops[n->n_ops - 1].out];
     return softmax_xent_forward(ws->probs, logits, labels, B, n->classes, n->label_smoothing,
                                 correct);
+}
+
+/* Each output is checked right after its op, while it is still in its buffer
+ * (later ops may reuse it, see net_ws). */
+int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, float *buffers,
+                           int B, int train, rng_t *rng) {
+    for (int i = 0; i < n->n_ops; i++) {
+        forward_op(n, ws, i, params, buffers, B, train, rng);
+        const float *out = ws->act[n->ops[i].out];
+        size_t count = (size_t)B * n->slot_size[n->ops[i].out];
+        for (size_t k = 0; k < count; k++)
+            if (!isfinite(out[k])) return i;
+    }
+    return -1;
 }
 
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,

@@ -115,6 +115,16 @@ float *net_input(net_ws *ws);
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct);
 
+/* Where a diverging model breaks first: runs the forward pass on the batch
+ * in net_input(ws) again, like net_forward, and returns the first op whose
+ * output holds a NaN or Inf (-1 if none). Updates `buffers` and `rng` as
+ * net_forward does, so give it copies to leave the run untouched. */
+int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, float *buffers,
+                           int B, int train, rng_t *rng);
+/* A readable name for op i: its layer ("layer1.0.conv1 (conv)") or, for ops
+ * without parameters, the layer it follows ("relu after layer1.0.bn1"). */
+void net_op_name(const net_t *n, int i, char *buf, size_t len);
+
 /* Backward of the last forward, in its mode (train: through the batch
  * statistics; eval: running statistics as constants, dropout off);
  * ACCUMULATES into grads (zero them first). */
@@ -124,11 +134,5 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
 /* Index of a tensor by name, or -1. */
 int net_find_tensor(const net_t *n, const char *name);
 
-/* After a forward over B samples: the first op whose output holds a NaN or
- * Inf, or -1 if none (where a diverging model breaks first). */
-int net_first_nonfinite_op(const net_t *n, const net_ws *ws, int B);
-/* A readable name for op i: its layer ("layer1.0.conv1 (conv)") or, for ops
- * without parameters, the layer it follows ("relu after layer1.0.bn1"). */
-void net_op_name(const net_t *n, int i, char *buf, size_t len);
 
 #endif

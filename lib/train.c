@@ -309,16 +309,24 @@ static int check_finite(trainer *t, dp_err *e) {
 }
 
 /* A non-finite loss with finite parameters: names the first layer whose
- * output overflowed, and how large its weights have grown. */
-static int nonfinite_loss(trainer *t, const worker_t *w, float loss, dp_err *e) {
+ * output overflowed, and how large its weights have grown. `rng0` is the
+ * worker's random state before the failed forward pass, which is replayed on
+ * copies so that the diagnosis changes nothing. */
+static int nonfinite_loss(trainer *t, const worker_t *w, rng_t rng0, float loss, dp_err *e) {
     int rc = check_finite(t, e);
     if (rc) return rc;
     char what[400], layer[160];
     int len = snprintf(what, sizeof what, "the training loss is %s", isnan(loss) ? "NaN" : "Inf");
-    int op = net_first_nonfinite_op(&t->net, &t->ws, t->B);
-    if (op < 0) {
+    float *buffers = malloc((t->wk.n_buffers ? t->wk.n_buffers : 1) * sizeof(float));
+    int op = -2; /* -2: not diagnosed (no memory for the copy) */
+    if (buffers) {
+        memcpy(buffers, w->buffers, t->wk.n_buffers * sizeof(float));
+        op = net_first_nonfinite_op(&t->net, &t->ws, w->params, buffers, t->B, 1, &rng0);
+        free(buffers);
+    }
+    if (op == -1) {
         snprintf(what + len, sizeof what - (size_t)len, " (every activation is finite)");
-    } else {
+    } else if (op >= 0) {
         net_op_name(&t->net, op, layer, sizeof layer);
         len += snprintf(what + len, sizeof what - (size_t)len,
                         "; layer %s is the first whose output is not finite", layer);
@@ -412,10 +420,11 @@ static int train_step(trainer *t, dp_err *e) {
         worker_t *w = &t->wk.w[k];
         const int32_t *idx = t->perm + (pos * t->M + w->index) * t->B;
         batch_fill(net_input(&t->ws), t->labels, &t->train, idx, t->B, &t->bc, 1, &w->rng);
+        rng_t rng0 = w->rng; /* to replay this forward pass if it fails */
         int correct = 0;
         float loss = net_forward(&t->net, &t->ws, w->params, w->buffers, t->labels, t->B, 1,
                                  &w->rng, &correct);
-        if (!isfinite(loss)) return nonfinite_loss(t, w, loss, e);
+        if (!isfinite(loss)) return nonfinite_loss(t, w, rng0, loss, e);
         t->run_loss += loss;
         t->run_correct += correct;
         t->run_samples += t->B;

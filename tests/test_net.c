@@ -94,6 +94,49 @@ Test(net, gradient_cnn_eval) { check_directional("cnn", 0); }
 Test(net, gradient_resnet8_train) { check_directional("resnet8", 1); }
 Test(net, gradient_resnet8_eval) { check_directional("resnet8", 0); }
 
+/* A diverged model: the layer that overflows first is found and named, even
+ * when later ops reuse its output buffer (ResNet: BN outputs, residual sums). */
+Test(net, first_nonfinite_layer) {
+    spec_t s = small_spec("resnet8");
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    float *p = calloc(n.n_params, sizeof *p), *buf = calloc(n.n_buffers + 1, sizeof *buf);
+    net_init(&n, p, buf, 3);
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
+    batch_cfg_t bc;
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    batch_cfg_from_spec(&bc, &ds, &tr);
+    int32_t labels[16], idx[16];
+    for (int i = 0; i < 16; i++) idx[i] = i;
+    batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+
+    cr_expect_eq(net_first_nonfinite_op(&n, &ws, p, buf, 16, 1, NULL), -1, "a healthy model");
+    int t = net_find_tensor(&n, "layer2.0.conv1.weight");
+    cr_assert_geq(t, 0);
+    for (size_t i = 0; i < n.tensors[t].size; i++) p[n.tensors[t].offset + i] = 1e37f;
+    cr_expect(!isfinite(net_forward(&n, &ws, p, buf, labels, 16, 1, NULL, NULL)));
+    int op = net_first_nonfinite_op(&n, &ws, p, buf, 16, 1, NULL);
+    cr_assert_geq(op, 0);
+    cr_expect_eq(n.ops[op].w, t, "op %d (%s) is not layer2.0.conv1", op, n.tensors[n.ops[op].w].name);
+    char name[160];
+    net_op_name(&n, op, name, sizeof name);
+    cr_expect_str_eq(name, "layer2.0.conv1 (conv)");
+    net_op_name(&n, op + 2, name, sizeof name); /* conv, bn, relu */
+    cr_expect_str_eq(name, "relu after layer2.0.bn1");
+    free(p);
+    free(buf);
+    net_ws_free(&ws);
+    net_free(&n);
+    dataset_free(&tr);
+    dataset_free(&te);
+}
+
 Test(net, tensor_layout) {
     spec_t s = small_spec("resnet20");
     s.model.base_width = 16;
