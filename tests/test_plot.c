@@ -444,3 +444,45 @@ Test(columns, scatter_and_errors, .init = mkdir_tmp, .fini = rm_tmp) {
     cr_expect_eq(plot_columns(paths, 2, "rounds", "nope", 0, NULL, tmp("d.png"), &e), DP_EUSAGE);
     cr_expect(strstr(e.msg, "nope") && strstr(e.msg, "a.csv"), "%s", e.msg);
 }
+
+/* Resuming keeps the complete rows up to the checkpoint's step, drops a row a
+ * crash cut short and later ones, appends after them, and leaves no temp file. */
+Test(metrics, resume_keeps_complete_rows, .init = mkdir_tmp, .fini = rm_tmp) {
+    write_run("r", 3, 0.3); /* steps 10, 20, 30 */
+    char path[200];
+    snprintf(path, sizeof path, "%s/r/metrics.csv", dir);
+    FILE *f = fopen(path, "a");
+    cr_assert_not_null(f);
+    fputs("4.000000,4", f); /* a row cut short by a kill: no newline */
+    fclose(f);
+    snprintf(path, sizeof path, "%s/r", dir);
+    metrics_writer m;
+    dp_err e = {0};
+    cr_assert_eq(metrics_open(&m, path, 20, &e), 0, "%s", e.msg);
+    metrics_row r = {0};
+    r.epoch = 3;
+    r.step = 30;
+    cr_assert_eq(metrics_append(&m, &r, &e), 0, "%s", e.msg);
+    metrics_close(&m);
+    snprintf(path, sizeof path, "%s/r/metrics.csv", dir);
+    f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[512];
+    long steps[8];
+    int n = 0;
+    while (n < 8 && fgets(line, sizeof line, f)) {
+        cr_expect(strchr(line, '\n'), "line %d is cut short: %s", n, line);
+        if (n++ == 0) continue; /* header */
+        steps[n - 2] = strtol(strchr(line, ',') + 1, NULL, 10);
+    }
+    fclose(f);
+    cr_assert_eq(n, 4, "header + 3 rows expected, got %d lines", n);
+    cr_expect(steps[0] == 10 && steps[1] == 20 && steps[2] == 30, "steps %ld %ld %ld", steps[0],
+              steps[1], steps[2]);
+    snprintf(path, sizeof path, "%s/r", dir);
+    DIR *d = opendir(path);
+    cr_assert_not_null(d);
+    struct dirent *de;
+    while ((de = readdir(d))) cr_expect_null(strstr(de->d_name, ".tmp."), "left: %s", de->d_name);
+    closedir(d);
+}
