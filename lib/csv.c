@@ -52,10 +52,8 @@ static int is_blank(const char *s) {
     return 1;
 }
 
-int csv_read(const char *path, csv_table *t, dp_err *e) {
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) return dp_fail(e, DP_EIO, "cannot read '%s': %s", path, strerror(errno));
+/* Reads the table from an open stream; `path` names it in messages. */
+static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
     char *line = NULL, **fields = NULL;
     size_t linecap = 0;
     int rc = 0, lineno = 0, cap = 0;
@@ -124,7 +122,25 @@ int csv_read(const char *path, csv_table *t, dp_err *e) {
     if (!rc && !t->names) rc = dp_fail(e, DP_EIO, "'%s' is empty (no header line)", path);
     free(line);
     free(fields);
-    fclose(f);
     if (rc) csv_free(t);
+    return rc;
+}
+
+int csv_read(const char *path, csv_table *t, dp_err *e) {
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f) return dp_fail(e, DP_EIO, "cannot read '%s': %s", path, strerror(errno));
+    int rc = read_stream(f, path, t, e);
+    fclose(f);
+    return rc;
+}
+
+int csv_parse(const char *buf, size_t len, const char *name, csv_table *t, dp_err *e) {
+    memset(t, 0, sizeof *t);
+    /* "r" never writes through the pointer; fmemopen just is not const-correct. */
+    FILE *f = fmemopen((void *)buf, len, "r");
+    if (!f) return dp_fail(e, DP_ENOMEM, "cannot read '%s': %s", name, strerror(errno));
+    int rc = read_stream(f, name, t, e);
+    fclose(f);
     return rc;
 }
