@@ -57,8 +57,14 @@ static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
     char *line = NULL, **fields = NULL;
     size_t linecap = 0;
     int rc = 0, lineno = 0, cap = 0;
-    while (getline(&line, &linecap, f) >= 0) {
+    ssize_t len;
+    while ((len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
+        /* Everything below stops at a NUL; say so rather than misread the rest. */
+        if (strlen(line) != (size_t)len) {
+            rc = dp_fail(e, DP_EIO, "%s:%d: NUL byte in the text (a binary file, not a CSV?)", path, lineno);
+            break;
+        }
         if (is_blank(line)) continue;
         if (!t->names) { /* header */
             int n = 1;
@@ -77,13 +83,17 @@ static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
                     rc = dp_fail(e, DP_EIO, "%s:%d: empty name for column %d in the header", path, lineno, c + 1);
                     break;
                 }
+                /* Columns exist from the header on, so a header-only file (a run
+                 * stopped before its first evaluation) still has them, empty. */
                 t->names[c] = strdup(fields[c]);
-                if (!t->names[c]) {
+                t->cols[c] = malloc(64 * sizeof(double));
+                if (!t->names[c] || !t->cols[c]) {
                     rc = dp_fail(e, DP_ENOMEM, "out of memory reading '%s'", path);
                     break;
                 }
             }
             if (rc) break;
+            cap = 64;
             continue;
         }
         int n = split(line, fields, t->ncols);
@@ -92,7 +102,7 @@ static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
             break;
         }
         if (t->nrows == cap) {
-            cap = cap ? 2 * cap : 64;
+            cap *= 2;
             for (int c = 0; c < t->ncols; c++) {
                 double *nc = realloc(t->cols[c], (size_t)cap * sizeof(double));
                 if (!nc) {
