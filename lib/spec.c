@@ -559,7 +559,12 @@ static void fmt_string(sb_t *b, const char *s) {
     }
     sb_str(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"') sb_str(b, "\\\"");
+        /* YAML reads NEL, LS and PS as line breaks and folds them into spaces
+         * even inside double quotes; its escapes keep them. */
+        if (p[0] == 0xc2 && p[1] == 0x85) sb_str(b, "\\N"), p += 1;
+        else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa8) sb_str(b, "\\L"), p += 2;
+        else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa9) sb_str(b, "\\P"), p += 2;
+        else if (*p == '"') sb_str(b, "\\\"");
         else if (*p == '\\') sb_str(b, "\\\\");
         else if (*p == '\n') sb_str(b, "\\n");
         else if (*p == '\t') sb_str(b, "\\t");

@@ -841,6 +841,20 @@ Test(spec, roundtrip_tricky_values) {
     expect_spec_eq(&back, &s);
 }
 
+/* Found by tests/fuzz/fuzz_spec: YAML reads NEL, LS and PS as line breaks even
+ * inside double quotes, so written raw they came back as spaces. */
+Test(spec, roundtrip_unicode_line_breaks) {
+    spec_t s, back;
+    spec_defaults(&s);
+    const char *paths[] = {"a\xc2\x85" "b", "\xe2\x80\xa8", "x\xe2\x80\xa9y", "\xc2\x85\xc2\x85",
+                           "nbsp\xc2\xa0\xe2\x80\xaf", "bom\xef\xbb\xbf"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        strcpy(s.run.out_dir, paths[i]);
+        back = roundtrip(&s);
+        cr_expect_str_eq(back.run.out_dir, paths[i], "case %zu", i);
+    }
+}
+
 Test(spec, print_schema) {
     char *buf = NULL;
     size_t len = 0;
