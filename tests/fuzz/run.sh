@@ -12,7 +12,8 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-20}
 shift || true
 
-if [ -z "${CC:-}" ]; then
+CC=${DPPF_FUZZ_CC:-}  # not $CC: a CI setting CC=gcc must not break this build
+if [ -z "$CC" ]; then
   CC=$(command -v clang-14 || command -v clang || true)
   [ -n "$CC" ] || { echo "fuzz: needs clang (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 1; }
 fi
