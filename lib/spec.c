@@ -559,11 +559,14 @@ static void fmt_string(sb_t *b, const char *s) {
     }
     sb_str(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        /* YAML reads NEL, LS and PS as line breaks and folds them into spaces
-         * even inside double quotes; its escapes keep them. */
-        if (p[0] == 0xc2 && p[1] == 0x85) sb_str(b, "\\N"), p += 1;
-        else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa8) sb_str(b, "\\L"), p += 2;
-        else if (p[0] == 0xe2 && p[1] == 0x80 && p[2] == 0xa9) sb_str(b, "\\P"), p += 2;
+        /* Escapes can hold characters that YAML refuses raw (C1 controls,
+         * U+FFFE/F) or folds into spaces even inside quotes (NEL, LS, PS);
+         * they must go back out escaped. */
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) sb_printf(b, "\\x%02x", p[1]), p += 1;
+        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+            sb_str(b, p[2] == 0xa8 ? "\\L" : "\\P"), p += 2;
+        else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf))
+            sb_str(b, p[2] == 0xbe ? "\\ufffe" : "\\uffff"), p += 2;
         else if (*p == '"') sb_str(b, "\\\"");
         else if (*p == '\\') sb_str(b, "\\\\");
         else if (*p == '\n') sb_str(b, "\\n");
