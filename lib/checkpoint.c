@@ -235,7 +235,15 @@ int checkpoint_read(const char *path, checkpoint_t *c, dp_err *e) {
     size_t size = 0;
     int rc = slurp(path, &b, &size, e);
     if (rc) return rc;
+    rc = checkpoint_parse(b, size, path, c, e);
+    free(b);
+    return rc;
+}
 
+int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_t *c, dp_err *e) {
+    memset(c, 0, sizeof *c);
+    const unsigned char *b = buf;
+    int rc = 0;
     if (size < MIN_BYTES) {
         rc = dp_fail(e, DP_EIO, "'%s' is too short to be a dppf checkpoint (%zu bytes)",
                      path, size);
@@ -314,7 +322,6 @@ int checkpoint_read(const char *path, checkpoint_t *c, dp_err *e) {
         !c->worker_buffers || !c->worker_opt || !c->rng || !c->extra)
         rc = DP_ENOMEM; /* dp_calloc recorded which */
 out:
-    free(b);
     if (rc) checkpoint_free(c);
     return rc;
 }

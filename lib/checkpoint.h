@@ -17,6 +17,7 @@
 #ifndef DPPF_CHECKPOINT_H
 #define DPPF_CHECKPOINT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -41,6 +42,9 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e);
 /* Reads and verifies (size, magic, version, CRC) before trusting any field;
  * allocates every array. On error nothing is allocated. */
 int checkpoint_read(const char *path, checkpoint_t *c, dp_err *e);
+/* The same checks on a file image already in memory (`path` names it in
+ * messages); used by checkpoint_read and the fuzz harness. */
+int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_t *c, dp_err *e);
 void checkpoint_free(checkpoint_t *c);
 
 #endif

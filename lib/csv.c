@@ -52,15 +52,19 @@ static int is_blank(const char *s) {
     return 1;
 }
 
-int csv_read(const char *path, csv_table *t, dp_err *e) {
-    memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) return dp_fail(e, DP_EIO, "cannot read '%s': %s", path, strerror(errno));
+/* Reads the table from an open stream; `path` names it in messages. */
+static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
     char *line = NULL, **fields = NULL;
     size_t linecap = 0;
     int rc = 0, lineno = 0, cap = 0;
-    while (getline(&line, &linecap, f) >= 0) {
+    ssize_t len;
+    while ((len = getline(&line, &linecap, f)) >= 0) {
         lineno++;
+        /* Everything below stops at a NUL; say so rather than misread the rest. */
+        if (strlen(line) != (size_t)len) {
+            rc = dp_fail(e, DP_EIO, "%s:%d: NUL byte in the text (a binary file, not a CSV?)", path, lineno);
+            break;
+        }
         if (is_blank(line)) continue;
         if (!t->names) { /* header */
             int n = 1;
@@ -79,13 +83,17 @@ int csv_read(const char *path, csv_table *t, dp_err *e) {
                     rc = dp_fail(e, DP_EIO, "%s:%d: empty name for column %d in the header", path, lineno, c + 1);
                     break;
                 }
+                /* Columns exist from the header on, so a header-only file (a run
+                 * stopped before its first evaluation) still has them, empty. */
                 t->names[c] = strdup(fields[c]);
-                if (!t->names[c]) {
+                t->cols[c] = malloc(64 * sizeof(double));
+                if (!t->names[c] || !t->cols[c]) {
                     rc = dp_fail(e, DP_ENOMEM, "out of memory reading '%s'", path);
                     break;
                 }
             }
             if (rc) break;
+            cap = 64;
             continue;
         }
         int n = split(line, fields, t->ncols);
@@ -94,7 +102,7 @@ int csv_read(const char *path, csv_table *t, dp_err *e) {
             break;
         }
         if (t->nrows == cap) {
-            cap = cap ? 2 * cap : 64;
+            cap *= 2;
             for (int c = 0; c < t->ncols; c++) {
                 double *nc = realloc(t->cols[c], (size_t)cap * sizeof(double));
                 if (!nc) {
@@ -124,7 +132,25 @@ int csv_read(const char *path, csv_table *t, dp_err *e) {
     if (!rc && !t->names) rc = dp_fail(e, DP_EIO, "'%s' is empty (no header line)", path);
     free(line);
     free(fields);
-    fclose(f);
     if (rc) csv_free(t);
+    return rc;
+}
+
+int csv_read(const char *path, csv_table *t, dp_err *e) {
+    memset(t, 0, sizeof *t);
+    FILE *f = fopen(path, "r");
+    if (!f) return dp_fail(e, DP_EIO, "cannot read '%s': %s", path, strerror(errno));
+    int rc = read_stream(f, path, t, e);
+    fclose(f);
+    return rc;
+}
+
+int csv_parse(const char *buf, size_t len, const char *name, csv_table *t, dp_err *e) {
+    memset(t, 0, sizeof *t);
+    /* "r" never writes through the pointer; fmemopen just is not const-correct. */
+    FILE *f = fmemopen((void *)buf, len, "r");
+    if (!f) return dp_fail(e, DP_ENOMEM, "cannot read '%s': %s", name, strerror(errno));
+    int rc = read_stream(f, name, t, e);
+    fclose(f);
     return rc;
 }

@@ -7,6 +7,8 @@
 #ifndef DPPF_CSV_H
 #define DPPF_CSV_H
 
+#include <stddef.h>
+
 #include "error.h"
 
 typedef struct {
@@ -16,6 +18,8 @@ typedef struct {
 } csv_table;
 
 int csv_read(const char *path, csv_table *t, dp_err *e);
+/* The same from len bytes in memory; `name` stands for the file in messages. */
+int csv_parse(const char *buf, size_t len, const char *name, csv_table *t, dp_err *e);
 /* The column called `name`, or NULL when there is none (first match wins). */
 const double *csv_col(const csv_table *t, const char *name);
 void csv_free(csv_table *t);

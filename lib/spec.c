@@ -559,7 +559,15 @@ static void fmt_string(sb_t *b, const char *s) {
     }
     sb_str(b, "\"");
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"') sb_str(b, "\\\"");
+        /* Escapes can hold characters that YAML refuses raw (C1 controls,
+         * U+FFFE/F) or folds into spaces even inside quotes (NEL, LS, PS);
+         * they must go back out escaped. */
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) sb_printf(b, "\\x%02x", p[1]), p += 1;
+        else if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xa8 || p[2] == 0xa9))
+            sb_str(b, p[2] == 0xa8 ? "\\L" : "\\P"), p += 2;
+        else if (p[0] == 0xef && p[1] == 0xbf && (p[2] == 0xbe || p[2] == 0xbf))
+            sb_str(b, p[2] == 0xbe ? "\\ufffe" : "\\uffff"), p += 2;
+        else if (*p == '"') sb_str(b, "\\\"");
         else if (*p == '\\') sb_str(b, "\\\\");
         else if (*p == '\n') sb_str(b, "\\n");
         else if (*p == '\t') sb_str(b, "\\t");

@@ -4,7 +4,8 @@
 set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libblis-dev libyaml-dev
-          libpng-dev zlib1g-dev libcriterion-dev dataset-fashion-mnist)
+          libpng-dev zlib1g-dev libcriterion-dev dataset-fashion-mnist
+          clang-14 libclang-rt-14-dev) # clang + libFuzzer: the fuzz harnesses (tests/fuzz)
 # Optional extras, e.g. python3-torch for regenerating fixtures and the PyTorch benchmark:
 #   DPPF_EXTRA_PACKAGES="python3-torch" scripts/install-deps.sh
 read -r -a EXTRA <<< "${DPPF_EXTRA_PACKAGES:-}"

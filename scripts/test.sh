@@ -16,3 +16,9 @@ if [ "${DPPF_SANITIZE_TESTS:-1}" != 0 ]; then
   cmake --build build-sanitize -j "$(nproc)"
   (cd build-sanitize && ctest --output-on-failure -j 2 "$@")
 fi
+
+# Each libFuzzer harness for DPPF_FUZZ_SECONDS (default 15; 0 skips), from
+# its seed corpus: a crash, leak, hang or OOM fails the suite.
+if [ "${DPPF_FUZZ_SECONDS:-15}" != 0 ]; then
+  tests/fuzz/run.sh "${DPPF_FUZZ_SECONDS:-15}"
+fi

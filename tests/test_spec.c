@@ -841,6 +841,23 @@ Test(spec, roundtrip_tricky_values) {
     expect_spec_eq(&back, &s);
 }
 
+/* Found by tests/fuzz/fuzz_spec: characters that YAML escapes can produce but
+ * that YAML folds into spaces (NEL, LS, PS) or refuses raw (C1 controls,
+ * U+FFFE/U+FFFF) were written raw, so the resolved spec came back changed
+ * or did not load at all. */
+Test(spec, roundtrip_unicode_line_breaks_and_controls) {
+    spec_t s, back;
+    spec_defaults(&s);
+    const char *paths[] = {"a\xc2\x85" "b", "\xe2\x80\xa8", "x\xe2\x80\xa9y", "\xc2\x85\xc2\x85",
+                           "a\xc2\x8c" "b", "\xc2\x80\xc2\x9f", "\xef\xbf\xbe\xef\xbf\xbf",
+                           "nbsp\xc2\xa0\xe2\x80\xaf", "bom\xef\xbb\xbf", "\xef\xbf\xbd"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        strcpy(s.run.out_dir, paths[i]);
+        back = roundtrip(&s);
+        cr_expect_str_eq(back.run.out_dir, paths[i], "case %zu", i);
+    }
+}
+
 Test(spec, print_schema) {
     char *buf = NULL;
     size_t len = 0;
