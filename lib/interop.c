@@ -144,8 +144,7 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     fmt_ints(shape, sizeof shape, (int[]){net.in_c, net.in_h, net.in_w}, 3);
     snprintf(classes, sizeof classes, "%d", net.classes);
     if (o->worker >= 0) snprintf(source, sizeof source, "worker %d", o->worker);
-    else if (c.n_workers > 1) snprintf(source, sizeof source, "average of %u workers", c.n_workers);
-    else snprintf(source, sizeof source, "the model (1 worker)");
+    else snprintf(source, sizeof source, "average of %u worker%s", c.n_workers, c.n_workers > 1 ? "s" : "");
     fmt_ints(widths, sizeof widths, s->model.widths, s->model.n_widths);
     fmt_ints(hidden, sizeof hidden, s->model.hidden, s->model.n_hidden);
     snprintf(fc, sizeof fc, "%d", s->model.fc);

@@ -3,6 +3,15 @@
 # installed) the exported models in torch give dppf's test-set predictions.
 source "$(dirname "$0")/clilib.sh" "$@"
 
+for sub in export import; do
+  expect_exit 0 "dppf $sub --help" -- "$DPPF" "$sub" --help
+  expect_output "usage: dppf $sub" "dppf $sub --help shows usage"
+  expect_exit 0 "dppf help $sub" -- "$DPPF" help "$sub"
+  expect_output "usage: dppf $sub" "dppf help $sub shows usage"
+done
+"$DPPF" --help | grep -q "export CKPT" && "$DPPF" --help | grep -q "import MODEL" && pass "dppf --help lists export and import" || fail "dppf --help lacks export/import"
+"$DPPF" eval --help | grep -q -- "--predictions" && pass "eval --help lists --predictions" || fail "eval --help lacks --predictions"
+
 # A tiny 2-worker LocalSGD run, so the average differs from each worker.
 SYN="--set data.dataset=synthetic --set data.train_size=512 --set data.test_size=128 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=32 --set optim.epochs=1 --set dist.workers=2 --set dist.algorithm=localsgd --set dist.tau=4 --set run.seed=3"
 expect_exit 0 "train a tiny cnn" -- "$DPPF" train base.yaml $SYN --set run.out_dir=run --quiet
