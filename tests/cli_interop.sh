@@ -86,7 +86,17 @@ if ! /usr/bin/python3 -c "import importlib.util, sys; sys.exit(importlib.util.fi
 elif ! have_fashion_mnist; then
   echo "skip: PyTorch check (Fashion-MNIST not installed: dataset-fashion-mnist)"
 else
-  FM="--set data.train_subset=512 --set data.test_subset=256 --set optim.batch_size=64 --set optim.epochs=1 --quiet"
+  # The first samples as plain IDX files: every command loads them in no time.
+  be32() { printf "\\x$(printf %02x $(($1>>24&255)))\\x$(printf %02x $(($1>>16&255)))\\x$(printf %02x $(($1>>8&255)))\\x$(printf %02x $(($1&255)))"; }
+  idx_head() { # NAME N HEADER_BYTES ITEM_BYTES
+    zcat "/usr/share/datasets/fashion-mnist/$1.gz" 2>/dev/null | head -c $(($3 + $2 * $4)) > fm/part
+    { head -c 4 fm/part; be32 "$2"; tail -c +9 fm/part; } > "fm/$1"
+  }
+  mkdir -p fm
+  idx_head train-images-idx3-ubyte 512 16 784; idx_head train-labels-idx1-ubyte 512 8 1
+  idx_head t10k-images-idx3-ubyte 256 16 784; idx_head t10k-labels-idx1-ubyte 256 8 1
+  export DPPF_FASHION_MNIST=$WORK/fm
+  FM="--set data.path=$WORK/fm --set optim.batch_size=64 --set optim.epochs=1 --quiet"
   archs=("cnn --set model.widths=[8,16] --set model.fc=32" "resnet8 --set model.base_width=4" "mlp --set model.hidden=[64,32]")
   writes=() checks=()
   for arch in "${archs[@]}"; do

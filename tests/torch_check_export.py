@@ -6,7 +6,8 @@ equivalent torch models and give the same test-set outputs.
         Builds the torch model the file's metadata describes (model.arch and
         sizes, input_shape, classes: what `dppf export` writes), loads the
         tensors with load_state_dict(strict=True), runs it in eval mode on the
-        Fashion-MNIST test samples PRED.csv lists (`dppf eval --predictions`:
+        Fashion-MNIST test samples PRED.csv lists (from $DPPF_FASHION_MNIST,
+        plain or .gz IDX files; default /usr/share/datasets/fashion-mnist) (`dppf eval --predictions`:
         index,label,pred,logit0,...) and compares: every predicted class must
         agree (except where dppf's two best logits are within float noise),
         and the logits within 1e-4 relative to their scale.
@@ -165,13 +166,14 @@ def build_model(meta):
 
 def fashion_mnist_test():
     def idx(name):
-        with gzip.open(os.path.join(DATA, name), "rb") as f:
+        path = os.path.join(DATA, name)
+        with (open(path, "rb") if os.path.exists(path) else gzip.open(path + ".gz", "rb")) as f:
             raw = f.read()
         ndim = raw[3]
         dims = struct.unpack(">%dI" % ndim, raw[4:4 + 4 * ndim])
         return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-    images = idx("t10k-images-idx3-ubyte.gz")
-    labels = idx("t10k-labels-idx1-ubyte.gz")
+    images = idx("t10k-images-idx3-ubyte")
+    labels = idx("t10k-labels-idx1-ubyte")
     # As batch_fill computes it in float32: pixel * scale + shift.
     scale = np.float32(1.0) / (np.float32(255.0) * np.float32(STD))
     shift = -np.float32(MEAN) / np.float32(STD)
