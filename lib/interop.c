@@ -88,7 +88,7 @@ static int add_model(tlist *l, const net_t *n, const char *prefix, const float *
         net_shape(t, shape);
         int rc = tl_add(l, prefix, t->name, ST_F32, t->ndim, shape,
                         (t->is_buffer ? buffers : params) + t->offset);
-        char layer[80];
+        char layer[96];
         if (!rc && bn_layer(n, i, layer, sizeof layer - 24)) {
             strcat(layer, ".num_batches_tracked");
             rc = tl_add(l, prefix, layer, ST_I64, 0, NULL, &l->nbt);
@@ -265,7 +265,7 @@ int interop_import(const spec_t *s, const char *model_path, const char *out_ckpt
         check_tensor(p, t, nt->name, ST_F32, nt->ndim, shape);
         if (p[P_MISSING].n + p[P_WRONG].n == before)
             memcpy((nt->is_buffer ? buffers : params) + nt->offset, t->data, nt->size * sizeof(float));
-        char layer[80];
+        char layer[96];
         if (bn_layer(&net, i, layer, sizeof layer - 24)) {
             /* Its value does not matter: the spec's bn_momentum is used. */
             strcat(layer, ".num_batches_tracked");

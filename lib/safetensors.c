@@ -7,6 +7,7 @@
  * either fully understood or rejected with the byte where it went wrong. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,16 +317,9 @@ static int parse_metadata(jp *j, st_file *f, int *cap) {
         int rc = grow((void **)&f->meta, cap, f->n_meta + 1, sizeof *f->meta, j);
         if (rc) return rc;
         st_meta *m = &f->meta[f->n_meta];
-        const unsigned char *at = j->p;
         if ((rc = parse_string(j, &m->key))) return rc;
         m->value = NULL;
         f->n_meta++;
-        for (int i = 0; i < f->n_meta - 1; i++)
-            if (!strcmp(f->meta[i].key, m->key)) {
-                j->p = at;
-                skip_ws(j);
-                return jfail(j, "duplicate __metadata__ key ", m->key);
-            }
         if (expect(j, ':', "expected ':'")) return DP_EIO;
         if ((rc = parse_string(j, &m->value))) return rc;
     } while (accept(j, ','));
@@ -334,6 +328,33 @@ static int parse_metadata(jp *j, st_file *f, int *cap) {
 
 static int cmp_name(const void *a, const void *b) {
     return strcmp((*(const st_tensor *const *)a)->name, (*(const st_tensor *const *)b)->name);
+}
+
+static int cmp_key(const void *a, const void *b) {
+    return strcmp((*(const st_meta *const *)a)->key, (*(const st_meta *const *)b)->key);
+}
+
+/* The first name that appears twice (sorting: linear scans would be quadratic
+ * on hostile input), or NULL; *oom is set when memory runs out. */
+static const char *first_duplicate(const void *items, int n, size_t stride, size_t name_off,
+                                   int (*cmp)(const void *, const void *), int *oom) {
+    *oom = 0;
+    if (n < 2) return NULL;
+    const void **s = malloc((size_t)n * sizeof *s);
+    if (!s) {
+        *oom = 1;
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) s[i] = (const char *)items + (size_t)i * stride;
+    qsort(s, (size_t)n, sizeof *s, cmp);
+    const char *dup = NULL;
+    for (int i = 1; i < n && !dup; i++) {
+        const char *a = *(char *const *)((const char *)s[i - 1] + name_off);
+        const char *b = *(char *const *)((const char *)s[i] + name_off);
+        if (!strcmp(a, b)) dup = b;
+    }
+    free(s);
+    return dup;
 }
 
 static int cmp_offset(const void *a, const void *b) {
@@ -346,6 +367,11 @@ static int cmp_offset(const void *a, const void *b) {
  * data section exactly, and names must be unique. */
 static int validate(st_file *f, const unsigned char *data, uint64_t data_len, const char *what,
                     dp_err *e) {
+    int oom;
+    const char *dup = first_duplicate(f->meta, f->n_meta, sizeof *f->meta, offsetof(st_meta, key),
+                                      cmp_key, &oom);
+    if (oom) return dp_fail(e, DP_ENOMEM, "out of memory reading '%s'", what);
+    if (dup) return dp_fail(e, DP_EIO, "'%s': duplicate __metadata__ key %.200s", what, dup);
     for (int i = 0; i < f->n_tensors; i++) {
         st_tensor *t = &f->tensors[i];
         uint64_t bytes = st_dtype_size(t->dtype);
@@ -376,11 +402,11 @@ static int validate(st_file *f, const unsigned char *data, uint64_t data_len, co
     if (!s) return dp_fail(e, DP_ENOMEM, "out of memory reading '%s'", what);
     for (int i = 0; i < f->n_tensors; i++) s[i] = &f->tensors[i];
     int rc = 0;
-    qsort(s, (size_t)f->n_tensors, sizeof *s, cmp_name);
-    for (int i = 1; i < f->n_tensors && !rc; i++)
-        if (!strcmp(s[i - 1]->name, s[i]->name))
-            rc = dp_fail(e, DP_EIO, "'%s': tensor '%.200s' appears twice", what, s[i]->name);
-    qsort(s, (size_t)f->n_tensors, sizeof *s, cmp_offset);
+    dup = first_duplicate(f->tensors, f->n_tensors, sizeof *f->tensors, offsetof(st_tensor, name),
+                          cmp_name, &oom);
+    if (oom) rc = dp_fail(e, DP_ENOMEM, "out of memory reading '%s'", what);
+    else if (dup) rc = dp_fail(e, DP_EIO, "'%s': tensor '%.200s' appears twice", what, dup);
+    if (!rc) qsort(s, (size_t)f->n_tensors, sizeof *s, cmp_offset);
     uint64_t pos = 0;
     for (int i = 0; i < f->n_tensors && !rc; i++) {
         if (s[i]->begin > pos)
@@ -590,6 +616,19 @@ static void sync_parent_dir(const char *path) {
 
 int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, int n_meta,
              dp_err *e) {
+    /* The caller's tensors are checked before anything is computed from them. */
+    for (int i = 0; i < n; i++) {
+        uint64_t bytes = st_dtype_size(t[i].dtype);
+        int ok = t[i].name && t[i].name[0] && t[i].ndim >= 0 && t[i].ndim <= ST_MAX_DIMS && bytes;
+        for (int d = 0; ok && d < t[i].ndim; d++) ok = !__builtin_mul_overflow(bytes, t[i].shape[d], &bytes);
+        if (!ok || bytes > SIZE_MAX / 2)
+            return dp_fail(e, DP_ERUNTIME, "cannot write '%s': tensor %d ('%.200s') has no name, "
+                           "a bad dtype or a bad shape", path, i, t[i].name ? t[i].name : "");
+    }
+    int oom;
+    const char *dup = first_duplicate(t, n, sizeof *t, offsetof(st_tensor, name), cmp_name, &oom);
+    if (oom) return dp_fail(e, DP_ENOMEM, "out of memory writing '%s'", path);
+    if (dup) return dp_fail(e, DP_ERUNTIME, "cannot write '%s': tensor '%.200s' appears twice", path, dup);
     /* Data goes largest element first so that every tensor is aligned to its
      * element size (the header is padded to 8), as the reference writer does;
      * the header keeps the caller's order. */
@@ -620,14 +659,12 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
     for (int i = 0; i < n; i++) {
         char num[64];
         if (i || n_meta > 0) sb_str(&h, ",");
-        if (!t[i].name[0] || t[i].ndim < 0 || t[i].ndim > ST_MAX_DIMS || t[i].dtype >= ST_N_DTYPES)
-            bad = 1;
         bad |= sb_json(&h, t[i].name);
         sb_str(&h, ":{\"dtype\":\"");
         sb_str(&h, st_dtype_name(t[i].dtype));
         sb_str(&h, "\",\"shape\":[");
         uint64_t bytes = st_dtype_size(t[i].dtype);
-        for (int d = 0; d < t[i].ndim && d < ST_MAX_DIMS; d++) {
+        for (int d = 0; d < t[i].ndim; d++) {
             snprintf(num, sizeof num, "%s%llu", d ? "," : "", (unsigned long long)t[i].shape[d]);
             sb_str(&h, num);
             bytes *= t[i].shape[d];
@@ -635,8 +672,6 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
         snprintf(num, sizeof num, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off[i],
                  (unsigned long long)(off[i] + bytes));
         sb_str(&h, num);
-        for (int k = 0; k < i; k++)
-            if (!strcmp(t[k].name, t[i].name)) bad = 1;
     }
     sb_str(&h, "}");
     while (!h.oom && h.len % 8) sb_str(&h, " ");
@@ -649,8 +684,7 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
         free(h.s);
         free(off);
         return dp_fail(e, DP_ERUNTIME,
-                       "cannot write '%s': a tensor name is empty or repeated, a shape is invalid, "
-                       "or a name or metadata is not valid UTF-8", path);
+                       "cannot write '%s': a tensor name or metadata is not valid UTF-8", path);
     }
 
     size_t tmp_len = strlen(path) + 32;

@@ -601,7 +601,7 @@ int train_write_start(const spec_t *s, const float *params, size_t n_params,
     c.n_rng = 1;
     c.n_params = np, c.n_buffers = nb, c.n_opt = np;
     c.n_extra = EXTRA_HEAD + (easgd ? np + nb : 0);
-    c.avg_params = (float *)params;
+    c.avg_params = (float *)params; /* checkpoint_write only reads */
     c.avg_buffers = (float *)buffers;
     c.worker_params = dp_calloc(np * M, sizeof(float), "checkpoint parameters", e);
     c.worker_buffers = dp_calloc(nb * M, sizeof(float), "checkpoint buffers", e);

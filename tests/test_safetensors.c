@@ -328,6 +328,10 @@ Test(safetensors, read_and_write_errors_name_the_file) {
     cr_expect_eq(st_write(in_dir("dup.safetensors"), t, 2, NULL, 0, &e), DP_ERUNTIME);
     t[1].name = "b\xff";
     cr_expect_eq(st_write(in_dir("utf.safetensors"), t, 2, NULL, 0, &e), DP_ERUNTIME);
+    t[1] = (st_tensor){.name = "c", .dtype = ST_F32, .ndim = ST_MAX_DIMS + 1, .data = &v};
+    cr_expect_eq(st_write(in_dir("dims.safetensors"), t, 2, NULL, 0, &e), DP_ERUNTIME);
+    t[1] = (st_tensor){.name = "", .dtype = ST_F32, .ndim = 0, .data = &v};
+    cr_expect_eq(st_write(in_dir("noname.safetensors"), t, 2, NULL, 0, &e), DP_ERUNTIME);
     cr_expect_eq(st_write(in_dir("no/such/dir.safetensors"), t, 1, NULL, 0, &e), DP_EIO);
     cr_expect(strstr(e.msg, "dir.safetensors") != NULL, "%s", e.msg);
     cr_expect_eq(access(in_dir("dup.safetensors"), F_OK), -1);
