@@ -9,8 +9,10 @@
 #include "comm.h"
 #include "error.h"
 #include "flatness.h"
+#include "interop.h"
 #include "landscape.h"
 #include "plot.h"
+#include "predict.h"
 #include "spec.h"
 #include "train.h"
 
@@ -32,6 +34,10 @@ static const char USAGE[] =
     "  bench                 training/eval throughput of the built-in models (img/s,\n"
     "                        GEMM share); --comm CONFIG: cost of one sync under mpirun\n"
     "  schema                list every spec key with its type, range, default and meaning\n"
+    "  export CKPT OUT.safetensors\n"
+    "                        the model as a PyTorch state_dict (safetensors)\n"
+    "  import MODEL.safetensors --spec SPEC.yaml --out INIT.bin\n"
+    "                        a PyTorch model as a step-0 checkpoint for train --resume\n"
     "\n"
     "  dppf <command> --help  options of one command\n"
     "  dppf --version         version\n"
@@ -68,6 +74,7 @@ static const char TRAIN_HELP[] =
 
 static const char EVAL_HELP[] =
     "usage: dppf eval [SPEC.yaml] --checkpoint CKPT [--set key=value]... [--csv]\n"
+    "                 [--predictions OUT.csv]\n"
     "\n"
     "Loss and accuracy of the checkpoint's model (the workers' average) on the\n"
     "train and test sets, BatchNorm in eval mode. The spec stored in the\n"
@@ -77,6 +84,9 @@ static const char EVAL_HELP[] =
     "  --checkpoint CKPT  the checkpoint to evaluate (required)\n"
     "  --set key=value    override a spec key (repeatable)\n"
     "  --csv              print one CSV header and row instead of a table\n"
+    "  --predictions OUT.csv\n"
+    "                     also write every test sample's label, predicted class and\n"
+    "                     logits (index,label,pred,logit0,...)\n"
     "  -h, --help         this help\n";
 
 static int report(comm_t *c, dp_err *e) {
@@ -97,7 +107,7 @@ static int usage_error(const char *help, const char *fmt, const char *arg) {
 
 /* Options shared by the commands that take a spec. */
 typedef struct {
-    const char *config, *checkpoint;
+    const char *config, *checkpoint, *predictions;
     const char *sets[256];
     int n_sets;
     int force, csv, progress;
@@ -134,6 +144,9 @@ static int parse_args(int argc, char **argv, const char *help, int allow_resume,
             a->progress = 0;
         } else if (!allow_resume && !strcmp(s, "--csv")) {
             a->csv = 1;
+        } else if (!allow_resume && !strcmp(s, "--predictions")) {
+            if (!has_next) return usage_error(help, "%s needs a file", s);
+            a->predictions = argv[++i];
         } else if (s[0] == '-' && s[1]) {
             return usage_error(help, "unknown option '%s'", s);
         } else if (!a->config) {
@@ -196,6 +209,8 @@ static int cmd_eval(int argc, char **argv) {
     if ((rc = resolve_spec(&a, &s, &e))) return report(NULL, &e);
     eval_report r;
     if ((rc = eval_checkpoint(&s, a.checkpoint, &r, &e))) return report(NULL, &e);
+    if (a.predictions && (rc = predict_checkpoint(&s, a.checkpoint, a.predictions, &e)))
+        return report(NULL, &e);
     if (a.csv) {
         printf("checkpoint,step,workers,train_loss,train_acc,test_loss,test_acc,n_train,n_test\n");
         printf("%s,%lld,%d,%.6f,%.6f,%.6f,%.6f,%ld,%ld\n", a.checkpoint, r.step, r.workers,
@@ -588,6 +603,119 @@ static int cmd_landscape(int argc, char **argv) {
     return rc;
 }
 
+static const char EXPORT_HELP[] =
+    "usage: dppf export CKPT OUT.safetensors [--worker I | --all-workers]\n"
+    "                   [--set key=value]...\n"
+    "\n"
+    "Writes the checkpoint's model as a PyTorch state_dict in safetensors format:\n"
+    "the workers' averaged model (what eval reports) under the torch module names\n"
+    "(conv1.weight, layer1.0.bn1.running_mean, ...), BatchNorm running statistics\n"
+    "and num_batches_tracked (I64) included, so load_state_dict(strict=True) works\n"
+    "on the equivalent torch model (README: PyTorch interop). Metadata: the model\n"
+    "keys, input shape, classes, step, dppf version and the full spec.\n"
+    "The dataset is read for the model's input shape and class count.\n"
+    "\n"
+    "options:\n"
+    "  --worker I        export worker I instead of the average\n"
+    "  --all-workers     also every worker, its names prefixed with worker<i>.\n"
+    "  --set key=value   override a key of the stored spec (e.g. data.path)\n"
+    "  -h, --help        this help\n";
+
+static int cmd_export(int argc, char **argv) {
+    args_t a = {0};
+    export_opts o = {.worker = -1};
+    const char *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(EXPORT_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "--all-workers")) {
+            o.all_workers = 1;
+        } else if (!strcmp(s, "--worker")) {
+            char *end;
+            long w = v ? strtol(v, &end, 10) : -1;
+            if (!v || *end || end == v || w < 0 || w > 1000000)
+                return usage_error(EXPORT_HELP, "%s needs a worker index >= 0", s);
+            o.worker = (int)w;
+            i++;
+        } else if (!strcmp(s, "--set")) {
+            if (!v) return usage_error(EXPORT_HELP, "%s needs key=value", s);
+            if (a.n_sets == (int)(sizeof a.sets / sizeof *a.sets)) return usage_error(EXPORT_HELP, "too many %s", s);
+            a.sets[a.n_sets++] = argv[++i];
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error(EXPORT_HELP, "unknown option '%s'", s);
+        } else if (!a.checkpoint) {
+            a.checkpoint = s;
+        } else if (!out) {
+            out = s;
+        } else {
+            return usage_error(EXPORT_HELP, "unexpected argument '%s'", s);
+        }
+    }
+    if (!a.checkpoint || !out) return usage_error(EXPORT_HELP, "%s", "export needs CKPT and OUT.safetensors");
+    if (o.worker >= 0 && o.all_workers)
+        return usage_error(EXPORT_HELP, "%s", "--worker and --all-workers exclude each other");
+    dp_err e = {0};
+    static spec_t sp;
+    int rc = resolve_spec(&a, &sp, &e);
+    o.ckpt = a.checkpoint;
+    o.out = out;
+    if (rc || (rc = interop_export(&sp, &o, stdout, &e))) return report(NULL, &e);
+    return 0;
+}
+
+static const char IMPORT_HELP[] =
+    "usage: dppf import MODEL.safetensors --spec SPEC.yaml --out INIT.bin\n"
+    "                   [--set key=value]...\n"
+    "\n"
+    "Builds the spec's model, loads every tensor of MODEL (a PyTorch state_dict in\n"
+    "safetensors format, e.g. written by dppf export or by the snippet in README:\n"
+    "PyTorch interop) and writes a checkpoint at step 0 in which every worker holds\n"
+    "that model, optimizer state zero and random streams as a fresh run of the\n"
+    "spec: `dppf train --resume INIT.bin` then trains from it, and eval, sharpness\n"
+    "and landscape accept it. Names, shapes and dtypes (F32; num_batches_tracked\n"
+    "I64) must match the model exactly; every missing, extra or mis-shaped tensor\n"
+    "is listed.\n"
+    "\n"
+    "options:\n"
+    "  --spec SPEC.yaml  the experiment spec (required); stored in INIT.bin\n"
+    "  --out INIT.bin    the checkpoint to write (required)\n"
+    "  --set key=value   override a spec key (repeatable)\n"
+    "  -h, --help        this help\n";
+
+static int cmd_import(int argc, char **argv) {
+    args_t a = {0};
+    const char *model = NULL, *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        const char *s = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(s, "-h") || !strcmp(s, "--help")) {
+            fputs(IMPORT_HELP, stdout);
+            return 0;
+        } else if (!strcmp(s, "--spec") || !strcmp(s, "--out") || !strcmp(s, "--set")) {
+            if (!v) return usage_error(IMPORT_HELP, "%s needs a value", s);
+            i++;
+            if (!strcmp(s, "--spec")) a.config = v;
+            else if (!strcmp(s, "--out")) out = v;
+            else if (a.n_sets == (int)(sizeof a.sets / sizeof *a.sets)) return usage_error(IMPORT_HELP, "too many %s", s);
+            else a.sets[a.n_sets++] = v;
+        } else if (s[0] == '-' && s[1]) {
+            return usage_error(IMPORT_HELP, "unknown option '%s'", s);
+        } else if (!model) {
+            model = s;
+        } else {
+            return usage_error(IMPORT_HELP, "unexpected argument '%s'", s);
+        }
+    }
+    if (!model || !a.config || !out)
+        return usage_error(IMPORT_HELP, "%s", "import needs MODEL.safetensors, --spec SPEC.yaml and --out INIT.bin");
+    dp_err e = {0};
+    static spec_t sp;
+    int rc = resolve_spec(&a, &sp, &e);
+    if (rc || (rc = interop_import(&sp, model, out, stdout, &e))) return report(NULL, &e);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(USAGE, stderr);
@@ -603,6 +731,8 @@ int main(int argc, char **argv) {
             if (!strcmp(argv[2], "sharpness")) return cmd_sharpness(1, h);
             if (!strcmp(argv[2], "plot")) return cmd_plot(1, h);
             if (!strcmp(argv[2], "landscape")) return cmd_landscape(1, h);
+            if (!strcmp(argv[2], "export")) return cmd_export(1, h);
+            if (!strcmp(argv[2], "import")) return cmd_import(1, h);
         }
         fputs(USAGE, stdout);
         return 0;
@@ -617,6 +747,8 @@ int main(int argc, char **argv) {
     if (!strcmp(cmd, "sharpness")) return cmd_sharpness(argc - 2, argv + 2);
     if (!strcmp(cmd, "plot")) return cmd_plot(argc - 2, argv + 2);
     if (!strcmp(cmd, "landscape")) return cmd_landscape(argc - 2, argv + 2);
+    if (!strcmp(cmd, "export")) return cmd_export(argc - 2, argv + 2);
+    if (!strcmp(cmd, "import")) return cmd_import(argc - 2, argv + 2);
     if (!strcmp(cmd, "schema")) {
         if (argc > 2 && (!strcmp(argv[2], "-h") || !strcmp(argv[2], "--help"))) {
             puts("usage: dppf schema\n\nPrints every spec key: type and range, default, meaning.");

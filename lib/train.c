@@ -682,3 +682,48 @@ int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_e
     checkpoint_free(&c);
     return rc;
 }
+
+int train_write_start(const spec_t *s, const float *params, size_t n_params,
+                      const float *buffers, size_t n_buffers, const char *path, dp_err *e) {
+    /* Exactly what setup() leaves before the first step, so that resuming from
+     * this file is a fresh run from these weights: zero momentum and run
+     * counters, each worker's RNG stream as workers_alloc seeds it, and the
+     * EASGD centre equal to the starting point (as algo_init sets it). */
+    size_t np = n_params, nb = n_buffers, M = (size_t)s->dist.workers;
+    int easgd = algo_kind(s->dist.algorithm) == ALGO_EASGD;
+    checkpoint_t c = {0};
+    c.spec_yaml = spec_to_yaml(s, e);
+    if (!c.spec_yaml) return e->code ? e->code : DP_ENOMEM;
+    c.n_workers = (uint32_t)M;
+    c.n_rng = 1;
+    c.n_params = np, c.n_buffers = nb, c.n_opt = np;
+    c.n_extra = EXTRA_HEAD + (easgd ? np + nb : 0);
+    c.avg_params = (float *)params; /* checkpoint_write only reads */
+    c.avg_buffers = (float *)buffers;
+    c.worker_params = dp_calloc(np * M, sizeof(float), "checkpoint parameters", e);
+    c.worker_buffers = dp_calloc(nb * M, sizeof(float), "checkpoint buffers", e);
+    c.worker_opt = dp_calloc(np * M, sizeof(float), "checkpoint momentum", e);
+    c.rng = dp_calloc(4 * M, sizeof(uint64_t), "checkpoint rng", e);
+    c.extra = dp_calloc(c.n_extra, sizeof(float), "checkpoint extra", e);
+    int rc = 0;
+    if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) rc = DP_ENOMEM;
+    for (size_t i = 0; !rc && i < M; i++) {
+        memcpy(c.worker_params + np * i, params, np * sizeof(float));
+        memcpy(c.worker_buffers + nb * i, buffers, nb * sizeof(float));
+        rng_t r;
+        rng_init(&r, s->run.seed, RNG_STREAM_WORKER + (uint64_t)i);
+        memcpy(c.rng + 4 * i, r.s, sizeof r.s);
+    }
+    if (!rc && easgd) {
+        memcpy(c.extra + EXTRA_HEAD, params, np * sizeof(float));
+        memcpy(c.extra + EXTRA_HEAD + np, buffers, nb * sizeof(float));
+    }
+    if (!rc) rc = checkpoint_write(path, &c, e);
+    free(c.spec_yaml);
+    free(c.worker_params);
+    free(c.worker_buffers);
+    free(c.worker_opt);
+    free(c.rng);
+    free(c.extra);
+    return rc;
+}

@@ -31,6 +31,12 @@ typedef struct {
  * (`s` is the checkpoint's spec, possibly with data overrides.) */
 int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_err *e);
 
+/* Writes a checkpoint at step 0 that resumes as a fresh run of `s` would
+ * start, except that every worker holds the given model (params, BN buffers):
+ * how `dppf import` hands a PyTorch-initialised model to `dppf train --resume`. */
+int train_write_start(const spec_t *s, const float *params, size_t n_params,
+                      const float *buffers, size_t n_buffers, const char *path, dp_err *e);
+
 /* Loads the spec stored in a checkpoint. */
 int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e);
 
