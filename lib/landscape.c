@@ -487,7 +487,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         snprintf(path, sizeof path, "%s/landscape-%s.png", dir, tag);
         if (m == LAND_2D) {
             /* Short enough for the 800 px image at the font's scale 2: path and architecture. */
-            snprintf(title, sizeof title, "train loss%s: %.40s (%.16s)", wplane ? ", workers' plane" : "", name,
+            snprintf(title, sizeof title, "%s: %.40s (%.16s)", wplane ? "workers' plane" : "train loss", name,
                      x.net.arch);
             if (wplane) {
                 snprintf(xl, sizeof xl, "a: d1 = w0 - avg (|d1| = %.3g)", vec_norm(x.d1, np));

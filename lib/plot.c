@@ -248,18 +248,20 @@ static void make_ticks(const axis *a, int target, tickset *t) {
         return;
     }
     int k0 = (int)ceil(a->lo - 1e-9), k1 = (int)floor(a->hi + 1e-9);
-    if (k1 - k0 + 1 >= 2) { /* decades, thinned to about `target` */
+    int decades = k1 - k0 + 1; /* powers of ten inside the range */
+    if (decades > 3) { /* many decades, thinned to about `target` */
         int every = (k1 - k0) / target + 1;
         for (int k = k0; k <= k1 && t->n < MAXTICKS; k++)
             if ((k - k0) % every == 0) t->v[t->n++] = pow(10, k);
-        if (k1 - k0 + 1 <= 3) { /* few decades: add 2x and 5x */
-            t->n = 0;
-            for (int k = k0 - 1; k <= k1; k++)
-                for (int m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
-                    double v = m * pow(10, k), l = log10(v);
-                    if (l >= a->lo - 1e-9 && l <= a->hi + 1e-9 && t->n < MAXTICKS) t->v[t->n++] = v;
-                }
-        }
+        fmt_ticks(t, 0, 1);
+        return;
+    }
+    if (decades >= 2 || a->hi - a->lo >= 0.9) { /* a few decades (or one, nearly): 1x, 2x and 5x */
+        for (int k = k0 - 1; k <= k1; k++)
+            for (int m = 1; m <= 5; m += (m == 1 ? 1 : 3)) {
+                double v = m * pow(10, k), l = log10(v);
+                if (l >= a->lo - 1e-9 && l <= a->hi + 1e-9 && t->n < MAXTICKS) t->v[t->n++] = v;
+            }
         fmt_ticks(t, 0, 1);
         return;
     }
@@ -449,7 +451,7 @@ void plot_lines_draw(plot_canvas *c, int X, int Y, int W, int H, const plot_seri
     if (!data_range(s, ns, 0, o->log_x, o->log_y, &lo, &hi)) lo = o->log_x ? 0.1 : 0, hi = o->log_x ? 10 : 1;
     if (o->log_x) lo = log10(lo), hi = log10(hi);
     if (hi == lo) lo -= 0.5, hi += 0.5;
-    double xpad = scatter ? 0.05 * (hi - lo) : 0;
+    double xpad = scatter || o->log_x ? 0.05 * (hi - lo) : 0;
     f.ax = (axis){lo - xpad, hi + xpad, o->log_x};
     /* y: the data range plus 5% so lines do not run along the frame */
     if (!data_range(s, ns, 1, o->log_x, o->log_y, &lo, &hi)) lo = o->log_y ? 0.1 : 0, hi = o->log_y ? 10 : 1;

@@ -86,7 +86,12 @@ def load_runs(sweep):
             r[k] = float(e[k])
         r["gap_acc"] = r["train_acc"] - r["test_acc"]
         r["gap_loss"] = r["test_loss"] - r["train_loss"]
-        last = read_rows(os.path.join(d, "metrics.csv"))[-1]
+        rows = read_rows(os.path.join(d, "metrics.csv"))
+        last = rows[-1]
+        mid = rows[(len(rows) - 1) // 2]  # half-way (epoch 8 of 16): the learning rate still large
+        r["spread_mid"] = float(mid["spread_mean"])
+        r["mid_epoch"] = float(mid["epoch"])
+        r["mid_lr"] = float(mid["lr"])
         r["comm_rounds"] = int(float(last["comm_rounds"]))
         r["comm_mb"] = float(last["comm_bytes_per_worker"]) / 1e6
         r["spread"] = float(last["spread_mean"])
@@ -130,7 +135,7 @@ def main():
 
     # ---- every run, one row
     cols = ["run", "method", "tau", "seed", "train_acc", "test_acc", "gap_acc", "train_loss", "test_loss",
-            "gap_loss", "comm_rounds", "comm_mb", "spread", "worker_test_acc", "imv", "imv_workers", "sam",
+            "gap_loss", "comm_rounds", "comm_mb", "spread", "spread_mid", "worker_test_acc", "imv", "imv_workers", "sam",
             "hessian_top", "wall_s", "push", "pull"]
     write_csv(os.path.join(out, "runs.csv"), cols, [[r.get(c, "") for c in cols] for r in runs])
 
@@ -210,35 +215,62 @@ def main():
                     shutil.copy(wp, os.path.join(out, f"landscape-{m}-workers-plane.png"))
                 break
 
+    land = []
+    for m in ("localsgd", "dppf"):
+        for t in (16, 4):
+            f = os.path.join(sweep, f"{m}-t{t}-s1", "landscape-2d.csv")
+            if os.path.exists(f):
+                loss = [float(r["train_loss"]) for r in read_rows(f)]
+                land.append((m, t, loss))
+                break
+    if land:
+        md.append("### The 2-D landscapes in numbers (random filter-normalised plane, seed 0, [-1, 1]^2, "
+                  "21 x 21, first 2000 training images)\n")
+        md.append("| model | loss at the centre | share of the plane with loss < 0.5 | < 1 | < 2 |")
+        md.append("|---|---:|---:|---:|---:|")
+        for m, t, loss in land:
+            share = [100 * sum(v < c for v in loss) / len(loss) for c in (0.5, 1, 2)]
+            md.append(f"| {m}, tau {t}, seed 1 | {loss[len(loss) // 2]:.4f} | {share[0]:.1f}% | "
+                      f"{share[1]:.1f}% | {share[2]:.1f}% |")
+        md.append("")
+
     # ---- 4. the push/pull law
     if law:
         md.append("### Worker spread against push/pull (dppf, tau 4, seed 1)\n")
-        md.append("| push | pull | push/pull | spread at the last sync | spread / (push/pull) | test acc (%) |")
-        md.append("|---:|---:|---:|---:|---:|---:|")
+        me, ml = law[0]["mid_epoch"], law[0]["mid_lr"]
+        md.append(f"Spread = mean over workers of ||x_i - avg|| at a sync, before the pull and push; "
+                  f"mid-training = the evaluation at epoch {me:g} (lr {ml:.3g}), end = the last sync "
+                  f"(lr ~ 0 at the end of the cosine schedule, so no gradient drift).\n")
+        md.append("| push | pull | push/pull | spread mid-training | ratio | spread at the end | ratio | test acc (%) |")
+        md.append("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in sorted(law, key=lambda r: (r["push"] / r["pull"], r["pull"])):
             ratio = r["push"] / r["pull"]
-            md.append(f"| {r['push']:g} | {r['pull']:g} | {ratio:.3g} | {r['spread']:.4g} | "
-                      f"{r['spread'] / ratio:.3f} | {100 * r['test_acc']:.2f} |")
-        xs = [math.log(r["push"] / r["pull"]) for r in law]
-        ys = [math.log(r["spread"]) for r in law]
+            md.append(f"| {r['push']:g} | {r['pull']:g} | {ratio:.3g} | {r['spread_mid']:.4g} | "
+                      f"{r['spread_mid'] / ratio:.2f} | {r['spread']:.4g} | {r['spread'] / ratio:.3f} | "
+                      f"{100 * r['test_acc']:.2f} |")
         if len(law) > 2:
-            mx, my = statistics.mean(xs), statistics.mean(ys)
-            slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sum((a - mx) ** 2 for a in xs)
-            md.append(f"\nLeast-squares slope of log(spread) on log(push/pull): **{slope:.3f}** "
-                      f"(the no-gradient fixed point predicts 1).\n")
-        files = []
-        for pull in sorted({r["pull"] for r in law}):
-            f = os.path.join(tmp, f"pull {pull:g}.csv")
-            write_csv(f, ["push_over_pull", "spread"],
-                      sorted((r["push"] / r["pull"], r["spread"]) for r in law if r["pull"] == pull))
-            files.append(f)
+            xs = [math.log(r["push"] / r["pull"]) for r in law]
+            for key, when in (("spread_mid", "mid-training"), ("spread", "at the end")):
+                ys = [math.log(r[key]) for r in law]
+                mx, my = statistics.mean(xs), statistics.mean(ys)
+                slope = sum((a - mx) * (b - my) for a, b in zip(xs, ys)) / sum((a - mx) ** 2 for a in xs)
+                md.append(f"\nLeast-squares slope of log(spread {when}) on log(push/pull): **{slope:.3f}** "
+                          f"(the no-gradient fixed point predicts 1).")
+            md.append("")
+        # the prediction first, so the measured points are drawn over it
         lo = min(r["push"] / r["pull"] for r in law)
         hi = max(r["push"] / r["pull"] for r in law)
         f = os.path.join(tmp, "predicted push over pull.csv")
         write_csv(f, ["push_over_pull", "spread"], [(lo, lo), (hi, hi)])
-        files.append(f)
+        files = [f]
+        for key, when in (("spread_mid", "mid-training"), ("spread", "end")):
+            for pull in sorted({r["pull"] for r in law}):
+                f = os.path.join(tmp, f"pull {pull:g}, {when}.csv")
+                write_csv(f, ["push_over_pull", "spread"],
+                          sorted((r["push"] / r["pull"], r[key]) for r in law if r["pull"] == pull))
+                files.append(f)
         plot(os.path.join(out, "push-pull-law.png"), "push_over_pull", "spread", files, "--logx", "--logy",
-             "--title", "worker spread at the last sync vs push/pull",
+             "--title", "worker spread vs push/pull (dppf, tau 4)",
              "--xlabel", "push / pull", "--ylabel", "mean ||x_i - avg||")
 
     with open(os.path.join(out, "tables.md"), "w") as f:

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the safetensors parser (not part of the ctest suite).
+/* libFuzzer harness for the safetensors parser (tests/fuzz/run.sh runs it with the others).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Ilib \
  *       tests/fuzz/fuzz_safetensors.c lib/safetensors.c lib/error.c -o fuzz_safetensors

@@ -35,6 +35,12 @@ YAML
 (cd "$tmp" && "$DPPF" train tiny.yaml --quiet > /dev/null)
 cp "$tmp/run/spec.yaml" $C/fuzz_spec/resolved
 
+mkdir -p $C/fuzz_safetensors
+"$DPPF" export "$tmp/run/checkpoint.bin" $C/fuzz_safetensors/valid > /dev/null
+"$DPPF" export "$tmp/run/checkpoint.bin" $C/fuzz_safetensors/all-workers --all-workers > /dev/null
+printf '\x08\x00\x00\x00\x00\x00\x00\x00{}      ' > $C/fuzz_safetensors/empty
+printf '\xff\x00\x00\x00\x00\x00\x00\x00{' > $C/fuzz_safetensors/bad-length
+
 mkdir -p $C/fuzz_csv
 cp "$tmp/run/metrics.csv" $C/fuzz_csv/metrics
 printf 'a, b ,c\r\n1,2,3\r\n\r\n nan ,inf,-1e-320\r\n' > $C/fuzz_csv/crlf-special
