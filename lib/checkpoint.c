@@ -6,7 +6,6 @@
  * The reader trusts nothing until size, magic, version and CRC have passed,
  * then checks that the declared counts account for the file size exactly. */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +14,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "atomic_file.h"
 #include "checkpoint.h"
 #include "fault.h"
 
@@ -60,20 +60,6 @@ static size_t bytes_of(uint64_t a, uint64_t b, size_t elem, int *ok) {
     return (size_t)r;
 }
 
-/* fsync the folder so the rename itself survives a crash. Best effort: some
- * file systems refuse fsync on directories, and the data is already safe. */
-static void sync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
     uint64_t W = c->n_workers;
     int ok = 1;
@@ -99,10 +85,8 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
             return dp_fail(e, DP_ERUNTIME, "cannot write checkpoint '%s': %s is missing", path,
                            arr[i].name);
 
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
+    char *tmp = atomic_tmp_name(path);
     if (!tmp) return dp_fail(e, DP_ENOMEM, "out of memory writing checkpoint '%s'", path);
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
 
     writer w = {.f = fopen(tmp, "wb"), .crc = crc32_z(0, Z_NULL, 0)};
     if (!w.f) {
@@ -135,22 +119,15 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
     uint32_t crc = (uint32_t)w.crc;
     put_u32(&w, crc);
 
-    /* Flush and fsync before the rename so that <path> only ever names a
-     * complete file: a crash leaves either the old checkpoint or the new one. */
-    if (!w.err && fflush(w.f) != 0) w.err = errno ? errno : EIO;
-    if (!w.err && fsync(fileno(w.f)) != 0) w.err = errno;
-    if (fclose(w.f) != 0 && !w.err) w.err = errno ? errno : EIO;
-    if (!w.err && rename(tmp, path) != 0) w.err = errno;
+    /* A crash leaves either the old checkpoint or the new one. */
+    w.err = atomic_commit(w.f, tmp, path, w.err);
+    free(tmp);
     if (w.err) {
-        remove(tmp);
-        free(tmp);
         int full = w.err == ENOSPC || w.err == EFBIG || w.err == EDQUOT;
         return dp_fail(e, DP_EIO, "cannot write checkpoint '%s': %s%s; the previous file of that "
                        "name, if any, is unchanged", path, strerror(w.err),
                        full ? " (disk full or file size limit)" : "");
     }
-    free(tmp);
-    sync_parent_dir(path);
     return 0;
 }
 

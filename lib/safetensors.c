@@ -6,7 +6,6 @@
  * unknown keys) is an error rather than something to skip, so a file is
  * either fully understood or rejected with the byte where it went wrong. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic_file.h"
 #include "safetensors.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -602,18 +602,6 @@ static int sb_json(sbuf *b, const char *s) {
     return 0;
 }
 
-static void sync_parent_dir(const char *path) {
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
-    if (!dir) return;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
-    free(dir);
-}
-
 int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, int n_meta,
              dp_err *e) {
     /* The caller's tensors are checked before anything is computed from them. */
@@ -687,14 +675,12 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
                        "cannot write '%s': a tensor name or metadata is not valid UTF-8", path);
     }
 
-    size_t tmp_len = strlen(path) + 32;
-    char *tmp = malloc(tmp_len);
+    char *tmp = atomic_tmp_name(path);
     if (!tmp) {
         free(h.s);
         free(off);
         return dp_fail(e, DP_ENOMEM, "out of memory writing '%s'", path);
     }
-    snprintf(tmp, tmp_len, "%s.tmp.%ld", path, (long)getpid());
     FILE *fp = fopen(tmp, "wb");
     int err = fp ? 0 : errno;
     if (fp) {
@@ -707,17 +693,11 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
                 for (int d = 0; d < t[i].ndim; d++) bytes *= t[i].shape[d];
                 if (bytes && fwrite(t[i].data, 1, bytes, fp) != bytes) err = errno ? errno : EIO;
             }
-        /* fsync before the rename: <path> only ever names a complete file. */
-        if (!err && fflush(fp) != 0) err = errno ? errno : EIO;
-        if (!err && fsync(fileno(fp)) != 0) err = errno;
-        if (fclose(fp) != 0 && !err) err = errno ? errno : EIO;
-        if (!err && rename(tmp, path) != 0) err = errno;
-        if (err) remove(tmp);
+        err = atomic_commit(fp, tmp, path, err);
     }
     free(tmp);
     free(h.s);
     free(off);
     if (err) return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(err));
-    sync_parent_dir(path);
     return 0;
 }
