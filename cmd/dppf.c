@@ -12,7 +12,6 @@
 #include "interop.h"
 #include "landscape.h"
 #include "plot.h"
-#include "predict.h"
 #include "spec.h"
 #include "train.h"
 
@@ -208,9 +207,7 @@ static int cmd_eval(int argc, char **argv) {
     static spec_t s;
     if ((rc = resolve_spec(&a, &s, &e))) return report(NULL, &e);
     eval_report r;
-    if ((rc = eval_checkpoint(&s, a.checkpoint, &r, &e))) return report(NULL, &e);
-    if (a.predictions && (rc = predict_checkpoint(&s, a.checkpoint, a.predictions, &e)))
-        return report(NULL, &e);
+    if ((rc = eval_checkpoint(&s, a.checkpoint, a.predictions, &r, &e))) return report(NULL, &e);
     if (a.csv) {
         printf("checkpoint,step,workers,train_loss,train_acc,test_loss,test_acc,n_train,n_test\n");
         printf("%s,%lld,%d,%.6f,%.6f,%.6f,%.6f,%ld,%ld\n", a.checkpoint, r.step, r.workers,

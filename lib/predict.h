@@ -4,10 +4,11 @@
 #define DPPF_PREDICT_H
 
 #include "error.h"
-#include "spec.h"
+#include "eval.h"
 
 /* Writes CSV "index,label,pred,logit0,...,logit<K-1>", one row per test
- * sample, for the averaged model in eval mode (`s` as for eval_checkpoint). */
-int predict_checkpoint(const spec_t *s, const char *ckpt_path, const char *out_csv, dp_err *e);
+ * sample, for the set-up's averaged model in eval mode (`dppf eval
+ * --predictions`, through eval_checkpoint). */
+int predict_write(eval_setup *x, const char *out_csv, dp_err *e);
 
 #endif

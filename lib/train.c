@@ -26,6 +26,7 @@
 #include "net.h"
 #include "optim.h"
 #include "plot.h"
+#include "predict.h"
 #include "progress.h"
 #include "train.h"
 #include "workers.h"
@@ -643,43 +644,20 @@ int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e) {
     return rc;
 }
 
-int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_err *e) {
-    checkpoint_t c = {0};
-    dataset_t train = {0}, test = {0};
-    net_t net = {0};
-    net_ws ws = {0};
-    int32_t *labels = NULL, *idx = NULL;
-    int rc = checkpoint_read(ckpt_path, &c, e);
-    if (!rc) rc = dataset_load(s, &train, &test, e);
-    if (!rc) rc = net_build(&net, s, train.c, train.h, train.w, train.classes, e);
-    if (!rc && (c.n_params != net.n_params || c.n_buffers != net.n_buffers))
-        rc = dp_fail(e, DP_EUSAGE,
-                     "checkpoint '%s' holds %llu parameters but the spec's model (%s) has %zu",
-                     ckpt_path, (unsigned long long)c.n_params, s->model.arch, net.n_params);
+int eval_checkpoint(const spec_t *s, const char *ckpt_path, const char *predictions_csv, eval_report *r,
+                    dp_err *e) {
+    eval_setup x;
     int B = s->optim.batch_size < 256 ? 256 : s->optim.batch_size;
-    if (!rc) rc = net_ws_alloc(&ws, &net, B, e);
-    if (!rc) {
-        labels = dp_calloc((size_t)B, sizeof(int32_t), "labels", e);
-        idx = dp_calloc((size_t)B, sizeof(int32_t), "indices", e);
-        if (!labels || !idx) rc = DP_ENOMEM;
-    }
-    if (!rc) {
-        batch_cfg_t bc;
-        batch_cfg_from_spec(&bc, s, &train);
-        eval_result tr, te;
-        eval_model(&net, &ws, c.avg_params, c.avg_buffers, &train, &bc, labels, idx, &tr);
-        eval_model(&net, &ws, c.avg_params, c.avg_buffers, &test, &bc, labels, idx, &te);
-        *r = (eval_report){.train_loss = tr.loss, .train_acc = tr.acc, .test_loss = te.loss,
-                           .test_acc = te.acc, .n_train = tr.n, .n_test = te.n,
-                           .workers = (int)c.n_workers, .step = c.step};
-    }
-    free(labels);
-    free(idx);
-    net_ws_free(&ws);
-    net_free(&net);
-    dataset_free(&train);
-    dataset_free(&test);
-    checkpoint_free(&c);
+    int rc = eval_setup_open(&x, s, ckpt_path, B, e);
+    if (rc) return rc;
+    eval_result tr, te;
+    const checkpoint_t *c = &x.ckpt;
+    eval_model(&x.net, &x.ws, c->avg_params, c->avg_buffers, &x.train, &x.bc, x.labels, x.idx, &tr);
+    eval_model(&x.net, &x.ws, c->avg_params, c->avg_buffers, &x.test, &x.bc, x.labels, x.idx, &te);
+    *r = (eval_report){.train_loss = tr.loss, .train_acc = tr.acc, .test_loss = te.loss, .test_acc = te.acc,
+                       .n_train = tr.n, .n_test = te.n, .workers = (int)c->n_workers, .step = c->step};
+    if (predictions_csv) rc = predict_write(&x, predictions_csv, e);
+    eval_setup_close(&x);
     return rc;
 }
 

@@ -27,9 +27,12 @@ typedef struct {
     long long step;
 } eval_report;
 
-/* Evaluates a checkpoint's averaged model on the spec's train and test sets.
- * (`s` is the checkpoint's spec, possibly with data overrides.) */
-int eval_checkpoint(const spec_t *s, const char *ckpt_path, eval_report *r, dp_err *e);
+/* Evaluates a checkpoint's averaged model on the spec's train and test sets
+ * (`s` is the checkpoint's spec, possibly with data overrides) and, when
+ * predictions_csv is not NULL, writes its per-sample test outputs there
+ * (predict.h) from the same loaded model and data. */
+int eval_checkpoint(const spec_t *s, const char *ckpt_path, const char *predictions_csv, eval_report *r,
+                    dp_err *e);
 
 /* Writes a checkpoint at step 0 that resumes as a fresh run of `s` would
  * start, except that every worker holds the given model (params, BN buffers):
