@@ -19,22 +19,8 @@
 #include "safetensors.h"
 #include "spec.h"
 
-static char g_dir[512];
-
-static void make_dir(void) {
-    const char *base = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/dppf_interop_XXXXXX", base && *base ? base : "/tmp");
-    cr_assert_not_null(mkdtemp(g_dir), "mkdtemp: %s", strerror(errno));
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void remove_dir(void) {
-    if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#define TMPDIR_PREFIX "dppf_interop"
+#include "tmpdir.h"
 
 TestSuite(interop, .init = make_dir, .fini = remove_dir, .timeout = 120);
 

@@ -16,32 +16,11 @@
 
 #include "safetensors.h"
 
-static char g_dir[512];
-
-static void make_dir(void) {
-    const char *base = getenv("TMPDIR");
-    snprintf(g_dir, sizeof g_dir, "%s/dppf_st_XXXXXX", base && *base ? base : "/tmp");
-    cr_assert_not_null(mkdtemp(g_dir), "mkdtemp: %s", strerror(errno));
-}
-
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f) {
-    (void)st, (void)flag, (void)f;
-    return remove(p);
-}
-
-static void remove_dir(void) {
-    if (g_dir[0]) nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
+#define TMPDIR_PREFIX "dppf_st"
+#include "tmpdir.h"
 
 TestSuite(safetensors, .init = make_dir, .fini = remove_dir);
 
-static char *in_dir(const char *name) {
-    static char buf[4][1024];
-    static int k;
-    char *p = buf[k++ & 3];
-    snprintf(p, sizeof buf[0], "%s/%s", g_dir, name);
-    return p;
-}
 
 /* An image: u64 header length, the header bytes, then `data_len` bytes 0..255. */
 static unsigned char *image(const char *header, size_t hlen, size_t data_len, size_t *len) {
