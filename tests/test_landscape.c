@@ -148,6 +148,23 @@ static double ckpt_loss(fixture_t *f, const char *file, int n) {
     return L;
 }
 
+/* Runs the landscape, its summary to /dev/null; it must succeed. */
+static void run_ok(const landscape_opts *o) {
+    dp_err e = {0};
+    FILE *out = fopen("/dev/null", "w");
+    cr_assert_not_null(out);
+    cr_assert_eq(landscape_run(o, NULL, out, &e), 0, "%s", e.msg);
+    fclose(out);
+}
+
+/* Reads <f->dir>/name. */
+static void read_output(const fixture_t *f, const char *name, csv_table *t) {
+    char csv[256];
+    dp_err e = {0};
+    snprintf(csv, sizeof csv, "%s/%s", f->dir, name);
+    cr_assert_eq(csv_read(csv, t, &e), 0, "%s", e.msg);
+}
+
 static void rm_dir(const char *dir) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -169,14 +186,10 @@ Test(grid, two_d_shape_and_centre) {
     o.test = 1;
     o.progress = 0;
     o.seed = 9;
-    dp_err e = {0};
-    FILE *out = fopen("/dev/null", "w");
-    cr_assert_eq(landscape_run(&o, NULL, out, &e), 0, "%s", e.msg);
-    fclose(out);
+    run_ok(&o);
 
     csv_table t;
-    snprintf(csv, sizeof csv, "%s/landscape-2d.csv", f.dir);
-    cr_assert_eq(csv_read(csv, &t, &e), 0, "%s", e.msg);
+    read_output(&f, "landscape-2d.csv", &t);
     cr_assert_eq(t.ncols, 6);
     cr_assert_eq(t.nrows, 25);
     const char *names[] = {"a", "b", "train_loss", "train_acc", "test_loss", "test_acc"};
@@ -199,8 +212,7 @@ Test(grid, two_d_shape_and_centre) {
     csv_free(&t);
 
     /* workers file: 2 rows; random directions hold little of the offsets */
-    snprintf(csv, sizeof csv, "%s/landscape-2d-workers.csv", f.dir);
-    cr_assert_eq(csv_read(csv, &t, &e), 0, "%s", e.msg);
+    read_output(&f, "landscape-2d-workers.csv", &t);
     cr_assert_eq(t.nrows, 2);
     const double *cap = csv_col(&t, "captured"), *dist = csv_col(&t, "dist");
     for (int i = 0; i < 2; i++) cr_assert(cap[i] >= 0 && cap[i] <= 1 && dist[i] > 0);
@@ -212,9 +224,7 @@ Test(grid, two_d_shape_and_centre) {
     FILE *g = fopen(csv, "r");
     cr_assert(fread(first, 1, sizeof first - 1, g) > 0);
     fclose(g);
-    out = fopen("/dev/null", "w");
-    cr_assert_eq(landscape_run(&o, NULL, out, &e), 0, "%s", e.msg);
-    fclose(out);
+    run_ok(&o);
     g = fopen(csv, "r");
     cr_assert(fread(second, 1, sizeof second - 1, g) > 0);
     fclose(g);
@@ -227,7 +237,7 @@ Test(grid, line_reproduces_both_ends) {
     fx_init(&f);
     write_ckpt(&f, "a.bin", 3);
     write_ckpt(&f, "b.bin", 4);
-    char ckpt[128], to[128], csv[160];
+    char ckpt[128], to[128];
     snprintf(ckpt, sizeof ckpt, "%s/a.bin", f.dir);
     snprintf(to, sizeof to, "%s/b.bin", f.dir);
     landscape_opts o;
@@ -240,13 +250,9 @@ Test(grid, line_reproduces_both_ends) {
     o.samples = 0; /* all 60 */
     o.progress = 0;
     o.no_png = 1;
-    dp_err e = {0};
-    FILE *out = fopen("/dev/null", "w");
-    cr_assert_eq(landscape_run(&o, NULL, out, &e), 0, "%s", e.msg);
-    fclose(out);
+    run_ok(&o);
     csv_table t;
-    snprintf(csv, sizeof csv, "%s/landscape-1d-line.csv", f.dir);
-    cr_assert_eq(csv_read(csv, &t, &e), 0, "%s", e.msg);
+    read_output(&f, "landscape-1d-line.csv", &t);
     cr_assert_eq(t.nrows, 9);
     cr_assert_eq(t.ncols, 3);
     const double *tt = csv_col(&t, "t"), *L = csv_col(&t, "train_loss");
@@ -263,7 +269,7 @@ Test(grid, workers_curves_and_errors) {
     fixture_t f;
     fx_init(&f);
     write_ckpt(&f, "a.bin", 5);
-    char ckpt[128], csv[160];
+    char ckpt[128];
     snprintf(ckpt, sizeof ckpt, "%s/a.bin", f.dir);
     landscape_opts o;
     landscape_opts_default(&o);
@@ -273,12 +279,9 @@ Test(grid, workers_curves_and_errors) {
     o.grid = 5; /* t = -2, -1, 0, 1, 2 */
     o.progress = 0;
     o.no_png = 1;
-    dp_err e = {0};
-    FILE *out = fopen("/dev/null", "w");
-    cr_assert_eq(landscape_run(&o, NULL, out, &e), 0, "%s", e.msg);
+    run_ok(&o);
     csv_table t;
-    snprintf(csv, sizeof csv, "%s/landscape-1d-workers.csv", f.dir);
-    cr_assert_eq(csv_read(csv, &t, &e), 0, "%s", e.msg);
+    read_output(&f, "landscape-1d-workers.csv", &t);
     cr_assert_eq(t.nrows, 10);
     const double *w = csv_col(&t, "worker"), *tt = csv_col(&t, "t"), *L = csv_col(&t, "train_loss");
     double L0 = ckpt_loss(&f, "a.bin", 10000);
@@ -292,6 +295,8 @@ Test(grid, workers_curves_and_errors) {
 
     /* errors: a line without --to, a bad mode name */
     o.mode = LAND_1D_LINE;
+    dp_err e = {0};
+    FILE *out = fopen("/dev/null", "w");
     cr_assert_eq(landscape_run(&o, NULL, out, &e), DP_EUSAGE);
     land_mode m;
     cr_assert_eq(land_mode_parse("3d", &m, &e), DP_EUSAGE);
