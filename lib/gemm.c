@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "gemm_driver.h"
 
 /* Kernel choice. Debian's BLIS 0.9 does not recognise newer CPUs (e.g. AMD
  * family 0x1A) and falls back to its portable "generic" kernels (~30 GFLOP/s
@@ -28,9 +29,24 @@ static cntx_t kernels_cntx;
 static const char *kernels_name = "generic";
 static int kernels_own; /* use kernels_cntx rather than BLIS's default context */
 static int n_threads = 1;
+static gemm_kernel kernel;  /* micro-kernel + blocking of the chosen context */
+static int use_driver;      /* 0: DPPF_GEMM=blis asks for bli_sgemm_ex throughout */
 
-static void choose_kernels(void) {
-    bli_init();
+static void describe_kernel(cntx_t *cntx) {
+    kernel.cntx = cntx;
+    kernel.ukr = (void *)bli_cntx_get_l3_nat_ukr_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
+    kernel.mr = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MR, cntx);
+    kernel.nr = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NR, cntx);
+    kernel.kc = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_KC, cntx);
+    kernel.mc = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MC, cntx);
+    kernel.nc = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NC, cntx);
+    kernel.prefers_cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
+    const char *g = getenv("DPPF_GEMM");
+    use_driver = !(g && !strcmp(g, "blis")) && kernel.ukr && kernel.mr > 0 && kernel.nr > 0 &&
+                 kernel.kc > 0 && kernel.mc > 0 && kernel.nc > 0;
+}
+
+static void choose_context(void) {
     const char *want = getenv("DPPF_BLIS_KERNELS");
     kernels_name = bli_arch_string(bli_arch_query_id());
     if (!want && bli_arch_query_id() != BLIS_ARCH_GENERIC) return; /* BLIS knows this CPU */
@@ -52,6 +68,12 @@ static void choose_kernels(void) {
     kernels_own = 1;
 }
 
+static void choose_kernels(void) {
+    bli_init();
+    choose_context();
+    describe_kernel(kernels_own ? &kernels_cntx : bli_gks_query_cntx());
+}
+
 const char *gemm_kernels(void) {
     pthread_once(&kernels_once, choose_kernels);
     return kernels_name;
@@ -69,6 +91,12 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     }
     /* With beta == 0 BLIS never reads C, so garbage/NaN in C is overwritten. */
     pthread_once(&kernels_once, choose_kernels);
+    if (use_driver && n_threads == 1) {
+        /* A's rows and B's columns as (outer, k) views of the row-major storage. */
+        gemm_src a = trans_a ? gemm_src_dense(A, 1, lda) : gemm_src_dense(A, lda, 1);
+        gemm_src b = trans_b ? gemm_src_dense(B, ldb, 1) : gemm_src_dense(B, 1, ldb);
+        if (gemm_drive(&kernel, M, N, K, alpha, &a, &b, beta, C, ldc, 1) == 0) return;
+    }
     rntm_t rntm;
     bli_rntm_init(&rntm);
     bli_rntm_set_num_threads((dim_t)n_threads, &rntm);
@@ -76,6 +104,16 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
                  trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
                  &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C,
                  (inc_t)ldc, 1, kernels_own ? &kernels_cntx : NULL, &rntm);
+}
+
+int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
+              float beta, float *C, int ldc) {
+    const int K = g->C * g->KH * g->KW, N = g->OH * g->OW;
+    pthread_once(&kernels_once, choose_kernels);
+    if (!use_driver || n_threads != 1) return -1;
+    if (M <= 0 || N <= 0 || K <= 0) return -1; /* gemm() has the degenerate cases */
+    gemm_src a = gemm_src_dense(A, lda, 1), b = gemm_src_im2col(image, g);
+    return gemm_drive(&kernel, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
 }
 
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,

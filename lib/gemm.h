@@ -10,6 +10,20 @@
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc);
 
+/* Geometry of the im2col ("column") matrix of one C x H x W image for a
+ * KH x KW convolution: rows c*KH*KW + kh*KW + kw, columns oh*OW + ow. */
+typedef struct {
+    int C, H, W, KH, KW, stride, pad, OH, OW;
+} gemm_conv_geom;
+
+/* C[M, OH*OW] = A[M, C*KH*KW] * col(image) + beta * C (row-major, leading
+ * dimensions lda, ldc), packing col straight from the image instead of
+ * writing it out first. Returns 0, or -1 when it cannot run (several BLIS
+ * threads, or no memory for its buffers): the caller then builds col itself
+ * and calls gemm(). */
+int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
+              float beta, float *C, int ldc);
+
 /* Straightforward triple loop with double accumulation; for tests only. */
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);

@@ -154,19 +154,23 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
+    const gemm_conv_geom g = {.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+                              .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
     for (int n = 0; n < N; n++) {
         const float *x = in + n * in_img;
         float *y = out + n * out_img;
+        /* Pre-filling the bias and using beta = 1 saves a second pass over y. */
+        if (b)
+            for (int oc = 0; oc < OC; oc++)
+                for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
+        const float beta = b ? 1.0f : 0.0f;
+        if (!direct && gemm_conv(OC, w, CKK, x, &g, beta, y, P) == 0) continue;
         const float *col = x;
         if (!direct) {
             im2col(work, x, s);
             col = work;
         }
-        /* Pre-filling the bias and using beta = 1 saves a second pass over y. */
-        if (b)
-            for (int oc = 0; oc < OC; oc++)
-                for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
-        gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, b ? 1.0f : 0.0f, y, P);
+        gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, y, P);
     }
 }
 

@@ -135,7 +135,9 @@ Test(gemm, ref_matches_hand_values) {
 Test(gemm, blis_matches_ref_all_transposes_odd_sizes) {
     rng_t r;
     rng_init(&r, 1, 100);
-    const int sizes[][3] = {{7, 13, 5}, {33, 17, 65}, {1, 1, 1}, {64, 3, 129}, {5, 31, 2}};
+    /* The last two cross dppf's blocking (KC, MC of every kernel family; NC of skx). */
+    const int sizes[][3] = {{7, 13, 5},  {33, 17, 65},  {1, 1, 1},     {64, 3, 129},
+                            {5, 31, 2},  {500, 37, 400}, {19, 3100, 7}};
     const float alphas[] = {1.0f, -0.5f}, betas[] = {0.0f, 1.0f, 0.25f};
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         int M = sizes[si][0], N = sizes[si][1], K = sizes[si][2];
@@ -178,6 +180,76 @@ Test(gemm, blis_matches_ref_all_transposes_odd_sizes) {
                 }
             free(A), free(B);
         }
+    }
+}
+
+/* Reference im2col of one image (same layout as gemm_conv_geom documents). */
+static float *ref_im2col(const float *x, const gemm_conv_geom *g) {
+    const int P = g->OH * g->OW;
+    float *col = fzeros((size_t)g->C * g->KH * g->KW * P);
+    for (int c = 0; c < g->C; c++)
+        for (int kh = 0; kh < g->KH; kh++)
+            for (int kw = 0; kw < g->KW; kw++)
+                for (int oh = 0; oh < g->OH; oh++)
+                    for (int ow = 0; ow < g->OW; ow++) {
+                        int ih = oh * g->stride - g->pad + kh, iw = ow * g->stride - g->pad + kw;
+                        int row = (c * g->KH + kh) * g->KW + kw;
+                        col[(size_t)row * P + oh * g->OW + ow] =
+                            ih < 0 || ih >= g->H || iw < 0 || iw >= g->W
+                                ? 0.0f
+                                : x[((size_t)c * g->H + ih) * g->W + iw];
+                    }
+    return col;
+}
+
+Test(gemm, conv_packs_im2col_from_the_image) {
+    rng_t r;
+    rng_init(&r, 3, 100);
+    /* C, H, W, K, stride, pad, OC: padding on every side, strides 1 and 2,
+     * 1x1 with stride, K = C*KH*KW below and above the k-blocking (KC). */
+    const int cases[][7] = {{3, 7, 9, 3, 1, 1, 7},   {5, 8, 8, 3, 2, 1, 33}, {2, 6, 5, 5, 1, 2, 16},
+                            {4, 9, 7, 1, 2, 0, 12},  {40, 12, 12, 3, 1, 1, 32},
+                            {64, 8, 8, 3, 1, 1, 64}, {1, 28, 28, 3, 1, 1, 32}, {3, 5, 5, 3, 1, 3, 5},
+                            {2, 12, 11, 9, 2, 4, 5}}; /* 81 taps: unplanned path */
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *k = cases[ci];
+        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
+                            .stride = k[4], .pad = k[5]};
+        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
+        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW, ldc = P + 2;
+        float *x = frandn(&r, (size_t)g.C * g.H * g.W, 1.0);
+        float *w = frandn(&r, (size_t)OC * CKK, 1.0);
+        float *col = ref_im2col(x, &g);
+        for (int bi = 0; bi < 2; bi++) {
+            float beta = bi ? 1.0f : 0.0f;
+            float *C0 = frandn(&r, (size_t)OC * ldc, 1.0);
+            if (!bi)
+                for (int i = 0; i < OC * ldc; i++)
+                    if (i % ldc < P) C0[i] = NAN; /* beta = 0 must not read C */
+            float *got = fzeros((size_t)OC * ldc), *want = fzeros((size_t)OC * ldc);
+            memcpy(got, C0, sizeof(float) * OC * ldc);
+            memcpy(want, C0, sizeof(float) * OC * ldc);
+            if (gemm_conv(OC, w, CKK, x, &g, beta, got, ldc) != 0)
+                gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, got, ldc);
+            gemm_ref(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, want, ldc);
+            double *wd = dzeros((size_t)OC * P);
+            float *gf = fzeros((size_t)OC * P);
+            for (int i = 0; i < OC; i++)
+                for (int j = 0; j < P; j++) {
+                    wd[(size_t)i * P + j] = want[(size_t)i * ldc + j];
+                    gf[(size_t)i * P + j] = got[(size_t)i * ldc + j];
+                }
+            char what[96];
+            snprintf(what, sizeof what, "gemm_conv case %zu beta %g", ci, beta);
+            expect_close(what, gf, wd, (size_t)OC * P, 1e-5);
+            for (int i = 0; i < OC; i++)
+                cr_expect(memcmp(&got[(size_t)i * ldc + P], &C0[(size_t)i * ldc + P],
+                                 2 * sizeof(float)) == 0,
+                          "%s: padding of row %d was written", what, i);
+            free(C0), free(got), free(want), free(wd), free(gf);
+        }
+        free(x), free(w), free(col);
     }
 }
 

@@ -1,0 +1,248 @@
+/* gemm_driver.c - the blocked GEMM loops of BLIS (Goto's algorithm) with dppf's own packing.
+ *
+ * Loop order and blocking follow BLIS: for each NC-wide block of B's
+ * columns, for each KC-deep slice of k, pack B once; for each MC-tall block
+ * of A's rows pack A; then run the micro-kernel over MR x NR tiles. The
+ * micro-kernel is BLIS's own (it handles partial tiles itself: m, n < MR, NR). */
+#include <blis.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gemm_driver.h"
+
+typedef void (*sgemm_ukr)(dim_t m, dim_t n, dim_t k, float *alpha, float *a, float *b,
+                          float *beta, float *c, inc_t rs_c, inc_t cs_c, auxinfo_t *data,
+                          cntx_t *cntx);
+
+/* ---- packing ---------------------------------------------------------------- */
+
+static void zero_tail(float *dst, int olen, int kc, int w) {
+    if (olen == w) return;
+    for (int k = 0; k < kc; k++)
+        for (int t = olen; t < w; t++) dst[(size_t)k * w + t] = 0.0f;
+}
+
+static void pack_dense(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+    const long so = s->so, sk = s->sk;
+    const float *p = s->p + o0 * so + k0 * sk;
+    if (so == 1) { /* each k is a contiguous run of the panel's width */
+        for (int k = 0; k < kc; k++) memcpy(dst + (size_t)k * w, p + k * sk, sizeof(float) * olen);
+    } else if (sk == 1) {
+        /* A transpose: blocks of 8 k keep the 8-float reads of each row in one
+         * cache line while the writes stay within a few lines of dst. */
+        int k = 0;
+        for (; k + 8 <= kc; k += 8)
+            for (int t = 0; t < olen; t++) {
+                const float *row = p + t * so + k;
+                float *d = dst + (size_t)k * w + t;
+                for (int u = 0; u < 8; u++) d[(size_t)u * w] = row[u];
+            }
+        for (; k < kc; k++)
+            for (int t = 0; t < olen; t++) dst[(size_t)k * w + t] = p[t * so + k];
+    } else {
+        for (int k = 0; k < kc; k++)
+            for (int t = 0; t < olen; t++) dst[(size_t)k * w + t] = p[t * so + k * sk];
+    }
+    zero_tail(dst, olen, kc, w);
+}
+
+/* S[o][k] = col[k][o]: o = oh*OW + ow is an output pixel, k = (c*KH + kh)*KW + kw
+ * a filter tap; the value is image[c][oh*stride-pad+kh][ow*stride-pad+kw], 0 in
+ * the padding. Which pixels of a panel read which input positions depends on
+ * the tap (kh, kw) but not on the channel c, so each panel is first planned
+ * per tap as a few runs (a zero run, or a run of consecutive output columns of
+ * one output row), and every channel then replays its tap's runs. */
+typedef struct {
+    int dst, len; /* run of panel positions */
+    int src;      /* offset in the channel plane of the first one; -1: zeros */
+} im2col_run;
+
+enum { RUNS_MAX = 2048 }; /* 16 KiB of plan on the stack; larger plans take the slow path */
+
+/* Runs of tap (kh, kw) for panel pixels o0..o0+olen-1; returns how many, or -1 if more than cap. */
+static int plan_tap(const gemm_conv_geom *g, int o0, int olen, int kh, int kw, im2col_run *r,
+                    int cap) {
+    const int H = g->H, W = g->W, OW = g->OW, st = g->stride, off = g->pad - kw;
+    /* Output columns [lo, hi) whose input column x*st - off lies in [0, W). */
+    int lo = off <= 0 ? 0 : (off + st - 1) / st;
+    int hi = W - 1 + off < 0 ? 0 : (W - 1 + off) / st + 1;
+    if (hi > OW) hi = OW;
+    if (lo > hi) lo = hi;
+    int n = 0, t = 0, oh = o0 / OW, ow = o0 % OW;
+    while (t < olen) {
+        const int seg = OW - ow < olen - t ? OW - ow : olen - t, e = ow + seg;
+        const int ih = oh * st - g->pad + kh;
+        const int vlo = ih < 0 || ih >= H ? e : lo < ow ? ow : lo > e ? e : lo;
+        const int vhi = ih < 0 || ih >= H ? e : hi > e ? e : hi < vlo ? vlo : hi;
+        if (n + 3 > cap) return -1;
+        if (vlo > ow) r[n++] = (im2col_run){t, vlo - ow, -1};
+        if (vhi > vlo) r[n++] = (im2col_run){t + vlo - ow, vhi - vlo, ih * W + vlo * st - off};
+        if (e > vhi) r[n++] = (im2col_run){t + vhi - ow, e - vhi, -1};
+        t += seg;
+        ow = 0;
+        oh++;
+    }
+    return n;
+}
+
+/* Element by element, for plans that do not fit (kernels over TAPS_MAX taps). */
+static void pack_im2col_slow(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
+                             float *dst) {
+    const gemm_conv_geom *g = s->g;
+    const int KK = g->KH * g->KW;
+    for (int k = 0; k < kc; k++) {
+        const int kk = k0 + k, c = kk / KK, kh = kk % KK / g->KW, kw = kk % KK % g->KW;
+        const float *plane = s->p + (size_t)c * g->H * g->W;
+        for (int t = 0; t < olen; t++) {
+            const int oh = (o0 + t) / g->OW, ow = (o0 + t) % g->OW;
+            const int ih = oh * g->stride - g->pad + kh, iw = ow * g->stride - g->pad + kw;
+            dst[(size_t)k * w + t] =
+                ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? 0.0f : plane[ih * g->W + iw];
+        }
+    }
+    zero_tail(dst, olen, kc, w);
+}
+
+enum { TAPS_MAX = 64 }; /* up to 8x8 kernels are planned */
+
+static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+    const gemm_conv_geom *g = s->g;
+    const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
+    im2col_run runs[RUNS_MAX];
+    int first[TAPS_MAX + 1]; /* runs of tap j: runs[first[j] .. first[j+1]) */
+    int n = KK <= TAPS_MAX ? 0 : -1;
+    for (int j = 0; j < KK && n >= 0; j++) {
+        first[j] = n;
+        int got = plan_tap(g, o0, olen, j / g->KW, j % g->KW, runs + n, RUNS_MAX - n);
+        n = got < 0 ? -1 : n + got;
+    }
+    if (n < 0) {
+        pack_im2col_slow(s, o0, olen, k0, kc, w, dst);
+        return;
+    }
+    first[KK] = n;
+    int c = k0 / KK, j = k0 % KK;
+    for (int k = 0; k < kc; k++) {
+        const float *restrict plane = s->p + (size_t)c * HW;
+        float *restrict d = dst + (size_t)k * w;
+        for (int i = first[j]; i < first[j + 1]; i++) {
+            float *restrict dd = d + runs[i].dst;
+            const int len = runs[i].len;
+            if (runs[i].src < 0) {
+                for (int x = 0; x < len; x++) dd[x] = 0.0f;
+            } else {
+                const float *restrict src = plane + runs[i].src;
+                if (st == 1)
+                    for (int x = 0; x < len; x++) dd[x] = src[x];
+                else
+                    for (int x = 0; x < len; x++) dd[x] = src[x * st];
+            }
+        }
+        if (++j == KK) {
+            j = 0;
+            c++;
+        }
+    }
+    zero_tail(dst, olen, kc, w);
+}
+
+gemm_src gemm_src_dense(const float *p, long so, long sk) {
+    return (gemm_src){.pack = pack_dense, .p = p, .so = so, .sk = sk};
+}
+
+gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g) {
+    return (gemm_src){.pack = pack_im2col, .p = image, .g = g};
+}
+
+/* ---- buffers ------------------------------------------------------------------ */
+
+/* Packed panels, grown on first use and then reused by every call on this
+ * thread (BLIS keeps the same kind of per-thread pool): no allocation per
+ * GEMM in the training loop. */
+static _Thread_local float *pack_buf;
+static _Thread_local size_t pack_cap;
+
+static float *pack_space(size_t floats) {
+    if (floats <= pack_cap) return pack_buf;
+    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    float *p = aligned_alloc(64, bytes);
+    if (!p) return NULL;
+    free(pack_buf);
+    pack_buf = p;
+    pack_cap = bytes / sizeof(float);
+    return p;
+}
+
+static int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+/* ---- loops ------------------------------------------------------------------------ */
+
+int gemm_drive(const gemm_kernel *kr, int M, int N, int K, float alpha, const gemm_src *a,
+               const gemm_src *b, float beta, float *C, long rs_c, long cs_c) {
+    /* A kernel that stores C by columns gets the transposed problem when C is
+     * row-major (C^T = B A^T): the same trick BLIS plays internally. */
+    if (kr->prefers_cols ? (cs_c == 1 && rs_c != 1) : (rs_c == 1 && cs_c != 1)) {
+        const gemm_src *t = a;
+        a = b;
+        b = t;
+        int tm = M;
+        M = N;
+        N = tm;
+        long tr = rs_c;
+        rs_c = cs_c;
+        cs_c = tr;
+    }
+    const int MR = kr->mr, NR = kr->nr;
+    const int KC = kr->kc < K ? kr->kc : K;
+    const int MC = round_up(kr->mc < M ? kr->mc : M, MR);
+    const int NC = round_up(kr->nc < N ? kr->nc : N, NR);
+    /* Every micro-panel starts on a 64-byte boundary, as in BLIS (its kernels
+     * may use aligned loads): panel strides are rounded up to 16 floats. */
+    const size_t ps_full_a = round_up(MR * KC, 16), ps_full_b = round_up(NR * KC, 16);
+    const size_t a_floats = MC / MR * ps_full_a, b_floats = NC / NR * ps_full_b;
+    float *space = pack_space(a_floats + b_floats);
+    if (!space) return -1;
+    float *apack = space, *bpack = space + a_floats;
+    sgemm_ukr ukr = (sgemm_ukr)kr->ukr;
+    cntx_t *cntx = kr->cntx;
+    auxinfo_t aux;
+    memset(&aux, 0, sizeof aux);
+    float one = 1.0f;
+
+    for (int jc = 0; jc < N; jc += NC) {
+        const int nc = N - jc < NC ? N - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            const int kc = K - pc < KC ? K - pc : KC;
+            const size_t ps_a = round_up(MR * kc, 16), ps_b = round_up(NR * kc, 16);
+            float *beta_p = pc == 0 ? &beta : &one; /* later k-slices add to the first */
+            for (int jr = 0; jr < nc; jr += NR) {
+                int n = nc - jr < NR ? nc - jr : NR;
+                b->pack(b, jc + jr, n, pc, kc, NR, bpack + jr / NR * ps_b);
+            }
+            for (int ic = 0; ic < M; ic += MC) {
+                const int mc = M - ic < MC ? M - ic : MC;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int m = mc - ir < MR ? mc - ir : MR;
+                    a->pack(a, ic + ir, m, pc, kc, MR, apack + ir / MR * ps_a);
+                }
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const int n = nc - jr < NR ? nc - jr : NR;
+                    float *bp = bpack + jr / NR * ps_b;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        const int m = mc - ir < MR ? mc - ir : MR;
+                        float *ap = apack + ir / MR * ps_a;
+                        /* Prefetch hints for the kernel: the next tile's panels. */
+                        int last_i = ir + MR >= mc;
+                        float *a_next = last_i ? apack : ap + ps_a;
+                        float *b_next = last_i ? (jr + NR < nc ? bp + ps_b : bpack) : bp;
+                        bli_auxinfo_set_next_a(a_next, &aux);
+                        bli_auxinfo_set_next_b(b_next, &aux);
+                        float *c = C + (long)(ic + ir) * rs_c + (long)(jc + jr) * cs_c;
+                        ukr(m, n, kc, &alpha, ap, bp, beta_p, c, rs_c, cs_c, &aux, cntx);
+                    }
+                }
+            }
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,44 @@
+/* gemm_driver.h - dppf's own GEMM loops and packing around a BLIS micro-kernel (internal to gemm.c).
+ *
+ * Why not bli_sgemm_ex: BLIS 0.9 has no packing kernel for panels 32 wide,
+ * so with the AVX-512 (skx, 32x12) micro-kernel every panel of A was packed
+ * by a generic strided copy that took a fifth of a ResNet-20 step; and an
+ * operand can only be a strided matrix, so a convolution had to write its
+ * whole im2col matrix before BLIS packed it again. Here each operand packs
+ * itself, so the im2col matrix is packed straight from the image. */
+#ifndef DPPF_GEMM_DRIVER_H
+#define DPPF_GEMM_DRIVER_H
+
+#include "gemm.h"
+
+/* One operand seen as a matrix S[outer][k]: A's rows or B's columns, with k
+ * the summed dimension. pack() writes rows k0..k0+kc of the panel of width w
+ * starting at outer index o0: dst[k*w + t] = S[o0+t][k0+k] for t < olen and 0
+ * for olen <= t < w. */
+typedef struct gemm_src gemm_src;
+struct gemm_src {
+    void (*pack)(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst);
+    const float *p;           /* dense: S[o][k] = p[o*so + k*sk]; im2col: the image */
+    long so, sk;              /* dense strides */
+    const gemm_conv_geom *g;  /* im2col geometry, else NULL */
+};
+
+gemm_src gemm_src_dense(const float *p, long so, long sk);
+gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);
+
+/* The micro-kernel and its blocking, read from a BLIS context. */
+typedef struct {
+    void *ukr; /* BLIS gemm micro-kernel (sgemm_ukr_ft) */
+    void *cntx;
+    int mr, nr, kc, mc, nc;
+    int prefers_cols; /* the kernel writes C fastest when C is column-stored */
+} gemm_kernel;
+
+/* C[i][j] (at C + i*rs_c + j*cs_c, M x N) = alpha * sum_k A[i][k] B[j][k] + beta*C,
+ * where a gives A's rows and b gives B's columns (both outer x K). Single
+ * thread. Returns 0, or -1 when the packing buffers could not be allocated
+ * (nothing was written then). */
+int gemm_drive(const gemm_kernel *kr, int M, int N, int K, float alpha, const gemm_src *a,
+               const gemm_src *b, float beta, float *C, long rs_c, long cs_c);
+
+#endif
