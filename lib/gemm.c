@@ -5,6 +5,8 @@
  * BLIS 0.9 prototypes take non-const pointers although it never writes A, B,
  * alpha or beta; the casts below drop const for that reason only. */
 #include <blis.h>
+#include <omp.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,15 +93,17 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     }
     /* With beta == 0 BLIS never reads C, so garbage/NaN in C is overwritten. */
     pthread_once(&kernels_once, choose_kernels);
-    if (use_driver && n_threads == 1) {
+    /* Inside a parallel region (a layer splitting its batch) each call runs on its own thread. */
+    const int threads = omp_in_parallel() ? 1 : n_threads;
+    if (use_driver) {
         /* A's rows and B's columns as (outer, k) views of the row-major storage. */
         gemm_src a = trans_a ? gemm_src_dense(A, 1, lda) : gemm_src_dense(A, lda, 1);
         gemm_src b = trans_b ? gemm_src_dense(B, ldb, 1) : gemm_src_dense(B, 1, ldb);
-        if (gemm_drive(&kernel, M, N, K, alpha, &a, &b, beta, C, ldc, 1) == 0) return;
+        if (gemm_drive(&kernel, threads, M, N, K, alpha, &a, &b, beta, C, ldc, 1) == 0) return;
     }
     rntm_t rntm;
     bli_rntm_init(&rntm);
-    bli_rntm_set_num_threads((dim_t)n_threads, &rntm);
+    bli_rntm_set_num_threads((dim_t)threads, &rntm);
     bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
                  trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
                  &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C,
@@ -110,10 +114,23 @@ int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_con
               float beta, float *C, int ldc) {
     const int K = g->C * g->KH * g->KW, N = g->OH * g->OW;
     pthread_once(&kernels_once, choose_kernels);
-    if (!use_driver || n_threads != 1) return -1;
+    if (!use_driver) return -1;
     if (M <= 0 || N <= 0 || K <= 0) return -1; /* gemm() has the degenerate cases */
     gemm_src a = gemm_src_dense(A, lda, 1), b = gemm_src_im2col(image, g);
-    return gemm_drive(&kernel, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
+    const int threads = omp_in_parallel() ? 1 : n_threads;
+    return gemm_drive(&kernel, threads, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
+}
+
+int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
+                 float *dw) {
+    const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW;
+    pthread_once(&kernels_once, choose_kernels);
+    if (!use_driver || M <= 0 || N <= 0 || CKK <= 0 || P <= 0) return -1;
+    if ((long)N * P > INT_MAX) return -1;
+    gemm_src a = gemm_src_batched(gemm_src_dense(dout, P, 1), P, (long)M * P);
+    gemm_src b = gemm_src_batched(gemm_src_im2col_t(images, g), P, (long)g->C * g->H * g->W);
+    const int threads = omp_in_parallel() ? 1 : n_threads;
+    return gemm_drive(&kernel, threads, M, CKK, N * P, 1.0f, &a, &b, 1.0f, dw, CKK, 1);
 }
 
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
@@ -136,6 +153,7 @@ void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, cons
 void gemm_set_threads(int n) {
     n_threads = n < 1 ? 1 : n;
     bli_thread_set_num_threads((dim_t)n_threads);
+    omp_set_num_threads(n_threads); /* the layers' own parallel loops */
 }
 
 int gemm_get_threads(void) { return n_threads; }

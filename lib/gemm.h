@@ -24,6 +24,13 @@ typedef struct {
 int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
               float beta, float *C, int ldc);
 
+/* The weight gradient of a convolution over a batch of N images, as one GEMM:
+ * dw[M, C*KH*KW] += sum_n dout_n[M, OH*OW] * col(image_n)^T, with dout_n =
+ * dout + n*M*OH*OW and image_n = images + n*C*H*W. Returns 0, or -1 as
+ * gemm_conv does (the caller then falls back; dw is untouched). */
+int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
+                 float *dw);
+
 /* Straightforward triple loop with double accumulation; for tests only. */
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
               const float *B, int ldb, float beta, float *C, int ldc);

@@ -5,6 +5,7 @@
  * of A's rows pack A; then run the micro-kernel over MR x NR tiles. The
  * micro-kernel is BLIS's own (it handles partial tiles itself: m, n < MR, NR). */
 #include <blis.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,12 +147,84 @@ static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int
     zero_tail(dst, olen, kc, w);
 }
 
+/* The transpose: S[o][k] = col[o][k], o a filter tap, k an output pixel (the
+ * weight gradient's operand). Same per-tap plans, over the pixel range
+ * k0..k0+kc; each tap row is written down a panel column (stride w). */
+static void pack_im2col_t(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+    const gemm_conv_geom *g = s->g;
+    const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
+    im2col_run runs[RUNS_MAX];
+    int first[TAPS_MAX + 1];
+    int n = KK <= TAPS_MAX ? 0 : -1;
+    for (int j = 0; j < KK && n >= 0; j++) {
+        first[j] = n;
+        int got = plan_tap(g, k0, kc, j / g->KW, j % g->KW, runs + n, RUNS_MAX - n);
+        n = got < 0 ? -1 : n + got;
+    }
+    if (n < 0) {
+        for (int t = 0; t < olen; t++) {
+            const int row = o0 + t, c = row / KK, kh = row % KK / g->KW, kw = row % KK % g->KW;
+            const float *plane = s->p + (size_t)c * HW;
+            for (int k = 0; k < kc; k++) {
+                const int oh = (k0 + k) / g->OW, ow = (k0 + k) % g->OW;
+                const int ih = oh * st - g->pad + kh, iw = ow * st - g->pad + kw;
+                dst[(size_t)k * w + t] =
+                    ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? 0.0f : plane[ih * g->W + iw];
+            }
+        }
+        zero_tail(dst, olen, kc, w);
+        return;
+    }
+    first[KK] = n;
+    for (int t = 0; t < olen; t++) {
+        const int row = o0 + t, j = row % KK;
+        const float *restrict plane = s->p + (size_t)(row / KK) * HW;
+        for (int i = first[j]; i < first[j + 1]; i++) {
+            float *restrict d = dst + (size_t)runs[i].dst * w + t;
+            const int len = runs[i].len;
+            if (runs[i].src < 0) {
+                for (int x = 0; x < len; x++) d[(size_t)x * w] = 0.0f;
+            } else {
+                const float *restrict src = plane + runs[i].src;
+                for (int x = 0; x < len; x++) d[(size_t)x * w] = src[x * st];
+            }
+        }
+    }
+    zero_tail(dst, olen, kc, w);
+}
+
+gemm_src gemm_src_im2col_t(const float *image, const gemm_conv_geom *g) {
+    return (gemm_src){.pack = pack_im2col_t, .p = image, .g = g};
+}
+
 gemm_src gemm_src_dense(const float *p, long so, long sk) {
     return (gemm_src){.pack = pack_dense, .p = p, .so = so, .sk = sk};
 }
 
 gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g) {
     return (gemm_src){.pack = pack_im2col, .p = image, .g = g};
+}
+
+gemm_src gemm_src_batched(gemm_src s, int kn, long kstride) {
+    s.kn = kn;
+    s.kstride = kstride;
+    return s;
+}
+
+/* A batched source packs item by item; the panel rows of each item follow the previous item's. */
+static void pack(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+    if (s->kn <= 0) {
+        s->pack(s, o0, olen, k0, kc, w, dst);
+        return;
+    }
+    gemm_src item = *s;
+    for (int done = 0; done < kc;) {
+        const int k = k0 + done, n = k / s->kn, kk = k % s->kn;
+        const int len = s->kn - kk < kc - done ? s->kn - kk : kc - done;
+        item.p = s->p + n * s->kstride;
+        item.pack(&item, o0, olen, kk, len, w, dst + (size_t)done * w);
+        done += len;
+    }
 }
 
 /* ---- buffers ------------------------------------------------------------------ */
@@ -177,8 +250,72 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 /* ---- loops ------------------------------------------------------------------------ */
 
-int gemm_drive(const gemm_kernel *kr, int M, int N, int K, float alpha, const gemm_src *a,
-               const gemm_src *b, float beta, float *C, long rs_c, long cs_c) {
+typedef struct {
+    const gemm_kernel *kr;
+    int M, N, K, MC, NC, KC;
+    float alpha, beta;
+    const gemm_src *a, *b;
+    float *C;
+    long rs_c, cs_c;
+    size_t a_floats, b_floats;
+} problem;
+
+static float *C_at(const problem *P, int i, int j) { return P->C + (long)i * P->rs_c + (long)j * P->cs_c; }
+
+/* Rows [m0, m1) x columns [n0, n1) of C, packing into space. */
+static void drive_block(const problem *P, int m0, int m1, int n0, int n1, float *space) {
+    const int MR = P->kr->mr, NR = P->kr->nr, K = P->K, MC = P->MC, NC = P->NC, KC = P->KC;
+    const long rs_c = P->rs_c, cs_c = P->cs_c;
+    const gemm_src *a = P->a, *b = P->b;
+    float *apack = space, *bpack = space + P->a_floats;
+    sgemm_ukr ukr = (sgemm_ukr)P->kr->ukr;
+    cntx_t *cntx = P->kr->cntx;
+    auxinfo_t aux;
+    memset(&aux, 0, sizeof aux);
+    float alpha = P->alpha, beta = P->beta, one = 1.0f;
+
+    for (int jc = n0; jc < n1; jc += NC) {
+        const int nc = n1 - jc < NC ? n1 - jc : NC;
+        for (int pc = 0; pc < K; pc += KC) {
+            const int kc = K - pc < KC ? K - pc : KC;
+            const size_t ps_a = round_up(MR * kc, 16), ps_b = round_up(NR * kc, 16);
+            float *beta_p = pc == 0 ? &beta : &one; /* later k-slices add to the first */
+            for (int jr = 0; jr < nc; jr += NR) {
+                int n = nc - jr < NR ? nc - jr : NR;
+                pack(b, jc + jr, n, pc, kc, NR, bpack + jr / NR * ps_b);
+            }
+            for (int ic = m0; ic < m1; ic += MC) {
+                const int mc = m1 - ic < MC ? m1 - ic : MC;
+                for (int ir = 0; ir < mc; ir += MR) {
+                    int m = mc - ir < MR ? mc - ir : MR;
+                    pack(a, ic + ir, m, pc, kc, MR, apack + ir / MR * ps_a);
+                }
+                for (int jr = 0; jr < nc; jr += NR) {
+                    const int n = nc - jr < NR ? nc - jr : NR;
+                    float *bp = bpack + jr / NR * ps_b;
+                    for (int ir = 0; ir < mc; ir += MR) {
+                        const int m = mc - ir < MR ? mc - ir : MR;
+                        float *ap = apack + ir / MR * ps_a;
+                        /* Prefetch hints for the kernel: the next tile's panels. */
+                        int last_i = ir + MR >= mc;
+                        float *a_next = last_i ? apack : ap + ps_a;
+                        float *b_next = last_i ? (jr + NR < nc ? bp + ps_b : bpack) : bp;
+                        bli_auxinfo_set_next_a(a_next, &aux);
+                        bli_auxinfo_set_next_b(b_next, &aux);
+                        float *c = C_at(P, ic + ir, jc + jr);
+                        ukr(m, n, kc, &alpha, ap, bp, beta_p, c, rs_c, cs_c, &aux, cntx);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Below this many multiply-adds a second thread costs more than it saves. */
+#define PARALLEL_MIN_FLOPS (1L << 18)
+
+int gemm_drive(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
+               const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c, long cs_c) {
     /* A kernel that stores C by columns gets the transposed problem when C is
      * row-major (C^T = B A^T): the same trick BLIS plays internally. */
     if (kr->prefers_cols ? (cs_c == 1 && rs_c != 1) : (rs_c == 1 && cs_c != 1)) {
@@ -193,55 +330,49 @@ int gemm_drive(const gemm_kernel *kr, int M, int N, int K, float alpha, const ge
         cs_c = tr;
     }
     const int MR = kr->mr, NR = kr->nr;
-    const int KC = kr->kc < K ? kr->kc : K;
-    const int MC = round_up(kr->mc < M ? kr->mc : M, MR);
-    const int NC = round_up(kr->nc < N ? kr->nc : N, NR);
+    problem P = {.kr = kr, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .a = a, .b = b,
+                 .C = C, .rs_c = rs_c, .cs_c = cs_c};
+    P.KC = kr->kc < K ? kr->kc : K;
+    P.MC = round_up(kr->mc < M ? kr->mc : M, MR);
+    P.NC = round_up(kr->nc < N ? kr->nc : N, NR);
     /* Every micro-panel starts on a 64-byte boundary, as in BLIS (its kernels
      * may use aligned loads): panel strides are rounded up to 16 floats. */
-    const size_t ps_full_a = round_up(MR * KC, 16), ps_full_b = round_up(NR * KC, 16);
-    const size_t a_floats = MC / MR * ps_full_a, b_floats = NC / NR * ps_full_b;
-    float *space = pack_space(a_floats + b_floats);
-    if (!space) return -1;
-    float *apack = space, *bpack = space + a_floats;
-    sgemm_ukr ukr = (sgemm_ukr)kr->ukr;
-    cntx_t *cntx = kr->cntx;
-    auxinfo_t aux;
-    memset(&aux, 0, sizeof aux);
-    float one = 1.0f;
+    P.a_floats = (size_t)(P.MC / MR) * round_up(MR * P.KC, 16);
+    P.b_floats = (size_t)(P.NC / NR) * round_up(NR * P.KC, 16);
+    const size_t floats = P.a_floats + P.b_floats;
 
-    for (int jc = 0; jc < N; jc += NC) {
-        const int nc = N - jc < NC ? N - jc : NC;
-        for (int pc = 0; pc < K; pc += KC) {
-            const int kc = K - pc < KC ? K - pc : KC;
-            const size_t ps_a = round_up(MR * kc, 16), ps_b = round_up(NR * kc, 16);
-            float *beta_p = pc == 0 ? &beta : &one; /* later k-slices add to the first */
-            for (int jr = 0; jr < nc; jr += NR) {
-                int n = nc - jr < NR ? nc - jr : NR;
-                b->pack(b, jc + jr, n, pc, kc, NR, bpack + jr / NR * ps_b);
-            }
-            for (int ic = 0; ic < M; ic += MC) {
-                const int mc = M - ic < MC ? M - ic : MC;
-                for (int ir = 0; ir < mc; ir += MR) {
-                    int m = mc - ir < MR ? mc - ir : MR;
-                    a->pack(a, ic + ir, m, pc, kc, MR, apack + ir / MR * ps_a);
-                }
-                for (int jr = 0; jr < nc; jr += NR) {
-                    const int n = nc - jr < NR ? nc - jr : NR;
-                    float *bp = bpack + jr / NR * ps_b;
-                    for (int ir = 0; ir < mc; ir += MR) {
-                        const int m = mc - ir < MR ? mc - ir : MR;
-                        float *ap = apack + ir / MR * ps_a;
-                        /* Prefetch hints for the kernel: the next tile's panels. */
-                        int last_i = ir + MR >= mc;
-                        float *a_next = last_i ? apack : ap + ps_a;
-                        float *b_next = last_i ? (jr + NR < nc ? bp + ps_b : bpack) : bp;
-                        bli_auxinfo_set_next_a(a_next, &aux);
-                        bli_auxinfo_set_next_b(b_next, &aux);
-                        float *c = C + (long)(ic + ir) * rs_c + (long)(jc + jr) * cs_c;
-                        ukr(m, n, kc, &alpha, ap, bp, beta_p, c, rs_c, cs_c, &aux, cntx);
-                    }
-                }
-            }
+    /* Threads split C along the dimension with more tiles, at tile boundaries,
+     * so every element sees the same tiles and k-slices as with one thread:
+     * the result does not depend on the thread count, bit for bit. */
+    const int tiles_m = (M + MR - 1) / MR, tiles_n = (N + NR - 1) / NR;
+    const int split_n = tiles_n >= tiles_m, tiles = split_n ? tiles_n : tiles_m;
+    if (threads > tiles) threads = tiles;
+    if ((long)M * N * K < PARALLEL_MIN_FLOPS) threads = 1;
+    if (threads <= 1) {
+        float *space = pack_space(floats);
+        if (!space) return -1;
+        drive_block(&P, 0, M, 0, N, space);
+        return 0;
+    }
+    int failed = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : failed)
+    {
+        float *space = pack_space(floats);
+        failed += !space;
+    }
+    if (failed) return -1; /* all or nothing: C is untouched */
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int unit = split_n ? NR : MR, dim = split_n ? N : M;
+        int lo = (int)((long)tiles * t / nt) * unit, hi = (int)((long)tiles * (t + 1) / nt) * unit;
+        if (hi > dim) hi = dim;
+        float *space = pack_space(floats); /* reserved above: no allocation */
+        if (lo < hi) {
+            if (split_n)
+                drive_block(&P, 0, M, lo, hi, space);
+            else
+                drive_block(&P, lo, hi, 0, N, space);
         }
     }
     return 0;

@@ -21,10 +21,18 @@ struct gemm_src {
     const float *p;           /* dense: S[o][k] = p[o*so + k*sk]; im2col: the image */
     long so, sk;              /* dense strides */
     const gemm_conv_geom *g;  /* im2col geometry, else NULL */
+    /* Batched along k: k = item*kn + k', item `item` at p + item*kstride
+     * (kn = 0: one item). How a GEMM sums over a whole batch in one call. */
+    int kn;
+    long kstride;
 };
 
+/* s with k running over n items of s->p's kind, kstride floats apart. */
+gemm_src gemm_src_batched(gemm_src s, int kn, long kstride);
+
 gemm_src gemm_src_dense(const float *p, long so, long sk);
-gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);
+gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);   /* S[pixel][tap] */
+gemm_src gemm_src_im2col_t(const float *image, const gemm_conv_geom *g); /* S[tap][pixel] */
 
 /* The micro-kernel and its blocking, read from a BLIS context. */
 typedef struct {
@@ -35,10 +43,11 @@ typedef struct {
 } gemm_kernel;
 
 /* C[i][j] (at C + i*rs_c + j*cs_c, M x N) = alpha * sum_k A[i][k] B[j][k] + beta*C,
- * where a gives A's rows and b gives B's columns (both outer x K). Single
- * thread. Returns 0, or -1 when the packing buffers could not be allocated
- * (nothing was written then). */
-int gemm_drive(const gemm_kernel *kr, int M, int N, int K, float alpha, const gemm_src *a,
-               const gemm_src *b, float beta, float *C, long rs_c, long cs_c);
+ * where a gives A's rows and b gives B's columns (both outer x K), on up to
+ * `threads` OpenMP threads; the result is the same for any thread count.
+ * Returns 0, or -1 when the packing buffers could not be allocated (nothing
+ * was written then). */
+int gemm_drive(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
+               const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c, long cs_c);
 
 #endif

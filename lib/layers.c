@@ -4,10 +4,18 @@
  * losses (BN mean/var, bias and gamma/beta gradients, log-sum-exp) run in
  * double so results do not drift with batch size. */
 #include <math.h>
+#include <omp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
 #include "layers.h"
+
+/* Loops over fewer elements than this stay on one thread: starting the team
+ * costs about as much as moving that many floats. Every parallel loop here
+ * splits work whose result does not depend on who does it, so results are
+ * the same, bit for bit, for any thread count. */
+#define PAR_MIN 32768
 
 /* ---- reductions -------------------------------------------------------- */
 
@@ -38,18 +46,6 @@ static double sum_sqdev_f(const float *restrict x, size_t n, double m) {
         }
     double s = 0.0;
     for (; i < n; i++) s += (x[i] - m) * (x[i] - m);
-    for (int l = 0; l < RED_LANES; l++) s += acc[l];
-    return s;
-}
-
-/* sum x*y */
-static double sum_prod_f(const float *restrict x, const float *restrict y, size_t n) {
-    double acc[RED_LANES] = {0};
-    size_t i = 0;
-    for (; i + RED_LANES <= n; i += RED_LANES)
-        for (int l = 0; l < RED_LANES; l++) acc[l] += (double)x[i + l] * y[i + l];
-    double s = 0.0;
-    for (; i < n; i++) s += (double)x[i] * y[i];
     for (int l = 0; l < RED_LANES; l++) s += acc[l];
     return s;
 }
@@ -125,10 +121,13 @@ static void im2col(float *restrict col, const float *restrict in, const conv_sha
 }
 
 /* Adjoint of im2col: din += scatter(col). */
-static void col2im_add(float *restrict din, const float *restrict col, const conv_shape *s) {
+static void col2im_add(float *restrict din, const float *restrict col0, const conv_shape *s) {
     const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride, pad = s->pad;
+    /* Channels in parallel: each writes only its own plane, in the serial order. */
+#pragma omp parallel for schedule(static) if ((size_t)s->C * s->KH * s->KW * OH * OW >= PAR_MIN)
     for (int c = 0; c < s->C; c++) {
         float *plane = din + (size_t)c * H * W;
+        const float *col = col0 + (size_t)c * s->KH * s->KW * OH * OW;
         for (int kh = 0; kh < s->KH; kh++) {
             for (int kw = 0; kw < s->KW; kw++) {
                 int lo, hi;
@@ -149,21 +148,55 @@ static void col2im_add(float *restrict din, const float *restrict col, const con
     }
 }
 
+/* A column matrix per thread for the parallel input gradient, grown on first
+ * use and kept (like the GEMM packing buffers): no allocation per step. */
+static _Thread_local float *scratch;
+static _Thread_local size_t scratch_cap;
+
+static float *thread_scratch(size_t floats) {
+    if (floats <= scratch_cap) return scratch;
+    float *p = malloc(floats * sizeof(float));
+    if (!p) return NULL;
+    free(scratch);
+    scratch = p;
+    scratch_cap = floats;
+    return p;
+}
+
+static gemm_conv_geom conv_geom(const conv_shape *s) {
+    return (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+                            .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
+}
+
+/* Pre-filling the bias and using beta = 1 saves a second pass over y. */
+static void conv_fill_bias(float *y, const float *b, int OC, int P) {
+    if (!b) return;
+    for (int oc = 0; oc < OC; oc++)
+        for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
+}
+
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
                     const conv_shape *s, float *work) {
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
-    const gemm_conv_geom g = {.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
-                              .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
+    const gemm_conv_geom g = conv_geom(s);
+    const float beta = b ? 1.0f : 0.0f;
+    /* Images in parallel, each packing its im2col matrix on its own thread.
+     * An image whose packing buffers could not be allocated (gemm_conv
+     * writes nothing then) is redone below through the shared workspace. */
+    int redo = 0;
+#pragma omp parallel for schedule(static) reduction(+ : redo) if (N > 1 && !direct)
+    for (int n = 0; n < N; n++) {
+        float *y = out + n * out_img;
+        conv_fill_bias(y, b, OC, P);
+        if (direct || gemm_conv(OC, w, CKK, in + n * in_img, &g, beta, y, P) != 0) redo++;
+    }
+    if (!redo) return;
     for (int n = 0; n < N; n++) {
         const float *x = in + n * in_img;
         float *y = out + n * out_img;
-        /* Pre-filling the bias and using beta = 1 saves a second pass over y. */
-        if (b)
-            for (int oc = 0; oc < OC; oc++)
-                for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
-        const float beta = b ? 1.0f : 0.0f;
+        conv_fill_bias(y, b, OC, P);
         if (!direct && gemm_conv(OC, w, CKK, x, &g, beta, y, P) == 0) continue;
         const float *col = x;
         if (!direct) {
@@ -179,7 +212,9 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
+    const gemm_conv_geom g = conv_geom(s);
     if (db) {
+#pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
         for (int oc = 0; oc < OC; oc++) {
             double acc = 0.0;
             for (int n = 0; n < N; n++)
@@ -187,25 +222,44 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
             db[oc] += (float)acc;
         }
     }
-    for (int n = 0; n < N; n++) {
-        const float *x = in + n * in_img;
-        const float *g = dout + n * out_img;
-        if (dw) {
-            const float *col = x;
+    /* The weight gradient: one GEMM over the whole batch (k = image, pixel),
+     * split over the threads by the GEMM itself; image by image through the
+     * shared workspace if that cannot run. */
+    if (dw && (direct || gemm_conv_dw(OC, N, dout, in, &g, dw) != 0)) {
+        for (int n = 0; n < N; n++) {
+            const float *col = in + n * in_img;
             if (!direct) {
-                im2col(work, x, s); /* recomputed: cheaper in memory than keeping N columns */
+                im2col(work, col, s); /* recomputed: cheaper in memory than keeping N columns */
                 col = work;
             }
             /* dw[OC,CKK] += dout_n[OC,P] * col[CKK,P]^T */
-            gemm(false, true, OC, CKK, P, 1.0f, g, P, col, P, 1.0f, dw, CKK);
+            gemm(false, true, OC, CKK, P, 1.0f, dout + n * out_img, P, col, P, 1.0f, dw, CKK);
         }
-        if (din) {
-            float *dx = din + n * in_img;
-            if (direct) {
-                /* dx[C,HW] += w[OC,C]^T * dout_n[OC,HW] straight into the accumulator. */
-                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, g, P, 1.0f, dx, P);
-            } else {
-                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, g, P, 0.0f, work, P);
+    }
+    if (!din) return;
+    if (direct) {
+        /* dx[C,HW] += w[OC,C]^T * dout_n[OC,HW] straight into the accumulator. */
+        for (int n = 0; n < N; n++)
+            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, 1.0f,
+                 din + n * in_img, P);
+        return;
+    }
+    /* The input gradient: images in parallel, each through a column matrix of
+     * its thread's own (the shared workspace when alone, or under a lock if
+     * the thread's own could not be allocated). */
+    const size_t col_floats = (size_t)CKK * P;
+#pragma omp parallel for schedule(static) if (N > 1)
+    for (int n = 0; n < N; n++) {
+        const float *gout = dout + n * out_img;
+        float *dx = din + n * in_img;
+        float *col = omp_get_num_threads() > 1 ? thread_scratch(col_floats) : work;
+        if (col) {
+            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, gout, P, 0.0f, col, P);
+            col2im_add(dx, col, s);
+        } else {
+#pragma omp critical(dppf_conv_work)
+            {
+                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, gout, P, 0.0f, work, P);
                 col2im_add(dx, work, s);
             }
         }
@@ -218,6 +272,7 @@ void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const f
                              const float *gamma, const float *beta, float *running_mean,
                              float *running_var, int N, int C, int HW, float momentum, float eps) {
     const size_t M = (size_t)N * HW;
+#pragma omp parallel for schedule(static) if (M * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
         /* Two passes in double: exact enough that the variance never goes negative. */
         double sum = 0.0;
@@ -252,6 +307,7 @@ void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const f
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
                             int HW, float eps) {
+#pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
         const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
         /* y = x*scale + shift with scale/shift folded once per channel. */
@@ -266,24 +322,33 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
     }
 }
 
+/* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */
+static double sum_prod_xhat_f(const float *restrict d, const float *restrict x, float m, float is,
+                              size_t n) {
+    double acc[RED_LANES] = {0};
+    size_t i = 0;
+    for (; i + RED_LANES <= n; i += RED_LANES)
+        for (int l = 0; l < RED_LANES; l++) acc[l] += (double)d[i + l] * ((x[i + l] - m) * is);
+    double s = 0.0;
+    for (; i < n; i++) s += (double)d[i] * ((x[i] - m) * is);
+    for (int l = 0; l < RED_LANES; l++) s += acc[l];
+    return s;
+}
+
 /* din is also allowed to be NULL (BN straight on the network input). */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
-                        int N, int C, int HW, float *work) {
+                        int N, int C, int HW) {
     const size_t M = (size_t)N * HW;
+#pragma omp parallel for schedule(static) if (M * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
-        /* this channel's xhat, bit for bit the forward's */
+        /* xhat is recomputed, bit for bit the forward's, rather than stored */
         const float mf = mean[c], isf = invstd[c];
-        for (int n = 0; n < N; n++) {
-            const float *restrict x = in + ((size_t)n * C + c) * HW;
-            float *restrict xh = work + (size_t)n * HW;
-            for (int i = 0; i < HW; i++) xh[i] = (x[i] - mf) * isf;
-        }
         double sg = 0.0, sgx = 0.0; /* sum(dout), sum(dout * xhat) */
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
             sg += sum_f(dout + off, (size_t)HW);
-            sgx += sum_prod_f(dout + off, work + (size_t)n * HW, (size_t)HW);
+            sgx += sum_prod_xhat_f(dout + off, in + off, mf, isf, (size_t)HW);
         }
         if (dgamma) dgamma[c] += (float)sgx;
         if (dbeta) dbeta[c] += (float)sg;
@@ -293,10 +358,12 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
         const float mg = (float)(sg / (double)M), mgx = (float)(sgx / (double)M);
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
-            const float *restrict g = dout + off;
-            const float *restrict xh = work + (size_t)n * HW;
+            const float *restrict g = dout + off, *restrict x = in + off;
             float *restrict dx = din + off;
-            for (int i = 0; i < HW; i++) dx[i] += k * (g[i] - mg - xh[i] * mgx);
+            for (int i = 0; i < HW; i++) {
+                const float xh = (x[i] - mf) * isf;
+                dx[i] += k * (g[i] - mg - xh * mgx);
+            }
         }
     }
 }
@@ -304,6 +371,7 @@ void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *do
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *in, const float *gamma, const float *running_mean,
                              const float *running_var, int N, int C, int HW, float eps) {
+#pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
         const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
         const double mean = running_mean[c];
@@ -330,18 +398,22 @@ void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const floa
 
 void relu_forward(float *out, const float *in, size_t n) {
     /* "x < 0 ? 0 : x" rather than fmaxf so that NaN propagates to the loss check. */
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
 void relu_backward(float *din, const float *dout, const float *out, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
 
 void add_forward(float *out, const float *a, const float *b, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
 void accumulate(float *dst, const float *src, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
 }
 
@@ -363,6 +435,7 @@ void dropout_forward(float *out, float *mask, const float *in, size_t n, float p
 }
 
 void dropout_backward(float *din, const float *dout, const float *mask, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) din[i] += dout[i] * mask[i];
 }
 
@@ -371,6 +444,7 @@ void dropout_backward(float *din, const float *dout, const float *mask, size_t n
 void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
                      int K, int stride, int pad) {
     const int OH = pool_out_size(H, K, stride, pad), OW = pool_out_size(W, K, stride, pad);
+#pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         const float *x = in + plane * H * W;
         float *y = out + plane * OH * OW;
@@ -407,6 +481,7 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C,
 void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int N, int C, int H,
                       int W, int OH, int OW) {
     const size_t P = (size_t)OH * OW;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         float *dx = din + plane * H * W;
         const float *g = dout + plane * P;
@@ -417,6 +492,7 @@ void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int 
 }
 
 void avgpool_global_forward(float *out, const float *in, int N, int C, int HW) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         out[plane] = HW > 0 ? (float)(sum_f(in + plane * HW, (size_t)HW) / HW) : 0.0f;
     }
@@ -424,6 +500,7 @@ void avgpool_global_forward(float *out, const float *in, int N, int C, int HW) {
 
 void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW) {
     if (HW <= 0) return;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         float *dx = din + plane * HW;
         const float g = dout[plane] / (float)HW;

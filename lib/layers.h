@@ -48,11 +48,10 @@ void batchnorm_forward_train(float *out, float *mean, float *invstd, const float
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
                             int HW, float eps);
-/* `in`, mean and invstd as the train-mode forward saw and saved them; work
- * holds N*HW floats (one channel's xhat at a time). */
+/* `in`, mean and invstd as the train-mode forward saw and saved them. */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
-                        int N, int C, int HW, float *work);
+                        int N, int C, int HW);
 
 /* Backward of the eval-mode forward (running statistics are constants):
  * din += dout * gamma / sqrt(running_var + eps), dgamma += sum(dout * xhat),

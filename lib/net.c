@@ -493,7 +493,7 @@ int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
     kept_slots(n, last_reader, keep);
     int nf, nb, *grad_start = NULL;
     size_t ptrs = (size_t)S * 2 + (size_t)O * 2;
-    size_t floats = 0, ints = 0, col = 0, bnw = 0;
+    size_t floats = 0, ints = 0, col = 0;
     /* grad_start goes into the block: plan into a temporary first */
     int *gs_tmp = malloc((size_t)(S ? S : 1) * sizeof(int));
     if (!gs_tmp) {
@@ -513,9 +513,8 @@ int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
             size_t c = conv_workspace_size(&op->conv, max_batch);
             if (c > col) col = c;
         }
-        if (op->kind == OP_BN && (size_t)max_batch * op->H * op->W > bnw) bnw = (size_t)max_batch * op->H * op->W;
     }
-    floats += align16(col) + align16(bnw) + align16((size_t)max_batch * n->classes);
+    floats += align16(col) + align16((size_t)max_batch * n->classes);
     size_t bytes = ptrs * sizeof(void *) + align16((size_t)S) * sizeof(int) + 64 + floats * sizeof(float) +
                    ints * sizeof(int32_t);
     ws->block = calloc(1, bytes);
@@ -550,7 +549,6 @@ int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
         f += sz;
     }
     ws->col = f, f += align16(col);
-    ws->bn_work = f, f += align16(bnw);
     ws->probs = f, f += align16((size_t)max_batch * n->classes);
     int32_t *ip = (int32_t *)f;
     for (int i = 0; i < O; i++) {
@@ -743,7 +741,7 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
             }
             const float *mean = ws->aux[i], *invstd = mean + op->C;
             batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in, mean,
-                               invstd, tparam(n, params, op->w), B, op->C, HW, ws->bn_work);
+                               invstd, tparam(n, params, op->w), B, op->C, HW);
             break;
         }
         case OP_RELU:

@@ -93,7 +93,6 @@ typedef struct {
     float **aux;         /* per op: saved state for backward (BN mean+invstd, dropout mask) */
     int32_t **iaux;      /* per op: maxpool argmax */
     float *col;          /* conv im2col workspace, sized for the largest conv */
-    float *bn_work;      /* one BN channel's xhat in backward: [max_batch][H*W] of the largest BN */
     float *probs;        /* [max_batch][classes] */
     size_t bytes;        /* the size of the workspace */
     int last_train;      /* mode of the last forward (backward follows it) */

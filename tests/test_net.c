@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "dataset.h"
+#include "gemm.h"
 #include "net.h"
 #include "objective.h"
 
@@ -197,3 +198,70 @@ Test(objective, grad_matches_loss_differences) {
     net_free(&n);
     dataset_free(&tr), dataset_free(&te);
 }
+
+/* One train step's loss, gradients and BN running statistics, and the eval
+ * loss, at a given thread count; at sizes where the layers and GEMMs do split
+ * their work (ResNet-8 of width 16 on 3x32x32, batch 32). */
+typedef struct {
+    float loss, eval_loss;
+    float *grad, *buf;
+} step_out;
+
+static void run_step(const char *arch, int threads, step_out *o, size_t *np, size_t *nb) {
+    spec_t s = small_spec(arch);
+    s.model.base_width = 16;
+    s.model.n_widths = 2, s.model.widths[0] = 32, s.model.widths[1] = 64, s.model.fc = 64;
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 3, 32, 32, 10, 32, 8, 5, &e), 0, "%s", e.msg);
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 3, 32, 32, 10, &e), 0, "%s", e.msg);
+    float *p = calloc(n.n_params, sizeof *p);
+    o->grad = calloc(n.n_params, sizeof *o->grad);
+    o->buf = calloc(n.n_buffers + 1, sizeof *o->buf);
+    net_init(&n, p, o->buf, 9);
+    batch_cfg_t bc;
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    batch_cfg_from_spec(&bc, &ds, &tr);
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &n, 32, &e), 0, "%s", e.msg);
+    int32_t labels[32], idx[32];
+    for (int i = 0; i < 32; i++) idx[i] = i;
+    gemm_set_threads(threads);
+    batch_fill(net_input(&ws), labels, &tr, idx, 32, &bc, 0, NULL);
+    o->loss = net_forward(&n, &ws, p, o->buf, labels, 32, 1, NULL, NULL);
+    net_backward(&n, &ws, p, o->grad, labels, 32);
+    batch_fill(net_input(&ws), labels, &tr, idx, 32, &bc, 0, NULL);
+    o->eval_loss = net_forward(&n, &ws, p, o->buf, labels, 32, 0, NULL, NULL);
+    gemm_set_threads(1);
+    *np = n.n_params, *nb = n.n_buffers;
+    free(p);
+    net_ws_free(&ws);
+    net_free(&n);
+    dataset_free(&tr), dataset_free(&te);
+}
+
+/* Threads split images, channels, elements and GEMM tiles, never a sum:
+ * the numbers are the same, bit for bit, whatever the thread count. */
+static void check_thread_invariance(const char *arch) {
+    step_out one, two;
+    size_t np, nb;
+    run_step(arch, 1, &one, &np, &nb);
+    run_step(arch, 2, &two, &np, &nb);
+    cr_expect(memcmp(&one.loss, &two.loss, sizeof one.loss) == 0, "%s train loss %.9g vs %.9g",
+              arch, one.loss, two.loss);
+    cr_expect(memcmp(&one.eval_loss, &two.eval_loss, sizeof one.loss) == 0,
+              "%s eval loss %.9g vs %.9g", arch, one.eval_loss, two.eval_loss);
+    size_t diff = 0;
+    for (size_t i = 0; i < np; i++) diff += memcmp(&one.grad[i], &two.grad[i], sizeof(float)) != 0;
+    cr_expect_eq(diff, 0, "%s: %zu of %zu gradient entries differ between 1 and 2 threads", arch,
+                 diff, np);
+    cr_expect(memcmp(one.buf, two.buf, nb * sizeof(float)) == 0, "%s: BN running statistics differ",
+              arch);
+    free(one.grad), free(one.buf), free(two.grad), free(two.buf);
+}
+
+Test(net, threads_do_not_change_results_resnet) { check_thread_invariance("resnet8"); }
+Test(net, threads_do_not_change_results_cnn) { check_thread_invariance("cnn"); }
