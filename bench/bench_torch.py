@@ -14,7 +14,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-CSV_HEADER = "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops"
+CSV_HEADER = "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops,blis_gflops"
 
 
 # ---- models: the networks lib/net.c builds for the benchmark's specs ------------------------
@@ -187,7 +187,7 @@ def main():
             train_s, eval_s = measure(name, t, a.batch, a.steps, a.warmup, a.seed)
             if a.csv:
                 print(f"{name},{t},{a.batch},{a.batch / train_s:.1f},{a.batch / eval_s:.1f},"
-                      f"{train_s * 1e3:.3f},,,", file=out)
+                      f"{train_s * 1e3:.3f},,,,", file=out)
             else:
                 print(f"{name:<9} {t:>3} {a.batch:>5} {a.batch / train_s:>11.1f} "
                       f"{a.batch / eval_s:>11.1f} {train_s * 1e3:>9.2f} {eval_s * 1e3:>9.2f}", file=out)

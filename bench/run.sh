@@ -97,27 +97,28 @@ table() { # table md|txt
             share = $7 == "" ? "-" : sprintf("%.0f%%", 100 * $7)
             gf = $8 == "" ? "-" : $8
             pk = $9 == "" ? "-" : $9
+            bl = $10 == "" ? "-" : $10
             if (fmt == "md") {
                 if (!hdr++) {
-                    print "| model | threads | batch | train img/s dppf | train img/s PyTorch | train ratio | eval img/s dppf | eval img/s PyTorch | eval ratio | dppf step ms | GEMM share | GEMM GFLOP/s | BLIS peak GFLOP/s |"
-                    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+                    print "| model | threads | batch | train img/s dppf | train img/s PyTorch | train ratio | eval img/s dppf | eval img/s PyTorch | eval ratio | dppf step ms | GEMM share | GEMM GFLOP/s | same shapes in BLIS GFLOP/s | BLIS peak GFLOP/s |"
+                    print "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
                 }
-                printf "| %s | %s | %s | %.1f | %s | %s | %.1f | %s | %s | %.1f | %s | %s | %s |\n", \
-                    $1, $2, $3, $4, ttr, rt, $5, tev, re, $6, share, gf, pk
+                printf "| %s | %s | %s | %.1f | %s | %s | %.1f | %s | %s | %.1f | %s | %s | %s | %s |\n", \
+                    $1, $2, $3, $4, ttr, rt, $5, tev, re, $6, share, gf, bl, pk
             } else {
                 if (!hdr++)
-                    printf "%-9s %3s %11s %11s %6s %11s %11s %6s %6s %8s %8s\n", "model", "thr", \
+                    printf "%-9s %3s %11s %11s %6s %11s %11s %6s %6s %8s %8s %8s\n", "model", "thr", \
                         "train dppf", "train torch", "ratio", "eval dppf", "eval torch", "ratio", \
-                        "gemm%", "gemm GF", "peak GF"
-                printf "%-9s %3s %11.1f %11s %6s %11.1f %11s %6s %6s %8s %8s\n", $1, $2, $4, ttr, \
-                    rt, $5, tev, re, share, gf, pk
+                        "gemm%", "gemm GF", "BLIS GF", "peak GF"
+                printf "%-9s %3s %11.1f %11s %6s %11.1f %11s %6s %6s %8s %8s %8s\n", $1, $2, $4, ttr, \
+                    rt, $5, tev, re, share, gf, bl, pk
             }
         }' "$tmp/torch.csv" "$tmp/dppf.csv"
 }
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
 ncpu=$(nproc 2>/dev/null || echo "?")
-blis=$("$dppf" bench --models mlp --threads 1 --steps 1 --warmup 0 --no-gemm 2>/dev/null | sed -n 's/.*(kernels: \([^)]*\)).*/\1/p' | head -n 1)
+blis=$("$dppf" bench --models mlp --threads 1 --steps 1 --warmup 0 --no-gemm 2>/dev/null | sed -n 's/.*(BLIS micro-kernel: \([^)]*\)).*/\1/p' | head -n 1)
 dppf_version=$("$dppf" --version 2>/dev/null || echo "dppf (unknown version)")
 torch_info=$("$py" -c 'import torch; print("PyTorch %s, oneDNN %s, %d intra-op threads by default" % (torch.__version__, "on" if torch.backends.mkldnn.is_available() else "off", torch.get_num_threads()))')
 when=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -139,15 +140,16 @@ echo "machine: ${cpu:-unknown CPU}, $ncpu CPUs; BLIS sub-configuration: ${blis:-
     echo "- batch $batch, synthetic random data, SGD (lr 0.01, momentum 0.9, weight decay 5e-4);"
     echo "  img/s = batch / mean step time over the timed steps (see bench/README.md)"
     echo
-    echo "Ratios are dppf / PyTorch: above 1 dppf is faster. \"threads\" is BLIS threads"
-    echo "for dppf (GEMM only; its other layers run on one core) and torch.set_num_threads"
-    echo "for PyTorch (every op)."
+    echo "Ratios are dppf / PyTorch: above 1 dppf is faster. \"threads\" is run.threads"
+    echo "for dppf and torch.set_num_threads for PyTorch: both split every op."
     echo
     table md
     echo
-    echo "GEMM share: the time of the exact GEMM calls of one dppf training step, replayed"
-    echo "standalone, divided by the step time; GEMM GFLOP/s is their rate; BLIS peak is a"
-    echo "1024x1024x1024 SGEMM with the same thread count."
+    echo "GEMM share: the time of the exact GEMM calls of one dppf training step (the"
+    echo "convolutions' packing of im2col from the images included), replayed standalone,"
+    echo "divided by the step time; GEMM GFLOP/s is their rate. \"Same shapes in BLIS\" runs"
+    echo "those shapes image by image through bli_sgemm_ex on ready-made operands; BLIS peak"
+    echo "is a 1024x1024x1024 SGEMM. Both with the same thread count."
     echo
     echo "## Commands"
     echo

@@ -4,6 +4,7 @@
  * batch, the GEMM replay buffers) is allocated before its timed loop; the
  * loops themselves only call the same functions a training run calls. */
 #include <math.h>
+#include <omp.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,25 +117,48 @@ static void model_spec(spec_t *s, const char *model, int *c, int *h, int *w) {
 
 /* ---- the GEMM calls of one step ------------------------------------------ */
 
-/* One gemm() call as lib/layers.c makes it, repeated `reps` times per step. */
+/* The GEMM work of one layer as lib/layers.c does it, `reps` times per step:
+ * a plain gemm() call (linear layers, 1x1 convolutions), or one of the
+ * convolution GEMMs, which pack their im2col operand straight from the
+ * images (packing is part of any GEMM; the image is simply its source). */
+typedef enum {
+    CALL_DENSE,    /* gemm(ta, tb, M, N, K, ...) */
+    CALL_CONV_FWD, /* images in parallel: gemm_conv per image (conv2d_forward) */
+    CALL_CONV_DW,  /* gemm_conv_dw over the batch */
+    CALL_CONV_DIN, /* images in parallel: W^T dout_n into a column matrix (col2im not counted) */
+} call_kind;
+
 typedef struct {
+    call_kind kind;
     bool ta, tb;
     int M, N, K, lda, ldb, ldc;
     float beta;
     int reps;
     int backward; /* 0: forward (also run by eval), 1: backward only */
+    gemm_conv_geom g;
 } gemm_call;
 
 static void add_call(gemm_call *v, int *n, bool ta, bool tb, int M, int N, int K, int lda, int ldb,
                      int ldc, float beta, int reps, int backward) {
-    v[(*n)++] = (gemm_call){ta, tb, M, N, K, lda, ldb, ldc, beta, reps, backward};
+    v[(*n)++] = (gemm_call){CALL_DENSE, ta, tb, M, N, K, lda, ldb, ldc, beta, reps, backward, {0}};
 }
 
-/* Mirrors conv2d_forward/backward and linear_forward/backward in layers.c:
- * convolution is one GEMM per image on its im2col matrix (the image itself
- * for a 1x1/stride-1/unpadded conv); backward computes dW for every layer and
- * dX for all but the layer reading the network input (net_backward passes
- * din = NULL there). At most 3 calls per op. */
+static void add_conv(gemm_call *v, int *n, call_kind kind, const conv_shape *s, int B, float beta,
+                     int backward) {
+    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
+    gemm_call c = {.kind = kind, .beta = beta, .reps = B, .backward = backward};
+    c.g = (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+                           .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
+    if (kind == CALL_CONV_FWD) c.M = OC, c.N = P, c.K = CKK;
+    if (kind == CALL_CONV_DW) c.M = OC, c.N = CKK, c.K = P;
+    if (kind == CALL_CONV_DIN) c.M = CKK, c.N = P, c.K = OC;
+    v[(*n)++] = c;
+}
+
+/* Mirrors conv2d_forward/backward and linear_forward/backward in layers.c;
+ * backward computes dW for every layer and dX for all but the layer reading
+ * the network input (net_backward passes din = NULL there). At most 3 calls
+ * per op. */
 static int step_gemms(const net_t *n, int B, gemm_call *v) {
     int k = 0;
     for (int i = 0; i < n->n_ops; i++) {
@@ -143,10 +167,16 @@ static int step_gemms(const net_t *n, int B, gemm_call *v) {
         if (op->kind == OP_CONV) {
             const conv_shape *s = &op->conv;
             int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-            int direct = s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0;
-            add_call(v, &k, false, false, OC, P, CKK, CKK, P, P, op->b >= 0 ? 1.0f : 0.0f, B, 0);
-            add_call(v, &k, false, true, OC, CKK, P, P, P, CKK, 1.0f, B, 1);
-            if (need_din) add_call(v, &k, true, false, CKK, P, OC, CKK, P, P, direct ? 1.0f : 0.0f, B, 1);
+            float beta = op->b >= 0 ? 1.0f : 0.0f;
+            if (s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0) { /* on the image itself */
+                add_call(v, &k, false, false, OC, P, CKK, CKK, P, P, beta, B, 0);
+                add_call(v, &k, false, true, OC, CKK, P, P, P, CKK, 1.0f, B, 1);
+                if (need_din) add_call(v, &k, true, false, CKK, P, OC, CKK, P, P, 1.0f, B, 1);
+            } else {
+                add_conv(v, &k, CALL_CONV_FWD, s, B, beta, 0);
+                add_conv(v, &k, CALL_CONV_DW, s, B, 1.0f, 1);
+                if (need_din) add_conv(v, &k, CALL_CONV_DIN, s, B, 0.0f, 1);
+            }
         } else if (op->kind == OP_LINEAR) {
             int I = op->C, O = op->OC;
             add_call(v, &k, false, true, B, O, I, I, I, O, op->b >= 0 ? 1.0f : 0.0f, 1, 0);
@@ -159,10 +189,36 @@ static int step_gemms(const net_t *n, int B, gemm_call *v) {
 
 static double call_flops(const gemm_call *c) { return 2.0 * c->M * c->N * c->K * c->reps; }
 
-/* Elements each operand of the call spans (row-major, lda = stored row length). */
-static size_t span_a(const gemm_call *c) { return (size_t)(c->ta ? c->K : c->M) * c->lda; }
-static size_t span_b(const gemm_call *c) { return (size_t)(c->tb ? c->N : c->K) * c->ldb; }
-static size_t span_c(const gemm_call *c) { return (size_t)c->M * c->ldc; }
+/* Elements each operand of the call spans; the conv kinds keep a whole batch
+ * of images and outputs (A: weights or output gradients, B: images or output
+ * gradients, C: outputs, weight gradient, or a column matrix per thread). */
+static size_t span_a(const gemm_call *c, int threads) {
+    (void)threads;
+    switch (c->kind) {
+    case CALL_CONV_DW: return (size_t)c->reps * c->M * c->K;
+    case CALL_CONV_FWD: return (size_t)c->M * c->K;
+    case CALL_CONV_DIN: return (size_t)c->M * c->K;
+    default: return (size_t)(c->ta ? c->K : c->M) * c->lda;
+    }
+}
+static size_t span_b(const gemm_call *c, int threads) {
+    (void)threads;
+    const size_t img = (size_t)c->g.C * c->g.H * c->g.W;
+    switch (c->kind) {
+    case CALL_CONV_FWD:
+    case CALL_CONV_DW: return (size_t)c->reps * img;
+    case CALL_CONV_DIN: return (size_t)c->reps * c->K * c->N;
+    default: return (size_t)(c->tb ? c->N : c->K) * c->ldb;
+    }
+}
+static size_t span_c(const gemm_call *c, int threads) {
+    switch (c->kind) {
+    case CALL_CONV_FWD: return (size_t)c->reps * c->M * c->N;
+    case CALL_CONV_DW: return (size_t)c->M * c->N;
+    case CALL_CONV_DIN: return (size_t)threads * c->M * c->N;
+    default: return (size_t)c->M * c->ldc;
+    }
+}
 
 typedef struct {
     gemm_call *calls;
@@ -171,21 +227,69 @@ typedef struct {
     double flops_train, flops_eval;
 } replay_t;
 
-static void replay(const replay_t *r, int backward_too) {
-    for (int i = 0; i < r->n; i++) {
-        const gemm_call *c = &r->calls[i];
-        if (c->backward && !backward_too) continue;
+static void replay_call(const replay_t *r, const gemm_call *c) {
+    const gemm_conv_geom *g = &c->g;
+    const size_t img = (size_t)g->C * g->H * g->W;
+    switch (c->kind) {
+    case CALL_DENSE:
         for (int j = 0; j < c->reps; j++)
             gemm(c->ta, c->tb, c->M, c->N, c->K, 1.0f, r->A, c->lda, r->B, c->ldb, c->beta, r->C,
                  c->ldc);
+        break;
+    case CALL_CONV_FWD:
+#pragma omp parallel for schedule(static) if (c->reps > 1)
+        for (int j = 0; j < c->reps; j++)
+            gemm_conv(c->M, r->A, c->K, r->B + j * img, g, c->beta, r->C + (size_t)j * c->M * c->N,
+                      c->N);
+        break;
+    case CALL_CONV_DW:
+        gemm_conv_dw(c->M, c->reps, r->A, r->B, g, r->C);
+        break;
+    case CALL_CONV_DIN:
+#pragma omp parallel for schedule(static) if (c->reps > 1)
+        for (int j = 0; j < c->reps; j++)
+            gemm(true, false, c->M, c->N, c->K, 1.0f, r->A, c->M, r->B + (size_t)j * c->K * c->N,
+                 c->N, 0.0f, r->C + (size_t)omp_get_thread_num() * c->M * c->N, c->N);
+        break;
     }
 }
 
+/* The same shapes, image by image, through BLIS's own driver on explicit
+ * (already im2col'ed) operands: what BLIS itself reaches on them. */
+static void replay_call_blis(const replay_t *r, const gemm_call *c) {
+    for (int j = 0; j < c->reps; j++) {
+        switch (c->kind) {
+        case CALL_DENSE:
+            gemm_blis(c->ta, c->tb, c->M, c->N, c->K, 1.0f, r->A, c->lda, r->B, c->ldb, c->beta,
+                      r->C, c->ldc);
+            break;
+        case CALL_CONV_FWD:
+            gemm_blis(false, false, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->N, c->beta, r->C,
+                      c->N);
+            break;
+        case CALL_CONV_DW:
+            gemm_blis(false, true, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->K, 1.0f, r->C,
+                      c->N);
+            break;
+        case CALL_CONV_DIN:
+            gemm_blis(true, false, c->M, c->N, c->K, 1.0f, r->A, c->M, r->B, c->N, 0.0f, r->C,
+                      c->N);
+            break;
+        }
+    }
+}
+
+static void replay(const replay_t *r, int backward_too, int blis) {
+    for (int i = 0; i < r->n; i++)
+        if (backward_too || !r->calls[i].backward)
+            (blis ? replay_call_blis : replay_call)(r, &r->calls[i]);
+}
+
 /* Seconds per replayed step, after one untimed replay. */
-static double time_replay(const replay_t *r, int backward_too, int reps) {
-    replay(r, backward_too);
+static double time_replay(const replay_t *r, int backward_too, int blis, int reps) {
+    replay(r, backward_too, blis);
     double t0 = now_seconds();
-    for (int i = 0; i < reps; i++) replay(r, backward_too);
+    for (int i = 0; i < reps; i++) replay(r, backward_too, blis);
     return (now_seconds() - t0) / reps;
 }
 
@@ -234,8 +338,9 @@ static void model_free(model_t *m) {
     memset(m, 0, sizeof *m);
 }
 
-static int model_setup(model_t *m, const char *name, int B, int want_gemm, uint64_t seed,
-                       dp_err *e) {
+/* threads: the most the replay will use (the column matrices of CALL_CONV_DIN). */
+static int model_setup(model_t *m, const char *name, int B, int want_gemm, int threads,
+                       uint64_t seed, dp_err *e) {
     static spec_t s; /* large; bench_run is not re-entrant anyway (BLIS threads are global) */
     int c, h, w, rc;
     memset(m, 0, sizeof *m);
@@ -269,9 +374,15 @@ static int model_setup(model_t *m, const char *name, int B, int want_gemm, uint6
         size_t sa = 1, sb = 1, sc = 1;
         for (int i = 0; i < m->rp.n; i++) {
             const gemm_call *gc = &m->rp.calls[i];
-            if (span_a(gc) > sa) sa = span_a(gc);
-            if (span_b(gc) > sb) sb = span_b(gc);
-            if (span_c(gc) > sc) sc = span_c(gc);
+            if (span_a(gc, threads) > sa) sa = span_a(gc, threads);
+            if (span_b(gc, threads) > sb) sb = span_b(gc, threads);
+            if (span_c(gc, threads) > sc) sc = span_c(gc, threads);
+            /* the explicit operands of the BLIS replay */
+            const size_t mk = (size_t)gc->M * gc->K, kn = (size_t)gc->K * gc->N;
+            const size_t mn = (size_t)gc->M * gc->N;
+            if (mk > sa) sa = mk;
+            if (kn > sb) sb = kn;
+            if (mn > sc) sc = mn;
             m->rp.flops_train += call_flops(gc);
             if (!gc->backward) m->rp.flops_eval += call_flops(gc);
         }
@@ -291,6 +402,7 @@ fail:
 typedef struct {
     double train_s, eval_s;   /* seconds per step */
     double gemm_train_s, gemm_eval_s;
+    double blis_train_s;      /* the same GEMM shapes through bli_sgemm_ex */
     double peak;              /* GFLOP/s, 0 = not measured */
 } result_t;
 
@@ -332,8 +444,9 @@ static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_e
                        n->arch, (double)eloss);
 
     if (m->rp.calls) {
-        r->gemm_train_s = time_replay(&m->rp, 1, p->steps);
-        r->gemm_eval_s = time_replay(&m->rp, 0, p->steps);
+        r->gemm_train_s = time_replay(&m->rp, 1, 0, p->steps);
+        r->gemm_eval_s = time_replay(&m->rp, 0, 0, p->steps);
+        r->blis_train_s = time_replay(&m->rp, 1, 1, p->steps);
     }
     return 0;
 }
@@ -347,14 +460,14 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
     }
     fprintf(out, "dppf bench: batch %d, %d warm-up + %d timed steps, synthetic data, "
                  "SGD momentum 0.9\n", p->batch, p->warmup, p->steps);
-    fprintf(out, "  threads = BLIS threads for GEMM (kernels: %s); the other layers run on one core\n",
+    fprintf(out, "  threads = threads for every layer and GEMM (BLIS micro-kernel: %s)\n",
             gemm_kernels());
     if (gemm_on)
         fprintf(out, "  gemm = the step's exact GEMM calls replayed standalone; share = gemm time / "
                      "step time\n");
-    fprintf(out, "\n%-9s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s\n", "model", "thr", "batch",
+    fprintf(out, "\n%-9s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s\n", "model", "thr", "batch",
             "train img/s", "eval img/s", "train ms", "eval ms", "gemm %", "eval g%", "gemm GF/s",
-            "peak GF/s");
+            "BLIS GF/s", "peak GF/s");
 }
 
 static void print_row(FILE *out, const char *model, int threads, int B, const result_t *r,
@@ -364,21 +477,22 @@ static void print_row(FILE *out, const char *model, int threads, int B, const re
     double share = g ? r->gemm_train_s / r->train_s : 0;
     double eshare = g ? r->gemm_eval_s / r->eval_s : 0;
     double gflops = g ? m->rp.flops_train / r->gemm_train_s * 1e-9 : 0;
+    double blis = g ? m->rp.flops_train / r->blis_train_s * 1e-9 : 0;
     if (csv) {
         fprintf(out, "%s,%d,%d,%.1f,%.1f,%.3f,", model, threads, B, train_ips, eval_ips,
                 r->train_s * 1e3);
         if (g)
-            fprintf(out, "%.4f,%.2f,%.2f\n", share, gflops, r->peak);
+            fprintf(out, "%.4f,%.2f,%.2f,%.2f\n", share, gflops, r->peak, blis);
         else
-            fprintf(out, ",,\n");
+            fprintf(out, ",,,\n");
     } else {
         fprintf(out, "%-9s %3d %5d %11.1f %11.1f %9.2f %9.2f", model, threads, B, train_ips,
                 eval_ips, r->train_s * 1e3, r->eval_s * 1e3);
         if (g)
-            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f\n", 100 * share, 100 * eshare, gflops,
-                    r->peak);
+            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f\n", 100 * share, 100 * eshare, gflops,
+                    blis, r->peak);
         else
-            fprintf(out, " %8s %8s %9s %9s\n", "-", "-", "-", "-");
+            fprintf(out, " %8s %8s %9s %9s %9s\n", "-", "-", "-", "-", "-");
     }
     fflush(out);
 }
@@ -407,7 +521,11 @@ int bench_run(const bench_opts *o, FILE *out, dp_err *e) {
     }
     print_header(out, &p, o->csv, gemm_on);
     for (int mi = 0; mi < p.n_models; mi++) {
-        if ((rc = model_setup(&m, p.models[mi], p.batch, gemm_on, o->seed, e))) goto done;
+        int max_threads = 1;
+        for (int ti = 0; ti < p.n_threads; ti++)
+            if (p.threads[ti] > max_threads) max_threads = p.threads[ti];
+        if ((rc = model_setup(&m, p.models[mi], p.batch, gemm_on, max_threads, o->seed, e)))
+            goto done;
         if (!o->csv) {
             const double MiB = 1048576.0, state = 3.0 * m.net.n_params * sizeof(float) / MiB;
             fprintf(out, "# %s\n#   memory: workspace %.1f MiB (backward needs %.1f MiB of it), parameters + "

@@ -81,17 +81,34 @@ const char *gemm_kernels(void) {
     return kernels_name;
 }
 
+/* bli_sgemm_ex with the chosen context. */
+static void blis_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+                       int lda, const float *B, int ldb, float beta, float *C, int ldc,
+                       int threads) {
+    rntm_t rntm;
+    bli_rntm_init(&rntm);
+    bli_rntm_set_num_threads((dim_t)threads, &rntm);
+    bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
+                 trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
+                 &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C,
+                 (inc_t)ldc, 1, kernels_own ? &kernels_cntx : NULL, &rntm);
+}
+
+/* K == 0: nothing to multiply, C = beta*C, where beta == 0 overwrites (C may
+ * hold NaN). Returns 1 when the call is fully handled here. */
+static int gemm_degenerate(int M, int N, int K, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return 1;
+    if (K > 0) return 0;
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++)
+            C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
+    return 1;
+}
+
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc) {
-    if (M <= 0 || N <= 0) return;
-    if (K <= 0) {
-        /* Nothing to multiply: C = beta*C, where beta == 0 overwrites (C may hold NaN). */
-        for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++)
-                C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
-        return;
-    }
-    /* With beta == 0 BLIS never reads C, so garbage/NaN in C is overwritten. */
+    if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
+    /* With beta == 0 neither driver reads C, so garbage/NaN in C is overwritten. */
     pthread_once(&kernels_once, choose_kernels);
     /* Inside a parallel region (a layer splitting its batch) each call runs on its own thread. */
     const int threads = omp_in_parallel() ? 1 : n_threads;
@@ -101,13 +118,15 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
         gemm_src b = trans_b ? gemm_src_dense(B, ldb, 1) : gemm_src_dense(B, 1, ldb);
         if (gemm_drive(&kernel, threads, M, N, K, alpha, &a, &b, beta, C, ldc, 1) == 0) return;
     }
-    rntm_t rntm;
-    bli_rntm_init(&rntm);
-    bli_rntm_set_num_threads((dim_t)threads, &rntm);
-    bli_sgemm_ex(trans_a ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE,
-                 trans_b ? BLIS_TRANSPOSE : BLIS_NO_TRANSPOSE, (dim_t)M, (dim_t)N, (dim_t)K,
-                 &alpha, (float *)A, (inc_t)lda, 1, (float *)B, (inc_t)ldb, 1, &beta, C,
-                 (inc_t)ldc, 1, kernels_own ? &kernels_cntx : NULL, &rntm);
+    blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, threads);
+}
+
+void gemm_blis(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+               int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
+    pthread_once(&kernels_once, choose_kernels);
+    blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
+               omp_in_parallel() ? 1 : n_threads);
 }
 
 int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,

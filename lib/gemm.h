@@ -1,7 +1,9 @@
-/* gemm.h - row-major single-precision GEMM through BLIS, plus a naive reference.
+/* gemm.h - row-major single-precision GEMM on BLIS's micro-kernels, plus a naive reference.
  *
  * C[M,N] = alpha * op(A) * op(B) + beta * C, all row-major with leading
- * dimensions lda/ldb/ldc (elements per row as stored). op(X) = X or X^T. */
+ * dimensions lda/ldb/ldc (elements per row as stored). op(X) = X or X^T.
+ * dppf runs the blocking loops and packing itself (gemm_driver.c) and calls
+ * BLIS's micro-kernel; DPPF_GEMM=blis sends every call to bli_sgemm_ex. */
 #ifndef DPPF_GEMM_H
 #define DPPF_GEMM_H
 
@@ -9,6 +11,11 @@
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc);
+
+/* The same through BLIS's own driver (bli_sgemm_ex, BLIS threads): what the
+ * benchmark compares dppf's GEMMs with. */
+void gemm_blis(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
+               int lda, const float *B, int ldb, float beta, float *C, int ldc);
 
 /* Geometry of the im2col ("column") matrix of one C x H x W image for a
  * KH x KW convolution: rows c*KH*KW + kh*KW + kw, columns oh*OW + ow. */
@@ -38,7 +45,9 @@ void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, cons
 /* The BLIS kernel configuration in use ("skx", "haswell", "generic", ...). */
 const char *gemm_kernels(void);
 
-/* Number of BLIS threads used by gemm() from now on (>= 1; default 1). */
+/* Threads per process from now on (>= 1; default 1): gemm() splits C's tiles
+ * over them, and the layers' OpenMP loops use as many. Results do not depend
+ * on the number. */
 void gemm_set_threads(int n);
 int gemm_get_threads(void);
 

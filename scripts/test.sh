@@ -9,6 +9,13 @@ scripts/build.sh
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 (cd build && ctest --output-on-failure -j 2 "$@")
 
+# The performance guard (bench/guard.sh, about 45 s; skip with
+# DPPF_PERF_GUARD=0): fails if the training step slowed by more than 30%
+# relative to this machine's own GEMM peak, against bench/guard-baseline.csv.
+if [ "${DPPF_PERF_GUARD:-1}" != 0 ]; then
+  bench/guard.sh build/dppf
+fi
+
 # The same suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (skip with DPPF_SANITIZE_TESTS=0).
 if [ "${DPPF_SANITIZE_TESTS:-1}" != 0 ]; then
