@@ -140,6 +140,18 @@ int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_con
     return gemm_drive(&kernel, threads, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
 }
 
+int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
+                    float beta, float *out) {
+    const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
+    pthread_once(&kernels_once, choose_kernels);
+    if (!use_driver || M <= 0 || N <= 0 || K <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
+    gemm_src a = gemm_src_dense(A, K, 1);
+    gemm_src b = gemm_src_batched_outer(gemm_src_im2col(images, g), P, (long)g->C * g->H * g->W);
+    const int threads = omp_in_parallel() ? 1 : n_threads;
+    return gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,
+                              (long)M * P);
+}
+
 int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
                  float *dw) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW;

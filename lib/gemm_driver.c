@@ -211,17 +211,30 @@ gemm_src gemm_src_batched(gemm_src s, int kn, long kstride) {
     return s;
 }
 
-/* A batched source packs item by item; the panel rows of each item follow the previous item's. */
+gemm_src gemm_src_batched_outer(gemm_src s, int on, long ostride) {
+    s.on = on;
+    s.ostride = ostride;
+    return s;
+}
+
+/* A batched source packs item by item: along k, each item's panel rows follow
+ * the previous item's; along the outer index, the panel lies in one item. */
 static void pack(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
-    if (s->kn <= 0) {
-        s->pack(s, o0, olen, k0, kc, w, dst);
-        return;
+    const float *base = s->p;
+    if (s->on > 0) { /* gemm_drive_batched checked that the panel is in one item */
+        base += (o0 / s->on) * s->ostride;
+        o0 %= s->on;
     }
     gemm_src item = *s;
+    item.p = base;
+    if (s->kn <= 0) {
+        item.pack(&item, o0, olen, k0, kc, w, dst);
+        return;
+    }
     for (int done = 0; done < kc;) {
         const int k = k0 + done, n = k / s->kn, kk = k % s->kn;
         const int len = s->kn - kk < kc - done ? s->kn - kk : kc - done;
-        item.p = s->p + n * s->kstride;
+        item.p = base + n * s->kstride;
         item.pack(&item, o0, olen, kk, len, w, dst + (size_t)done * w);
         done += len;
     }
@@ -257,10 +270,17 @@ typedef struct {
     const gemm_src *a, *b;
     float *C;
     long rs_c, cs_c;
+    int rn, cn;            /* C batched along rows / columns (0: not), items ... */
+    long rstride, cstride; /* ... this many floats apart */
     size_t a_floats, b_floats;
 } problem;
 
-static float *C_at(const problem *P, int i, int j) { return P->C + (long)i * P->rs_c + (long)j * P->cs_c; }
+/* The top-left of the micro-tile at (i, j); a tile never spans two items. */
+static float *C_at(const problem *P, int i, int j) {
+    long off = P->rn ? (i / P->rn) * P->rstride + (long)(i % P->rn) * P->rs_c : (long)i * P->rs_c;
+    off += P->cn ? (j / P->cn) * P->cstride + (long)(j % P->cn) * P->cs_c : (long)j * P->cs_c;
+    return P->C + off;
+}
 
 /* Rows [m0, m1) x columns [n0, n1) of C, packing into space. */
 static void drive_block(const problem *P, int m0, int m1, int n0, int n1, float *space) {
@@ -316,6 +336,14 @@ static void drive_block(const problem *P, int m0, int m1, int n0, int n1, float 
 
 int gemm_drive(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
                const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c, long cs_c) {
+    return gemm_drive_batched(kr, threads, M, N, K, alpha, a, b, beta, C, rs_c, cs_c, 0, 0);
+}
+
+int gemm_drive_batched(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
+                       const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c,
+                       long cs_c, int cn, long cstride) {
+    int rn = 0;
+    long rstride = 0;
     /* A kernel that stores C by columns gets the transposed problem when C is
      * row-major (C^T = B A^T): the same trick BLIS plays internally. */
     if (kr->prefers_cols ? (cs_c == 1 && rs_c != 1) : (rs_c == 1 && cs_c != 1)) {
@@ -328,10 +356,13 @@ int gemm_drive(const gemm_kernel *kr, int threads, int M, int N, int K, float al
         long tr = rs_c;
         rs_c = cs_c;
         cs_c = tr;
+        rn = cn, rstride = cstride, cn = 0, cstride = 0;
     }
     const int MR = kr->mr, NR = kr->nr;
+    if ((a->on % MR) || (b->on % NR) || (rn % MR) || (cn % NR)) return -1;
     problem P = {.kr = kr, .M = M, .N = N, .K = K, .alpha = alpha, .beta = beta, .a = a, .b = b,
-                 .C = C, .rs_c = rs_c, .cs_c = cs_c};
+                 .C = C, .rs_c = rs_c, .cs_c = cs_c, .rn = rn, .cn = cn, .rstride = rstride,
+                 .cstride = cstride};
     P.KC = kr->kc < K ? kr->kc : K;
     P.MC = round_up(kr->mc < M ? kr->mc : M, MR);
     P.NC = round_up(kr->nc < N ? kr->nc : N, NR);

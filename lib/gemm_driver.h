@@ -25,10 +25,17 @@ struct gemm_src {
      * (kn = 0: one item). How a GEMM sums over a whole batch in one call. */
     int kn;
     long kstride;
+    /* Batched along the outer index: o = item*on + o', item at p + item*ostride
+     * (on = 0: one item). The driver only accepts it when every panel lies
+     * within one item (on a multiple of the panel width). */
+    int on;
+    long ostride;
 };
 
-/* s with k running over n items of s->p's kind, kstride floats apart. */
+/* s with k running over items of s->p's kind, kstride floats apart, kn k each. */
 gemm_src gemm_src_batched(gemm_src s, int kn, long kstride);
+/* s with the outer index running over items, ostride floats apart, on each. */
+gemm_src gemm_src_batched_outer(gemm_src s, int on, long ostride);
 
 gemm_src gemm_src_dense(const float *p, long so, long sk);
 gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);   /* S[pixel][tap] */
@@ -49,5 +56,13 @@ typedef struct {
  * was written then). */
 int gemm_drive(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
                const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c, long cs_c);
+
+/* The same with C batched along its columns: column j of C is column j % cn
+ * of item j / cn, items cstride floats apart (C + (j/cn)*cstride + (j%cn)*cs_c).
+ * Returns -1 also when a batched operand or C would put one micro-tile
+ * across two items (cn or on not a multiple of the tile); nothing is written then. */
+int gemm_drive_batched(const gemm_kernel *kr, int threads, int M, int N, int K, float alpha,
+                       const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c,
+                       long cs_c, int cn, long cstride);
 
 #endif

@@ -182,6 +182,12 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     const int direct = conv_is_pointwise(s);
     const gemm_conv_geom g = conv_geom(s);
     const float beta = b ? 1.0f : 0.0f;
+    if (!direct) {
+        /* The whole batch as one GEMM when its tiles fit within images. */
+#pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
+        for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
+        if (gemm_conv_batch(OC, N, w, in, &g, beta, out) == 0) return;
+    }
     /* Images in parallel, each packing its im2col matrix on its own thread.
      * An image whose packing buffers could not be allocated (gemm_conv
      * writes nothing then) is redone below through the shared workspace. */

@@ -253,6 +253,58 @@ Test(gemm, conv_packs_im2col_from_the_image) {
     }
 }
 
+/* The forward over a batch as one GEMM against image-by-image references, at
+ * one and two threads; geometries whose OH*OW is not a multiple of the tile
+ * must decline (-1) and leave the output untouched. */
+Test(gemm, conv_batch_matches_images) {
+    rng_t r;
+    rng_init(&r, 5, 100);
+    /* C, H, W, K, stride, pad, OC: 32x32 and 16x16 outputs fit every kernel's
+     * tiles (6/16 and 32/12 wide only if a multiple); 7x9 fits none. */
+    const int cases[][7] = {{3, 32, 32, 3, 1, 1, 16}, {16, 32, 32, 3, 2, 1, 32},
+                            {32, 8, 8, 3, 1, 1, 64},  {3, 7, 9, 3, 1, 1, 7}};
+    const int N = 3;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *k = cases[ci];
+        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
+                            .stride = k[4], .pad = k[5]};
+        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
+        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
+        const size_t img = (size_t)g.C * g.H * g.W, out = (size_t)N * OC * P;
+        float *x = frandn(&r, N * img, 1.0), *w = frandn(&r, (size_t)OC * CKK, 1.0);
+        float *y0 = frandn(&r, out, 1.0);
+        double *want = dzeros(out);
+        float *tmp = fzeros((size_t)OC * P);
+        for (int n = 0; n < N; n++) {
+            float *col = ref_im2col(x + n * img, &g);
+            memcpy(tmp, y0 + (size_t)n * OC * P, sizeof(float) * OC * P);
+            gemm_ref(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, 1.0f, tmp, P);
+            for (int i = 0; i < OC * P; i++) want[(size_t)n * OC * P + i] = tmp[i];
+            free(col);
+        }
+        int ran = 0;
+        for (int threads = 1; threads <= 2; threads++) {
+            float *got = fzeros(out);
+            memcpy(got, y0, sizeof(float) * out);
+            gemm_set_threads(threads);
+            int rc = gemm_conv_batch(OC, N, w, x, &g, 1.0f, got);
+            gemm_set_threads(1);
+            char what[96];
+            snprintf(what, sizeof what, "gemm_conv_batch case %zu threads %d", ci, threads);
+            if (rc == 0) {
+                ran = 1;
+                expect_close(what, got, want, out, 1e-5);
+            } else {
+                cr_expect(memcmp(got, y0, sizeof(float) * out) == 0, "%s: declined but wrote", what);
+            }
+            free(got);
+        }
+        if (ci == 3) cr_expect(!ran, "7x9 outputs cannot be tiled per image");
+        free(x), free(w), free(y0), free(want), free(tmp);
+    }
+}
+
 /* The batched weight gradient against im2col + gemm_ref image by image, at
  * one and two threads (same geometries as above, three images). */
 Test(gemm, conv_dw_sums_the_batch) {
