@@ -274,9 +274,15 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
 
 /* ---- batchnorm2d -------------------------------------------------------- */
 
-void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const float *in,
+/* "x < 0 ? 0 : x" rather than fmaxf so that NaN propagates to the loss check. */
+static inline float relu1(float x) { return x < 0.0f ? 0.0f : x; }
+
+/* relu != 0: the ReLU that follows is applied in the same pass (net.c fuses
+ * them); the values are those of the two layers run one after the other. */
+static void bn_forward_train(float *out, float *mean_out, float *invstd, const float *in,
                              const float *gamma, const float *beta, float *running_mean,
-                             float *running_var, int N, int C, int HW, float momentum, float eps) {
+                             float *running_var, int N, int C, int HW, float momentum, float eps,
+                             int relu) {
     const size_t M = (size_t)N * HW;
 #pragma omp parallel for schedule(static) if (M * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
@@ -296,10 +302,13 @@ void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const f
             const size_t off = ((size_t)n * C + c) * HW;
             const float *restrict x = in + off;
             float *restrict y = out + off;
-            for (int i = 0; i < HW; i++) {
-                float v = (x[i] - mf) * isf; /* xhat: backward recomputes it the same way */
-                y[i] = g * v + bt;
-            }
+            if (relu)
+                for (int i = 0; i < HW; i++) y[i] = relu1(g * ((x[i] - mf) * isf) + bt);
+            else
+                for (int i = 0; i < HW; i++) {
+                    float v = (x[i] - mf) * isf; /* xhat: backward recomputes it the same way */
+                    y[i] = g * v + bt;
+                }
         }
         /* PyTorch stores the unbiased variance; with one value per channel it
          * refuses to train, here the (zero) biased variance is kept instead. */
@@ -310,9 +319,24 @@ void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const f
     }
 }
 
-void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+void batchnorm_forward_train(float *out, float *mean_out, float *invstd, const float *in,
+                             const float *gamma, const float *beta, float *running_mean,
+                             float *running_var, int N, int C, int HW, float momentum, float eps) {
+    bn_forward_train(out, mean_out, invstd, in, gamma, beta, running_mean, running_var, N, C, HW,
+                     momentum, eps, 0);
+}
+
+void batchnorm_relu_forward_train(float *out, float *mean_out, float *invstd, const float *in,
+                                  const float *gamma, const float *beta, float *running_mean,
+                                  float *running_var, int N, int C, int HW, float momentum,
+                                  float eps) {
+    bn_forward_train(out, mean_out, invstd, in, gamma, beta, running_mean, running_var, N, C, HW,
+                     momentum, eps, 1);
+}
+
+static void bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
-                            int HW, float eps) {
+                            int HW, float eps, int relu) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
         const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
@@ -323,9 +347,24 @@ void batchnorm_forward_eval(float *out, const float *in, const float *gamma, con
             const size_t off = ((size_t)n * C + c) * HW;
             const float *restrict x = in + off;
             float *restrict y = out + off;
-            for (int i = 0; i < HW; i++) y[i] = x[i] * scale + shift;
+            if (relu)
+                for (int i = 0; i < HW; i++) y[i] = relu1(x[i] * scale + shift);
+            else
+                for (int i = 0; i < HW; i++) y[i] = x[i] * scale + shift;
         }
     }
+}
+
+void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
+                            const float *running_mean, const float *running_var, int N, int C,
+                            int HW, float eps) {
+    bn_forward_eval(out, in, gamma, beta, running_mean, running_var, N, C, HW, eps, 0);
+}
+
+void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma,
+                                 const float *beta, const float *running_mean,
+                                 const float *running_var, int N, int C, int HW, float eps) {
+    bn_forward_eval(out, in, gamma, beta, running_mean, running_var, N, C, HW, eps, 1);
 }
 
 /* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */
@@ -403,9 +442,8 @@ void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const floa
 /* ---- elementwise -------------------------------------------------------- */
 
 void relu_forward(float *out, const float *in, size_t n) {
-    /* "x < 0 ? 0 : x" rather than fmaxf so that NaN propagates to the loss check. */
 #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
-    for (size_t i = 0; i < n; i++) out[i] = in[i] < 0.0f ? 0.0f : in[i];
+    for (size_t i = 0; i < n; i++) out[i] = relu1(in[i]);
 }
 
 void relu_backward(float *din, const float *dout, const float *out, size_t n) {
@@ -416,6 +454,11 @@ void relu_backward(float *din, const float *dout, const float *out, size_t n) {
 void add_forward(float *out, const float *a, const float *b, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+void add_relu_forward(float *out, const float *a, const float *b, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) out[i] = relu1(a[i] + b[i]);
 }
 
 void accumulate(float *dst, const float *src, size_t n) {

@@ -48,6 +48,14 @@ void batchnorm_forward_train(float *out, float *mean, float *invstd, const float
 void batchnorm_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
                             int HW, float eps);
+/* The same followed by ReLU in one pass (same values as the two layers). */
+void batchnorm_relu_forward_train(float *out, float *mean, float *invstd, const float *in,
+                                  const float *gamma, const float *beta, float *running_mean,
+                                  float *running_var, int N, int C, int HW, float momentum,
+                                  float eps);
+void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma,
+                                 const float *beta, const float *running_mean,
+                                 const float *running_var, int N, int C, int HW, float eps);
 /* `in`, mean and invstd as the train-mode forward saw and saved them. */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
@@ -66,6 +74,7 @@ void relu_forward(float *out, const float *in, size_t n);
 /* uses the forward OUTPUT (out > 0) as the mask; din += dout * (out > 0) */
 void relu_backward(float *din, const float *dout, const float *out, size_t n);
 void add_forward(float *out, const float *a, const float *b, size_t n);
+void add_relu_forward(float *out, const float *a, const float *b, size_t n); /* relu(a + b) */
 void accumulate(float *dst, const float *src, size_t n); /* dst += src */
 
 /* Inverted dropout: keeps with prob 1-p and scales by 1/(1-p); mask saved as

@@ -277,6 +277,22 @@ static void assign_offsets(net_t *n) {
     n->n_buffers = boff;
 }
 
+/* BN -> ReLU and add -> ReLU where nothing else reads the first output (the
+ * ResNet pattern): one pass over the activations instead of two. Backward is
+ * unaffected: BN and add never read their own output. */
+static void mark_fusions(net_t *n) {
+    for (int i = 0; i + 1 < n->n_ops; i++) {
+        net_op *op = &n->ops[i];
+        const net_op *next = &n->ops[i + 1];
+        if ((op->kind != OP_BN && op->kind != OP_ADD) || next->kind != OP_RELU || next->in != op->out)
+            continue;
+        int readers = 0;
+        for (int j = 0; j < n->n_ops; j++)
+            readers += (n->ops[j].in == op->out) + (n->ops[j].kind == OP_ADD && n->ops[j].in2 == op->out);
+        op->relu_next = readers == 1;
+    }
+}
+
 int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int classes, dp_err *e) {
     memset(n, 0, sizeof *n);
     builder b = {.n = n, .e = e};
@@ -321,6 +337,7 @@ int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int class
         return b.failed;
     }
     assign_offsets(n);
+    mark_fusions(n);
     return 0;
 }
 
@@ -683,11 +700,41 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
     }
 }
 
+/* Op i (BN or add) followed by its ReLU, written straight to the ReLU's output. */
+static void forward_op_relu(const net_t *n, net_ws *ws, int i, const float *params,
+                            float *buffers, int B, int train) {
+    const net_op *op = &n->ops[i];
+    const float *in = ws->act[op->in];
+    float *out = ws->act[n->ops[i + 1].out];
+    if (op->kind == OP_ADD) {
+        add_relu_forward(out, in, ws->act[op->in2], (size_t)B * n->slot_size[op->out]);
+        return;
+    }
+    const float *g = tparam(n, params, op->w), *bb = tparam(n, params, op->b);
+    float *rm = buffers + n->tensors[op->rmean].offset;
+    float *rv = buffers + n->tensors[op->rvar].offset;
+    const int HW = op->H * op->W;
+    if (train) {
+        float *mean = ws->aux[i], *invstd = mean + op->C;
+        batchnorm_relu_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
+                                     n->bn_momentum, n->bn_eps);
+    } else {
+        batchnorm_relu_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
+    }
+}
+
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
     ws->last_train = train;
     ws->last_buffers = buffers;
-    for (int i = 0; i < n->n_ops; i++) forward_op(n, ws, i, params, buffers, B, train, rng);
+    for (int i = 0; i < n->n_ops; i++) {
+        if (n->ops[i].relu_next) {
+            forward_op_relu(n, ws, i, params, buffers, B, train);
+            i++; /* the ReLU is done */
+        } else {
+            forward_op(n, ws, i, params, buffers, B, train, rng);
+        }
+    }
     const float *logits = ws->act[n->ops[n->n_ops - 1].out];
     return softmax_xent_forward(ws->probs, logits, labels, B, n->classes, n->label_smoothing,
                                 correct);

@@ -41,6 +41,8 @@ typedef struct {
     float p;             /* OP_DROPOUT */
     int w, b;            /* tensor indices (-1 = none): weight/gamma, bias/beta */
     int rmean, rvar;     /* buffer tensor indices (OP_BN) */
+    int relu_next;       /* OP_BN / OP_ADD whose output only the next op, a ReLU, reads:
+                            net_forward runs the two in one pass and skips this output */
 } net_op;
 
 typedef struct {

@@ -265,3 +265,47 @@ static void check_thread_invariance(const char *arch) {
 
 Test(net, threads_do_not_change_results_resnet) { check_thread_invariance("resnet8"); }
 Test(net, threads_do_not_change_results_cnn) { check_thread_invariance("cnn"); }
+
+/* net_forward runs BN+ReLU and add+ReLU in one pass; the ops one by one
+ * (net_first_nonfinite_op) must give the same logits, bit for bit. */
+Test(net, fused_relu_matches_ops_one_by_one) {
+    spec_t s = small_spec("resnet8");
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
+    net_t n;
+    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    int fused = 0;
+    for (int i = 0; i < n.n_ops; i++) fused += n.ops[i].relu_next;
+    cr_assert_gt(fused, 0, "a ResNet has BN->ReLU and add->ReLU pairs");
+    float *p = calloc(n.n_params, sizeof *p), *buf = calloc(n.n_buffers + 1, sizeof *buf);
+    float *buf2 = calloc(n.n_buffers + 1, sizeof *buf2);
+    net_init(&n, p, buf, 3);
+    memcpy(buf2, buf, n.n_buffers * sizeof *buf);
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
+    batch_cfg_t bc;
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    batch_cfg_from_spec(&bc, &ds, &tr);
+    int32_t labels[16], idx[16];
+    for (int i = 0; i < 16; i++) idx[i] = i;
+    const int last = n.ops[n.n_ops - 1].out, K = n.classes;
+    float a[16 * 4], b[16 * 4];
+    for (int train = 0; train <= 1; train++) {
+        batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+        net_forward(&n, &ws, p, buf, labels, 16, train, NULL, NULL);
+        memcpy(a, ws.act[last], sizeof(float) * 16 * K);
+        batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+        cr_assert_eq(net_first_nonfinite_op(&n, &ws, p, buf2, 16, train, NULL), -1);
+        memcpy(b, ws.act[last], sizeof(float) * 16 * K);
+        cr_expect(memcmp(a, b, sizeof(float) * 16 * K) == 0, "%s logits differ",
+                  train ? "train" : "eval");
+        cr_expect(memcmp(buf, buf2, n.n_buffers * sizeof *buf) == 0, "running statistics differ");
+    }
+    free(p), free(buf), free(buf2);
+    net_ws_free(&ws);
+    net_free(&n);
+    dataset_free(&tr), dataset_free(&te);
+}
