@@ -43,6 +43,8 @@ static void describe_kernel(cntx_t *cntx) {
     kernel.mc = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_MC, cntx);
     kernel.nc = (int)bli_cntx_get_blksz_def_dt(BLIS_FLOAT, BLIS_NC, cntx);
     kernel.prefers_cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
+    const char *pk = getenv("DPPF_PACK");
+    gemm_driver_generic_packing(pk && !strcmp(pk, "generic"));
     const char *g = getenv("DPPF_GEMM");
     use_driver = !(g && !strcmp(g, "blis")) && kernel.ukr && kernel.mr > 0 && kernel.nr > 0 &&
                  kernel.kc > 0 && kernel.mc > 0 && kernel.nc > 0;

@@ -6,6 +6,11 @@
  * micro-kernel is BLIS's own (it handles partial tiles itself: m, n < MR, NR). */
 #include <blis.h>
 #include <omp.h>
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +19,11 @@
 typedef void (*sgemm_ukr)(dim_t m, dim_t n, dim_t k, float *alpha, float *a, float *b,
                           float *beta, float *c, inc_t rs_c, inc_t cs_c, auxinfo_t *data,
                           cntx_t *cntx);
+
+/* Set once, before any GEMM (gemm.c, from DPPF_PACK=generic): use only the
+ * portable packing code, so that tests can cover it on any CPU. */
+static int generic_packing;
+void gemm_driver_generic_packing(int on) { generic_packing = on; }
 
 /* ---- packing ---------------------------------------------------------------- */
 
@@ -106,7 +116,84 @@ static void pack_im2col_slow(const gemm_src *s, int o0, int olen, int k0, int kc
 
 enum { TAPS_MAX = 64 }; /* up to 8x8 kernels are planned */
 
+#if defined(__AVX512F__)
+/* Stride 1, panels up to 32 wide, kernels up to KW_FAST wide: each panel row
+ * is one masked 16-float load and store per output row segment and half
+ * (masked-off lanes are neither read nor written, so reading next to the
+ * image edge is safe). Same values as the planned path: a copy or a zero. */
+enum { KW_FAST = 16 };
+
+static int pack_im2col_fast(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
+                            float *dst) {
+    const gemm_conv_geom *g = s->g;
+    if (g->stride != 1 || w > 32 || g->KW > KW_FAST) return -1;
+    const int H = g->H, W = g->W, OW = g->OW, pad = g->pad, KW = g->KW, KK = g->KH * KW;
+    /* The panel's pixels as runs within output rows. */
+    struct {
+        int t, oh, ow0;
+        __mmask16 len[2];            /* the run's lanes, per half */
+        __mmask16 in[KW_FAST][2];    /* of those, the ones inside the image row, per kw */
+    } seg[32];
+    int nseg = 0;
+    for (int t = 0, oh = o0 / OW, ow = o0 % OW; t < olen; ow = 0, oh++) {
+        const int len = OW - ow < olen - t ? OW - ow : olen - t;
+        const uint32_t all = len >= 32 ? 0xFFFFFFFFu : (1u << len) - 1u;
+        seg[nseg].t = t, seg[nseg].oh = oh, seg[nseg].ow0 = ow;
+        seg[nseg].len[0] = (__mmask16)all, seg[nseg].len[1] = (__mmask16)(all >> 16);
+        for (int kw = 0; kw < KW; kw++) {
+            /* lane j is output column ow + j, input column ow + j - pad + kw */
+            int lo = pad - kw - ow, hi = W + pad - kw - ow; /* valid j in [lo, hi) */
+            if (lo < 0) lo = 0;
+            if (hi > len) hi = len;
+            uint32_t m = hi <= lo ? 0 : (hi >= 32 ? 0xFFFFFFFFu : (1u << hi) - 1u) & ~((1u << lo) - 1u);
+            seg[nseg].in[kw][0] = (__mmask16)m, seg[nseg].in[kw][1] = (__mmask16)(m >> 16);
+        }
+        nseg++;
+        t += len;
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    int c = k0 / KK, kh = k0 % KK / KW, kw = k0 % KK % KW;
+    for (int k = 0; k < kc; k++) {
+        const float *plane = s->p + (size_t)c * H * W;
+        float *d = dst + (size_t)k * w;
+        for (int i = 0; i < nseg; i++) {
+            float *dd = d + seg[i].t;
+            const int ih = seg[i].oh - pad + kh;
+            if (ih < 0 || ih >= H) {
+                _mm512_mask_storeu_ps(dd, seg[i].len[0], zero);
+                if (seg[i].len[1]) _mm512_mask_storeu_ps(dd + 16, seg[i].len[1], zero);
+                continue;
+            }
+            const float *src = plane + (ptrdiff_t)ih * W + seg[i].ow0 - pad + kw;
+            /* The next panel reads the same segment nseg output rows down:
+             * fetch it now, the hardware prefetcher does not follow these
+             * jumps between channel planes. */
+            if (kw == 0 && ih + nseg < H) {
+                _mm_prefetch((const char *)(src + nseg * W), _MM_HINT_T0);
+                _mm_prefetch((const char *)(src + nseg * W + 16), _MM_HINT_T0);
+            }
+            _mm512_mask_storeu_ps(dd, seg[i].len[0], _mm512_maskz_loadu_ps(seg[i].in[kw][0], src));
+            if (seg[i].len[1])
+                _mm512_mask_storeu_ps(dd + 16, seg[i].len[1],
+                                      _mm512_maskz_loadu_ps(seg[i].in[kw][1], src + 16));
+        }
+        if (++kw == KW) {
+            kw = 0;
+            if (++kh == g->KH) {
+                kh = 0;
+                c++;
+            }
+        }
+    }
+    zero_tail(dst, olen, kc, w);
+    return 0;
+}
+#endif
+
 static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+#if defined(__AVX512F__)
+    if (!generic_packing && pack_im2col_fast(s, o0, olen, k0, kc, w, dst) == 0) return;
+#endif
     const gemm_conv_geom *g = s->g;
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];

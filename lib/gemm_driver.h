@@ -65,4 +65,7 @@ int gemm_drive_batched(const gemm_kernel *kr, int threads, int M, int N, int K, 
                        const gemm_src *a, const gemm_src *b, float beta, float *C, long rs_c,
                        long cs_c, int cn, long cstride);
 
+/* Portable packing code only (1), or the CPU-specific paths where they apply (0, default). */
+void gemm_driver_generic_packing(int on);
+
 #endif
