@@ -9,6 +9,7 @@
 #include "comm.h"
 #include "error.h"
 #include "flatness.h"
+#include "gemm.h"
 #include "interop.h"
 #include "landscape.h"
 #include "plot.h"
@@ -207,6 +208,7 @@ static int cmd_eval(int argc, char **argv) {
     static spec_t s;
     if ((rc = resolve_spec(&a, &s, &e))) return report(NULL, &e);
     eval_report r;
+    gemm_set_threads(comm_threads(s.run.threads, NULL));
     if ((rc = eval_checkpoint(&s, a.checkpoint, a.predictions, &r, &e))) return report(NULL, &e);
     if (a.csv) {
         printf("checkpoint,step,workers,train_loss,train_acc,test_loss,test_acc,n_train,n_test\n");
@@ -235,7 +237,7 @@ static const char BENCH_HELP[] =
     "options:\n"
     "  --models LIST   comma-separated: resnet20 (3x32x32), cnn (quickstart, 1x28x28),\n"
     "                  mlp (1x28x28); default resnet20,cnn\n"
-    "  --threads LIST  BLIS thread counts to run, default 1,2\n"
+    "  --threads LIST  thread counts to run (every layer and GEMM), default 1,2\n"
     "  --steps N       timed steps (and eval forwards), default 20\n"
     "  --warmup N      untimed rounds first, default 3\n"
     "  --batch B       images per step, default 128\n"
@@ -416,6 +418,7 @@ static int cmd_sharpness(int argc, char **argv) {
     if ((rc = resolve_spec(&a, &sp, &e))) return report(NULL, &e);
     o.ckpt = a.checkpoint;
     o.spec = &sp;
+    gemm_set_threads(comm_threads(sp.run.threads, NULL));
     if ((rc = flatness_run(&o, stdout, &e))) return report(NULL, &e);
     return 0;
 }
@@ -592,6 +595,7 @@ static int cmd_landscape(int argc, char **argv) {
     comm_t comm;
     if ((rc = comm_init_ranks(&comm, &e))) return report(&comm, &e);
     if (comm.rank != 0) o.progress = 0;
+    gemm_set_threads(comm_threads(sp.run.threads, &comm));
     if ((rc = landscape_run(&o, &comm, stdout, &e))) {
         report(&comm, &e);
         comm_abort(&comm, rc);

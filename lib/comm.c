@@ -1,5 +1,7 @@
 #include <limits.h>
 #include <mpi.h>
+#include <sched.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,7 @@ int comm_launched_by_mpi(void) {
 int comm_init_ranks(comm_t *c, dp_err *e) {
     memset(c, 0, sizeof *c);
     c->size = 1;
+    c->node_ranks = 1;
     if (!comm_launched_by_mpi()) return 0;
     int inited = 0;
     MPI_Initialized(&inited);
@@ -22,7 +25,27 @@ int comm_init_ranks(comm_t *c, dp_err *e) {
     c->mpi = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
     MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    c->node_ranks = 1;
+    MPI_Comm node;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+        MPI_Comm_size(node, &c->node_ranks);
+        MPI_Comm_free(&node);
+    }
     return 0;
+}
+
+int comm_auto_threads(const comm_t *c) {
+    int cpus = 0;
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) cpus = CPU_COUNT(&set);
+    if (cpus < 1) cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    const int ranks = c && c->node_ranks > 1 ? c->node_ranks : 1;
+    return cpus / ranks >= 1 ? cpus / ranks : 1;
+}
+
+int comm_threads(int run_threads, const comm_t *c) {
+    return run_threads > 0 ? run_threads : comm_auto_threads(c);
 }
 
 int comm_init(comm_t *c, int workers, dp_err *e) {

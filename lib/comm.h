@@ -13,6 +13,7 @@
 
 typedef struct {
     int rank, size;    /* this process among `size` ranks */
+    int node_ranks;    /* ranks on this machine (1 without MPI) */
     int mpi;           /* MPI was initialised by comm_init */
     int workers;       /* M logical workers in total */
     int local, first;  /* this rank runs workers [first, first + local) */
@@ -30,6 +31,13 @@ int comm_init(comm_t *c, int workers, dp_err *e);
 /* Only the rank/size part (for tools that split work, not workers). */
 int comm_init_ranks(comm_t *c, dp_err *e);
 void comm_finalize(comm_t *c);
+
+/* Threads per process when run.threads is 0 (auto): the CPUs this process may
+ * run on (its affinity mask, so taskset limits it), shared among this
+ * machine's ranks, at least 1. c may be NULL (one process). */
+int comm_auto_threads(const comm_t *c);
+/* run.threads if set, else comm_auto_threads(c). */
+int comm_threads(int run_threads, const comm_t *c);
 
 /* Reserves the reduction scratch for buffers of up to n floats (once, at set-up,
  * so that syncs never allocate). */

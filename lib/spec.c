@@ -135,7 +135,7 @@ static const key_def keys[] = {
     {R_BOOL(run, eval_train), .def = "false",
      .help = "also evaluate on the whole training set (else the running average)"},
     {R_INT(run, threads), GE(0), LE(256), .def = "0",
-     .help = "BLIS threads per rank; 0 = auto (1: see README, Performance)"},
+     .help = "threads per rank for every layer and GEMM; 0 = auto (this machine's CPUs / its ranks)"},
     /* dist */
     {R_INT(dist, workers), GE(1), LE(4096), .def = "1", .help = "number of logical workers M"},
     {R_ENUM(dist, algorithm, "ddp|localsgd|easgd|qsr|dppf"), .def = "ddp",

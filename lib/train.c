@@ -452,11 +452,10 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->perm_epoch = -1;
     t->last_ckpt_step = -1;
     progress_init(&t->prog, comm->rank == 0 ? o->progress : 0);
-    /* Auto = 1 BLIS thread per rank: BLIS's threads wait for each other in
-     * spinning barriers, and when another process shares the cores a GEMM team
-     * of 2 runs 10-20x slower than 1 thread (measured with dppf bench). Use
-     * ranks (mpirun -np) to use more cores, or set run.threads on an idle machine. */
-    gemm_set_threads(s->run.threads > 0 ? s->run.threads : 1);
+    /* Auto: this machine's CPUs shared among its ranks, so one process uses
+     * every core and mpirun -np <cores> gives the faster layout of one thread
+     * per rank (README, Performance). Results do not depend on the count. */
+    gemm_set_threads(comm_threads(s->run.threads, comm));
 
     t->spec_yaml = spec_to_yaml(s, e);
     if (!t->spec_yaml) return e->code ? e->code : DP_ENOMEM;

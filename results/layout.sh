@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Two cores, M = 4 LocalSGD workers: 1 rank x 2 BLIS threads or 2 ranks x 1 thread?
+# Two cores, M = 4 LocalSGD workers: 1 rank x 2 threads or 2 ranks x 1 thread?
 #
 #   results/layout.sh [STEPS]     (default 60; writes results/logs/layout.log)
 #
