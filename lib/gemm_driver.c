@@ -237,7 +237,107 @@ static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int
 /* The transpose: S[o][k] = col[o][k], o a filter tap, k an output pixel (the
  * weight gradient's operand). Same per-tap plans, over the pixel range
  * k0..k0+kc; each tap row is written down a panel column (stride w). */
+#if defined(__AVX512F__)
+/* r[i] = row i of a 16x16 block -> r[j] = column j. */
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* r[4q+m], 128-bit lane L: rows 4q..4q+3 of column 4L+m */
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 2]);
+        const __m512d c = _mm512_castps_pd(t[i + 1]), d = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int m = 0; m < 4; m++) { /* gather lane L of the four row groups */
+        const __m512 a01 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44);
+        const __m512 a23 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+        const __m512 b01 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
+        const __m512 b23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+        t[m] = _mm512_shuffle_f32x4(a01, b01, 0x88);
+        t[4 + m] = _mm512_shuffle_f32x4(a01, b01, 0xDD);
+        t[8 + m] = _mm512_shuffle_f32x4(a23, b23, 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(a23, b23, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+/* The weight gradient's operand with stride 1: per block of 16 taps x 16
+ * pixels, each tap's 16 pixels are one or a few masked loads (one per output
+ * row they span), then an in-register transpose writes 16 panel rows of 16
+ * floats, instead of 256 single-float stores down the panel. */
+static int pack_im2col_t_fast(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
+                              float *dst) {
+    const gemm_conv_geom *g = s->g;
+    if (g->stride != 1 || g->KW > KW_FAST || (w != 16 && w != 32) || olen > w) return -1;
+    const int H = g->H, W = g->W, OW = g->OW, pad = g->pad, KW = g->KW, KK = g->KH * KW;
+    const float *plane[32];
+    int tkh[32], tkw[32];
+    for (int t = 0; t < olen; t++) {
+        const int row = o0 + t;
+        plane[t] = s->p + (size_t)(row / KK) * H * W;
+        tkh[t] = row % KK / KW;
+        tkw[t] = row % KK % KW;
+    }
+    const __m512 zero = _mm512_setzero_ps();
+    for (int kk = 0; kk < kc; kk += 16) {
+        const int lanes = kc - kk < 16 ? kc - kk : 16;
+        /* The chunk's pixels as runs within output rows; per kw, the lanes
+         * whose input column is inside the image. */
+        struct {
+            int oh;
+            ptrdiff_t shift; /* lane j reads input column j + shift + kw */
+            __mmask16 in[KW_FAST];
+        } seg[16];
+        int nseg = 0;
+        for (int j = 0, p = k0 + kk; j < lanes; nseg++) {
+            const int oh = p / OW, ow = p % OW, len = OW - ow < lanes - j ? OW - ow : lanes - j;
+            seg[nseg].oh = oh;
+            seg[nseg].shift = ow - j - pad;
+            for (int kw = 0; kw < KW; kw++) {
+                int lo = j + pad - kw - ow, hi = j + W + pad - kw - ow; /* lanes in [lo, hi) */
+                if (lo < j) lo = j;
+                if (hi > j + len) hi = j + len;
+                seg[nseg].in[kw] = hi <= lo ? 0 : (__mmask16)(((1u << hi) - 1u) & ~((1u << lo) - 1u));
+            }
+            j += len;
+            p += len;
+        }
+        for (int t0 = 0; t0 < w; t0 += 16) {
+            if (t0 >= olen) { /* padding columns of a short panel */
+                for (int u = 0; u < lanes; u++) _mm512_storeu_ps(dst + (size_t)(kk + u) * w + t0, zero);
+                continue;
+            }
+            __m512 r[16];
+            for (int i = 0; i < 16; i++) {
+                const int t = t0 + i;
+                __m512 v = zero;
+                if (t < olen)
+                    for (int q = 0; q < nseg; q++) {
+                        const int ih = seg[q].oh - pad + tkh[t];
+                        if (ih < 0 || ih >= H) continue;
+                        const float *base = plane[t] + (ptrdiff_t)ih * W + seg[q].shift + tkw[t];
+                        v = _mm512_mask_loadu_ps(v, seg[q].in[tkw[t]], base);
+                    }
+                r[i] = v;
+            }
+            transpose16(r);
+            for (int u = 0; u < lanes; u++) _mm512_storeu_ps(dst + (size_t)(kk + u) * w + t0, r[u]);
+        }
+    }
+    return 0;
+}
+#endif
+
 static void pack_im2col_t(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst) {
+#if defined(__AVX512F__)
+    if (!generic_packing && pack_im2col_t_fast(s, o0, olen, k0, kc, w, dst) == 0) return;
+#endif
     const gemm_conv_geom *g = s->g;
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];
