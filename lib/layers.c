@@ -490,9 +490,39 @@ void dropout_backward(float *din, const float *dout, const float *mask, size_t n
 
 /* ---- pooling ------------------------------------------------------------ */
 
+/* The common 2x2, stride 2, unpadded case without the window loops: the same
+ * comparisons in the same order (first max wins, NaN propagates), written as
+ * selects so that they do not depend on branch prediction. */
+static void maxpool2x2_plane(float *restrict y, int32_t *restrict am, const float *restrict x,
+                             int W, int OH, int OW) {
+    for (int oh = 0; oh < OH; oh++) {
+        const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W;
+        float *yr = y + (size_t)oh * OW;
+        int32_t *ar = am + (size_t)oh * OW;
+        for (int ow = 0; ow < OW; ow++) {
+            const int32_t i0 = 2 * oh * W + 2 * ow;
+            float bv = r0[2 * ow], v;
+            int32_t bi = i0;
+            int take;
+            v = r0[2 * ow + 1], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + 1 : bi;
+            v = r1[2 * ow], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + W : bi;
+            v = r1[2 * ow + 1], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + W + 1 : bi;
+            yr[ow] = bv;
+            ar[ow] = bi;
+        }
+    }
+}
+
 void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
                      int K, int stride, int pad) {
     const int OH = pool_out_size(H, K, stride, pad), OW = pool_out_size(W, K, stride, pad);
+    if (K == 2 && stride == 2 && pad == 0) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
+        for (size_t plane = 0; plane < (size_t)N * C; plane++)
+            maxpool2x2_plane(out + plane * OH * OW, argmax + plane * OH * OW, in + plane * H * W, W,
+                             OH, OW);
+        return;
+    }
 #pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         const float *x = in + plane * H * W;
