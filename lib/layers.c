@@ -213,6 +213,44 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     }
 }
 
+/* For stride 1 the input gradient is itself a convolution: of dout (OC
+ * channels, OH x OW) with the weights flipped in space and with C and OC
+ * swapped, padded by K-1-pad, which gives back H x W. Run that way it needs
+ * no column matrix and no col2im, and packs im2col from dout like a forward
+ * pass. Returns -1 (nothing added) when it does not apply. */
+static int conv_din_as_conv(float *din, const float *dout, const float *w, int N,
+                            const conv_shape *s, float *work) {
+    const int C = s->C, OC = s->OC, KH = s->KH, KW = s->KW, P = s->OH * s->OW;
+    if (s->stride != 1 || KH != KW || s->pad > KH - 1) return -1;
+    const gemm_conv_geom g = {.C = OC, .H = s->OH, .W = s->OW, .KH = KH, .KW = KW, .stride = 1,
+                              .pad = KH - 1 - s->pad, .OH = s->H, .OW = s->W};
+    float *wt = thread_scratch((size_t)C * OC * KH * KW); /* this thread's; free until the loop below */
+    if (!wt) return -1;
+    for (int c = 0; c < C; c++)
+        for (int oc = 0; oc < OC; oc++)
+            for (int kh = 0; kh < KH; kh++)
+                for (int kw = 0; kw < KW; kw++)
+                    wt[(((size_t)c * OC + oc) * KH + kh) * KW + kw] =
+                        w[(((size_t)oc * C + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
+    if (gemm_conv_batch(C, N, wt, dout, &g, 1.0f, din) == 0) return 0;
+    /* Image by image; an image whose GEMM cannot run goes through the column
+     * matrix in the shared workspace, one at a time. */
+    const size_t in_img = (size_t)C * s->H * s->W, out_img = (size_t)OC * P;
+    const int CKK = C * KH * KW;
+#pragma omp parallel for schedule(static) if (N > 1)
+    for (int n = 0; n < N; n++) {
+        if (gemm_conv(C, wt, OC * KH * KW, dout + n * out_img, &g, 1.0f, din + n * in_img,
+                      s->H * s->W) == 0)
+            continue;
+#pragma omp critical(dppf_conv_work)
+        {
+            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, 0.0f, work, P);
+            col2im_add(din + n * in_img, work, s);
+        }
+    }
+    return 0;
+}
+
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                      const float *w, int N, const conv_shape *s, float *work) {
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
@@ -250,6 +288,7 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
                  din + n * in_img, P);
         return;
     }
+    if (conv_din_as_conv(din, dout, w, N, s, work) == 0) return;
     /* The input gradient: images in parallel, each through a column matrix of
      * its thread's own (the shared workspace when alone, or under a lock if
      * the thread's own could not be allocated). */
