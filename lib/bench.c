@@ -123,7 +123,8 @@ static void model_spec(spec_t *s, const char *model, int *c, int *h, int *w) {
  * images (packing is part of any GEMM; the image is simply its source). */
 typedef enum {
     CALL_DENSE,    /* gemm(ta, tb, M, N, K, ...) */
-    CALL_CONV_FWD, /* images in parallel: gemm_conv per image (conv2d_forward) */
+    CALL_CONV_FWD, /* gemm_conv_batch, else gemm_conv per image in parallel: the forward,
+                      and the stride-1 input gradient as a convolution of dout */
     CALL_CONV_DW,  /* gemm_conv_dw over the batch */
     CALL_CONV_DIN, /* images in parallel: W^T dout_n into a column matrix (col2im not counted) */
 } call_kind;
@@ -149,6 +150,15 @@ static void add_conv(gemm_call *v, int *n, call_kind kind, const conv_shape *s, 
     gemm_call c = {.kind = kind, .beta = beta, .reps = B, .backward = backward};
     c.g = (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
                            .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
+    if (kind == CALL_CONV_FWD && backward) {
+        /* The stride-1 input gradient as a convolution of dout (layers.c,
+         * conv_din_as_conv): OC -> C channels, OH x OW -> H x W. */
+        c.g = (gemm_conv_geom){.C = OC, .H = s->OH, .W = s->OW, .KH = s->KH, .KW = s->KW,
+                               .stride = 1, .pad = s->KH - 1 - s->pad, .OH = s->H, .OW = s->W};
+        c.M = s->C, c.N = s->H * s->W, c.K = OC * s->KH * s->KW;
+        v[(*n)++] = c;
+        return;
+    }
     if (kind == CALL_CONV_FWD) c.M = OC, c.N = P, c.K = CKK;
     if (kind == CALL_CONV_DW) c.M = OC, c.N = CKK, c.K = P;
     if (kind == CALL_CONV_DIN) c.M = CKK, c.N = P, c.K = OC;
@@ -175,7 +185,10 @@ static int step_gemms(const net_t *n, int B, gemm_call *v) {
             } else {
                 add_conv(v, &k, CALL_CONV_FWD, s, B, beta, 0);
                 add_conv(v, &k, CALL_CONV_DW, s, B, 1.0f, 1);
-                if (need_din) add_conv(v, &k, CALL_CONV_DIN, s, B, 0.0f, 1);
+                if (need_din && s->stride == 1 && s->KH == s->KW && s->pad <= s->KH - 1)
+                    add_conv(v, &k, CALL_CONV_FWD, s, B, 1.0f, 1);
+                else if (need_din)
+                    add_conv(v, &k, CALL_CONV_DIN, s, B, 0.0f, 1);
             }
         } else if (op->kind == OP_LINEAR) {
             int I = op->C, O = op->OC;
@@ -237,6 +250,7 @@ static void replay_call(const replay_t *r, const gemm_call *c) {
                  c->ldc);
         break;
     case CALL_CONV_FWD:
+        if (gemm_conv_batch(c->M, c->reps, r->A, r->B, g, c->beta, r->C) == 0) break;
 #pragma omp parallel for schedule(static) if (c->reps > 1)
         for (int j = 0; j < c->reps; j++)
             gemm_conv(c->M, r->A, c->K, r->B + j * img, g, c->beta, r->C + (size_t)j * c->M * c->N,
