@@ -6,7 +6,9 @@
 # Runs `dppf bench --csv` and bench/bench_torch.py --csv on the same models,
 # batch, step counts and thread counts, prints a table with dppf/PyTorch
 # ratios, and writes results/bench/bench.md (table, exact commands, machine)
-# plus the raw CSVs next to it. About 3-4 minutes on 2 cores.
+# plus the raw CSVs next to it. Each cell is the median of BENCH_REPEAT runs,
+# dppf and PyTorch alternating, because a shared or virtual machine drifts by
+# tens of percent from minute to minute. About 4 minutes on 2 cores.
 #
 # Environment knobs:
 #   BENCH_MODELS   "model:steps:warmup ..."  (default below; steps per model keep
@@ -14,6 +16,7 @@
 #   BENCH_THREADS  comma-separated thread counts (default 1,2)
 #   BENCH_BATCH    images per step (default 128)
 #   BENCH_OUT      output folder (default results/bench)
+#   BENCH_REPEAT   runs of everything; the table shows medians (default 3)
 #   PYTHON         a Python with torch (default: python3 if it has torch, else /usr/bin/python3)
 set -euo pipefail
 
@@ -31,6 +34,8 @@ models=${BENCH_MODELS:-"resnet20:10:2 cnn:30:3 mlp:300:20"}
 threads=${BENCH_THREADS:-1,2}
 batch=${BENCH_BATCH:-128}
 out=${BENCH_OUT:-$root/results/bench}
+repeat=${BENCH_REPEAT:-3}
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || { echo "bench/run.sh: BENCH_REPEAT must be a positive integer" >&2; exit 2; }
 
 die() { echo "bench/run.sh: $*" >&2; exit 1; }
 
@@ -57,7 +62,7 @@ commands=()
 run_csv() { # run_csv OUTFILE ERRFILE CMD... : append CMD's CSV rows (header once) to OUTFILE
     local file=$1 err=$2
     shift 2
-    commands+=("${*//$root\//}") # shown relative to the repository root
+    ((rep > 1)) || commands+=("${*//$root\//}") # shown relative to the repository root
     echo "+ $*" >&2
     "$@" >"$tmp/one.csv" 2>>"$err" || { cat "$err" >&2; die "failed: $*"; }
     if [[ -s $file ]]; then tail -n +2 "$tmp/one.csv" >>"$file"; else cat "$tmp/one.csv" >"$file"; fi
@@ -71,17 +76,50 @@ if awk -v l="$load" 'BEGIN { exit !(l > 0.5) }'; then
     echo "bench/run.sh: warning: load average is $load; other processes will distort the timings" >&2
 fi
 start=$(date +%s)
-for m in $models; do
-    IFS=: read -r name steps warmup <<<"$m"
-    [[ -n $name && -n $steps && -n $warmup ]] || die "BENCH_MODELS item '$m' is not model:steps:warmup"
-    common=(--models "$name" --threads "$threads" --steps "$steps" --warmup "$warmup" --batch "$batch")
-    run_csv "$tmp/dppf.csv" "$tmp/dppf.err" "$dppf" bench "${common[@]}" --csv
-    run_csv "$tmp/torch.csv" "$tmp/torch.err" "$py" "$here/bench_torch.py" "${common[@]}" --csv
+for ((rep = 1; rep <= repeat; rep++)); do
+    for m in $models; do
+        IFS=: read -r name steps warmup <<<"$m"
+        [[ -n $name && -n $steps && -n $warmup ]] || die "BENCH_MODELS item '$m' is not model:steps:warmup"
+        common=(--models "$name" --threads "$threads" --steps "$steps" --warmup "$warmup" --batch "$batch")
+        run_csv "$tmp/dppf.csv" "$tmp/dppf.err" "$dppf" bench "${common[@]}" --csv
+        run_csv "$tmp/torch.csv" "$tmp/torch.err" "$py" "$here/bench_torch.py" "${common[@]}" --csv
+    done
 done
 elapsed=$(($(date +%s) - start))
 
 cp "$tmp/dppf.csv" "$out/dppf.csv"
 cp "$tmp/torch.csv" "$out/torch.csv"
+
+# The median of each column over the runs of one (model, threads), in first-seen order.
+median_csv() { # median_csv IN OUT
+    awk -F, -v OFS=, '
+        NR == 1 { print; next }
+        {
+            k = $1 "," $2
+            if (!(k in n)) { order[++keys] = k; first[k] = $0 }
+            n[k]++
+            for (c = 3; c <= NF; c++) v[k, c, n[k]] = $c
+            nf[k] = NF
+        }
+        END {
+            for (i = 1; i <= keys; i++) {
+                k = order[i]
+                split(first[k], row, ",")
+                line = row[1] "," row[2]
+                for (c = 3; c <= nf[k]; c++) {
+                    m = 0
+                    for (j = 1; j <= n[k]; j++) if (v[k, c, j] != "") a[++m] = v[k, c, j] + 0
+                    if (m == 0) { line = line ","; continue }
+                    for (x = 2; x <= m; x++) { y = a[x]; for (z = x - 1; z >= 1 && a[z] > y; z--) a[z + 1] = a[z]; a[z + 1] = y }
+                    med = (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+                    line = line "," med
+                }
+                print line
+            }
+        }' "$1" >"$2"
+}
+median_csv "$tmp/dppf.csv" "$tmp/dppf.med.csv"
+median_csv "$tmp/torch.csv" "$tmp/torch.med.csv"
 
 # Join on (model, threads) in dppf's row order; ratio = dppf / PyTorch.
 table() { # table md|txt
@@ -113,7 +151,7 @@ table() { # table md|txt
                 printf "%-9s %3s %11.1f %11s %6s %11.1f %11s %6s %6s %8s %8s %8s\n", $1, $2, $4, ttr, \
                     rt, $5, tev, re, share, gf, bl, pk
             }
-        }' "$tmp/torch.csv" "$tmp/dppf.csv"
+        }' "$tmp/torch.med.csv" "$tmp/dppf.med.csv"
 }
 
 cpu=$(lscpu 2>/dev/null | sed -n 's/^Model name:[[:space:]]*//p' | head -n 1)
@@ -138,7 +176,8 @@ echo "machine: ${cpu:-unknown CPU}, $ncpu CPUs; BLIS sub-configuration: ${blis:-
     echo "- $dppf_version; BLIS kernels: ${blis:-unknown} (see lib/gemm.c)"
     echo "- $torch_info"
     echo "- batch $batch, synthetic random data, SGD (lr 0.01, momentum 0.9, weight decay 5e-4);"
-    echo "  img/s = batch / mean step time over the timed steps (see bench/README.md)"
+    echo "  img/s = batch / mean step time over the timed steps (see bench/README.md);"
+    echo "  every cell is the median of $repeat runs, dppf and PyTorch alternating"
     echo
     echo "Ratios are dppf / PyTorch: above 1 dppf is faster. \"threads\" is run.threads"
     echo "for dppf and torch.set_num_threads for PyTorch: both split every op."
@@ -157,6 +196,6 @@ echo "machine: ${cpu:-unknown CPU}, $ncpu CPUs; BLIS sub-configuration: ${blis:-
     for c in "${commands[@]}"; do echo "$c"; done
     echo '```'
     echo
-    echo "Raw results: \`dppf.csv\`, \`torch.csv\` in this folder."
+    echo "Raw results (every run): \`dppf.csv\`, \`torch.csv\` in this folder."
 } >"$out/bench.md"
 echo "wrote $out/bench.md (and dppf.csv, torch.csv) in ${elapsed} s"
