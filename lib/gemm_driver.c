@@ -96,25 +96,35 @@ static int plan_tap(const gemm_conv_geom *g, int o0, int olen, int kh, int kw, i
     return n;
 }
 
-/* Element by element, for plans that do not fit (kernels over TAPS_MAX taps). */
-static void pack_im2col_slow(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
-                             float *dst) {
+/* One element of the column matrix: tap row `tap`, output pixel `pixel`. For
+ * the element-by-element paths (kernels of more than TAPS_MAX taps). */
+static float im2col_at(const gemm_src *s, int tap, int pixel) {
     const gemm_conv_geom *g = s->g;
-    const int KK = g->KH * g->KW;
-    for (int k = 0; k < kc; k++) {
-        const int kk = k0 + k, c = kk / KK, kh = kk % KK / g->KW, kw = kk % KK % g->KW;
-        const float *plane = s->p + (size_t)c * g->H * g->W;
-        for (int t = 0; t < olen; t++) {
-            const int oh = (o0 + t) / g->OW, ow = (o0 + t) % g->OW;
-            const int ih = oh * g->stride - g->pad + kh, iw = ow * g->stride - g->pad + kw;
-            dst[(size_t)k * w + t] =
-                ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? 0.0f : plane[ih * g->W + iw];
-        }
-    }
-    zero_tail(dst, olen, kc, w);
+    const int KK = g->KH * g->KW, c = tap / KK, kh = tap % KK / g->KW, kw = tap % KK % g->KW;
+    const int ih = pixel / g->OW * g->stride - g->pad + kh;
+    const int iw = pixel % g->OW * g->stride - g->pad + kw;
+    if (ih < 0 || ih >= g->H || iw < 0 || iw >= g->W) return 0.0f;
+    return s->p[((size_t)c * g->H + ih) * g->W + iw];
 }
 
 enum { TAPS_MAX = 64 }; /* up to 8x8 kernels are planned */
+
+/* The runs of every tap over pixels p0..p0+plen-1: tap j's are
+ * runs[first[j] .. first[j+1]). Returns how many, or -1 if the kernel has more
+ * than TAPS_MAX taps or the runs do not fit RUNS_MAX. */
+static int plan_taps(const gemm_conv_geom *g, int p0, int plen, im2col_run *runs, int *first) {
+    const int KK = g->KH * g->KW;
+    if (KK > TAPS_MAX) return -1;
+    int n = 0;
+    for (int j = 0; j < KK; j++) {
+        first[j] = n;
+        int got = plan_tap(g, p0, plen, j / g->KW, j % g->KW, runs + n, RUNS_MAX - n);
+        if (got < 0) return -1;
+        n += got;
+    }
+    first[KK] = n;
+    return n;
+}
 
 #if defined(__AVX512F__)
 /* Stride 1, panels up to 32 wide, kernels up to KW_FAST wide: each panel row
@@ -197,18 +207,13 @@ static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int
     const gemm_conv_geom *g = s->g;
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];
-    int first[TAPS_MAX + 1]; /* runs of tap j: runs[first[j] .. first[j+1]) */
-    int n = KK <= TAPS_MAX ? 0 : -1;
-    for (int j = 0; j < KK && n >= 0; j++) {
-        first[j] = n;
-        int got = plan_tap(g, o0, olen, j / g->KW, j % g->KW, runs + n, RUNS_MAX - n);
-        n = got < 0 ? -1 : n + got;
-    }
-    if (n < 0) {
-        pack_im2col_slow(s, o0, olen, k0, kc, w, dst);
+    int first[TAPS_MAX + 1];
+    if (plan_taps(g, o0, olen, runs, first) < 0) {
+        for (int k = 0; k < kc; k++)
+            for (int t = 0; t < olen; t++) dst[(size_t)k * w + t] = im2col_at(s, k0 + k, o0 + t);
+        zero_tail(dst, olen, kc, w);
         return;
     }
-    first[KK] = n;
     int c = k0 / KK, j = k0 % KK;
     for (int k = 0; k < kc; k++) {
         const float *restrict plane = s->p + (size_t)c * HW;
@@ -342,27 +347,12 @@ static void pack_im2col_t(const gemm_src *s, int o0, int olen, int k0, int kc, i
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];
     int first[TAPS_MAX + 1];
-    int n = KK <= TAPS_MAX ? 0 : -1;
-    for (int j = 0; j < KK && n >= 0; j++) {
-        first[j] = n;
-        int got = plan_tap(g, k0, kc, j / g->KW, j % g->KW, runs + n, RUNS_MAX - n);
-        n = got < 0 ? -1 : n + got;
-    }
-    if (n < 0) {
-        for (int t = 0; t < olen; t++) {
-            const int row = o0 + t, c = row / KK, kh = row % KK / g->KW, kw = row % KK % g->KW;
-            const float *plane = s->p + (size_t)c * HW;
-            for (int k = 0; k < kc; k++) {
-                const int oh = (k0 + k) / g->OW, ow = (k0 + k) % g->OW;
-                const int ih = oh * st - g->pad + kh, iw = ow * st - g->pad + kw;
-                dst[(size_t)k * w + t] =
-                    ih < 0 || ih >= g->H || iw < 0 || iw >= g->W ? 0.0f : plane[ih * g->W + iw];
-            }
-        }
+    if (plan_taps(g, k0, kc, runs, first) < 0) {
+        for (int k = 0; k < kc; k++)
+            for (int t = 0; t < olen; t++) dst[(size_t)k * w + t] = im2col_at(s, o0 + t, k0 + k);
         zero_tail(dst, olen, kc, w);
         return;
     }
-    first[KK] = n;
     for (int t = 0; t < olen; t++) {
         const int row = o0 + t, j = row % KK;
         const float *restrict plane = s->p + (size_t)(row / KK) * HW;
