@@ -653,12 +653,13 @@ static float *tgrad(const net_t *n, float *grads, int t) {
     return t < 0 ? NULL : grads + n->tensors[t].offset;
 }
 
-/* Op i of the forward pass. */
+/* Op i of the forward pass. relu_out: a BN or add whose ReLU (the next op)
+ * is fused into it writes relu(result) there, and not its own output. */
 static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, float *buffers,
-                       int B, int train, rng_t *rng) {
+                       int B, int train, rng_t *rng, float *relu_out) {
     const net_op *op = &n->ops[i];
     const float *in = ws->act[op->in];
-    float *out = ws->act[op->out];
+    float *out = relu_out ? relu_out : ws->act[op->out];
     size_t count = (size_t)B * n->slot_size[op->out];
     int HW = op->H * op->W;
     switch (op->kind) {
@@ -672,10 +673,11 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
         float *rv = buffers + n->tensors[op->rvar].offset;
         if (train) {
             float *mean = ws->aux[i], *invstd = mean + op->C;
-            batchnorm_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
-                                    n->bn_momentum, n->bn_eps);
+            (relu_out ? batchnorm_relu_forward_train : batchnorm_forward_train)(
+                out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW, n->bn_momentum, n->bn_eps);
         } else {
-            batchnorm_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
+            (relu_out ? batchnorm_relu_forward_eval : batchnorm_forward_eval)(
+                out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
         }
         break;
     }
@@ -689,7 +691,7 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
         linear_forward(out, in, tparam(n, params, op->w), tparam(n, params, op->b), B, op->C,
                        op->OC);
         break;
-    case OP_ADD: add_forward(out, in, ws->act[op->in2], count); break;
+    case OP_ADD: (relu_out ? add_relu_forward : add_forward)(out, in, ws->act[op->in2], count); break;
     case OP_DROPOUT:
         if (train)
             dropout_forward(out, ws->aux[i], in, count, op->p, rng);
@@ -700,40 +702,14 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
     }
 }
 
-/* Op i (BN or add) followed by its ReLU, written straight to the ReLU's output. */
-static void forward_op_relu(const net_t *n, net_ws *ws, int i, const float *params,
-                            float *buffers, int B, int train) {
-    const net_op *op = &n->ops[i];
-    const float *in = ws->act[op->in];
-    float *out = ws->act[n->ops[i + 1].out];
-    if (op->kind == OP_ADD) {
-        add_relu_forward(out, in, ws->act[op->in2], (size_t)B * n->slot_size[op->out]);
-        return;
-    }
-    const float *g = tparam(n, params, op->w), *bb = tparam(n, params, op->b);
-    float *rm = buffers + n->tensors[op->rmean].offset;
-    float *rv = buffers + n->tensors[op->rvar].offset;
-    const int HW = op->H * op->W;
-    if (train) {
-        float *mean = ws->aux[i], *invstd = mean + op->C;
-        batchnorm_relu_forward_train(out, mean, invstd, in, g, bb, rm, rv, B, op->C, HW,
-                                     n->bn_momentum, n->bn_eps);
-    } else {
-        batchnorm_relu_forward_eval(out, in, g, bb, rm, rv, B, op->C, HW, n->bn_eps);
-    }
-}
-
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
                   const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
     ws->last_train = train;
     ws->last_buffers = buffers;
     for (int i = 0; i < n->n_ops; i++) {
-        if (n->ops[i].relu_next) {
-            forward_op_relu(n, ws, i, params, buffers, B, train);
-            i++; /* the ReLU is done */
-        } else {
-            forward_op(n, ws, i, params, buffers, B, train, rng);
-        }
+        const int fuse = n->ops[i].relu_next;
+        forward_op(n, ws, i, params, buffers, B, train, rng, fuse ? ws->act[n->ops[i + 1].out] : NULL);
+        i += fuse; /* the ReLU is done */
     }
     const float *logits = ws->act[n->ops[n->n_ops - 1].out];
     return softmax_xent_forward(ws->probs, logits, labels, B, n->classes, n->label_smoothing,
@@ -745,7 +721,7 @@ float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffer
 int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, float *buffers,
                            int B, int train, rng_t *rng) {
     for (int i = 0; i < n->n_ops; i++) {
-        forward_op(n, ws, i, params, buffers, B, train, rng);
+        forward_op(n, ws, i, params, buffers, B, train, rng, NULL);
         const float *out = ws->act[n->ops[i].out];
         size_t count = (size_t)B * n->slot_size[n->ops[i].out];
         for (size_t k = 0; k < count; k++)
