@@ -107,13 +107,18 @@ static int gemm_degenerate(int M, int N, int K, float beta, float *C, int ldc) {
     return 1;
 }
 
+/* Threads for this call, after the one-time kernel choice: inside a parallel
+ * region (a layer splitting its batch) each call runs on its own thread. */
+static int call_threads(void) {
+    pthread_once(&kernels_once, choose_kernels);
+    return omp_in_parallel() ? 1 : n_threads;
+}
+
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc) {
     if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
     /* With beta == 0 neither driver reads C, so garbage/NaN in C is overwritten. */
-    pthread_once(&kernels_once, choose_kernels);
-    /* Inside a parallel region (a layer splitting its batch) each call runs on its own thread. */
-    const int threads = omp_in_parallel() ? 1 : n_threads;
+    const int threads = call_threads();
     if (use_driver) {
         /* A's rows and B's columns as (outer, k) views of the row-major storage. */
         gemm_src a = trans_a ? gemm_src_dense(A, 1, lda) : gemm_src_dense(A, lda, 1);
@@ -126,30 +131,26 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
 void gemm_blis(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A,
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
-    pthread_once(&kernels_once, choose_kernels);
-    blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc,
-               omp_in_parallel() ? 1 : n_threads);
+    blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, call_threads());
 }
 
 int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
               float beta, float *C, int ldc) {
     const int K = g->C * g->KH * g->KW, N = g->OH * g->OW;
-    pthread_once(&kernels_once, choose_kernels);
+    const int threads = call_threads();
     if (!use_driver) return -1;
     if (M <= 0 || N <= 0 || K <= 0) return -1; /* gemm() has the degenerate cases */
     gemm_src a = gemm_src_dense(A, lda, 1), b = gemm_src_im2col(image, g);
-    const int threads = omp_in_parallel() ? 1 : n_threads;
     return gemm_drive(&kernel, threads, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
 }
 
 int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
                     float beta, float *out) {
     const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
-    pthread_once(&kernels_once, choose_kernels);
+    const int threads = call_threads();
     if (!use_driver || M <= 0 || N <= 0 || K <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
     gemm_src a = gemm_src_dense(A, K, 1);
     gemm_src b = gemm_src_batched_outer(gemm_src_im2col(images, g), P, (long)g->C * g->H * g->W);
-    const int threads = omp_in_parallel() ? 1 : n_threads;
     return gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,
                               (long)M * P);
 }
@@ -157,12 +158,10 @@ int gemm_conv_batch(int M, int N, const float *A, const float *images, const gem
 int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
                  float *dw) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW;
-    pthread_once(&kernels_once, choose_kernels);
-    if (!use_driver || M <= 0 || N <= 0 || CKK <= 0 || P <= 0) return -1;
-    if ((long)N * P > INT_MAX) return -1;
+    const int threads = call_threads();
+    if (!use_driver || M <= 0 || N <= 0 || CKK <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
     gemm_src a = gemm_src_batched(gemm_src_dense(dout, P, 1), P, (long)M * P);
     gemm_src b = gemm_src_batched(gemm_src_im2col_t(images, g), P, (long)g->C * g->H * g->W);
-    const int threads = omp_in_parallel() ? 1 : n_threads;
     return gemm_drive(&kernel, threads, M, CKK, N * P, 1.0f, &a, &b, 1.0f, dw, CKK, 1);
 }
 
