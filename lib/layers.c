@@ -213,6 +213,15 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     }
 }
 
+/* One image's input gradient through a column matrix: col = w^T dout_n, then
+ * scattered into dx_n (col2im). */
+static void conv_din_col(float *dx, const float *gout, const float *w, const conv_shape *s,
+                         float *col) {
+    const int P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
+    gemm(true, false, CKK, P, s->OC, 1.0f, w, CKK, gout, P, 0.0f, col, P);
+    col2im_add(dx, col, s);
+}
+
 /* For stride 1 the input gradient is itself a convolution: of dout (OC
  * channels, OH x OW) with the weights flipped in space and with C and OC
  * swapped, padded by K-1-pad, which gives back H x W. Run that way it needs
@@ -236,17 +245,13 @@ static int conv_din_as_conv(float *din, const float *dout, const float *w, int N
     /* Image by image; an image whose GEMM cannot run goes through the column
      * matrix in the shared workspace, one at a time. */
     const size_t in_img = (size_t)C * s->H * s->W, out_img = (size_t)OC * P;
-    const int CKK = C * KH * KW;
 #pragma omp parallel for schedule(static) if (N > 1)
     for (int n = 0; n < N; n++) {
         if (gemm_conv(C, wt, OC * KH * KW, dout + n * out_img, &g, 1.0f, din + n * in_img,
                       s->H * s->W) == 0)
             continue;
 #pragma omp critical(dppf_conv_work)
-        {
-            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, 0.0f, work, P);
-            col2im_add(din + n * in_img, work, s);
-        }
+        conv_din_col(din + n * in_img, dout + n * out_img, w, s, work);
     }
     return 0;
 }
@@ -299,14 +304,10 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
         float *dx = din + n * in_img;
         float *col = omp_get_num_threads() > 1 ? thread_scratch(col_floats) : work;
         if (col) {
-            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, gout, P, 0.0f, col, P);
-            col2im_add(dx, col, s);
+            conv_din_col(dx, gout, w, s, col);
         } else {
 #pragma omp critical(dppf_conv_work)
-            {
-                gemm(true, false, CKK, P, OC, 1.0f, w, CKK, gout, P, 0.0f, work, P);
-                col2im_add(dx, work, s);
-            }
+            conv_din_col(dx, gout, w, s, work);
         }
     }
 }
