@@ -81,6 +81,26 @@ static void expect_close_f(const char *what, const float *got, const float *want
     free(w);
 }
 
+/* The M x N blocks of two row-major matrices with leading dimension ld agree
+ * (got against want), and got's padding columns N..ld-1 still hold before's
+ * values, bit for bit. */
+static void expect_block_close(const char *what, const float *got, const float *want,
+                               const float *before, int M, int N, int ld, double tol) {
+    double *w = dzeros((size_t)M * N);
+    float *g = fzeros((size_t)M * N);
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+            w[(size_t)i * N + j] = want[(size_t)i * ld + j];
+            g[(size_t)i * N + j] = got[(size_t)i * ld + j];
+        }
+    expect_close(what, g, w, (size_t)M * N, tol);
+    for (int i = 0; i < M; i++)
+        cr_expect(memcmp(&got[(size_t)i * ld + N], &before[(size_t)i * ld + N],
+                         sizeof(float) * (ld - N)) == 0,
+                  "%s: padding of row %d was written", what, i);
+    free(w), free(g);
+}
+
 /* after must equal pre + fresh: backward added instead of overwriting. */
 static void expect_accumulated(const char *what, const float *after, const float *pre,
                                const float *fresh, size_t n) {
@@ -159,28 +179,24 @@ Test(gemm, blis_matches_ref_all_transposes_odd_sizes) {
                     memcpy(C2, C0, sizeof(float) * M * ldc);
                     gemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C1, ldc);
                     gemm_ref(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C2, ldc);
-                    /* compare the M x N block; padding columns must stay untouched */
-                    double *want = dzeros((size_t)M * N);
-                    float *got = fzeros((size_t)M * N);
-                    for (int i = 0; i < M; i++)
-                        for (int j = 0; j < N; j++) {
-                            want[(size_t)i * N + j] = C2[(size_t)i * ldc + j];
-                            got[(size_t)i * N + j] = C1[(size_t)i * ldc + j];
-                        }
                     char what[128];
                     snprintf(what, sizeof what, "gemm M%d N%d K%d ta%d tb%d alpha %g beta %g", M,
                              N, K, ta, tb, alpha, beta);
-                    expect_close(what, got, want, (size_t)M * N, 1e-5);
-                    for (int i = 0; i < M; i++) {
-                        float pad = C1[(size_t)i * ldc + N];
-                        cr_expect(memcmp(&pad, &C0[(size_t)i * ldc + N], sizeof pad) == 0,
-                                  "%s: padding column of row %d was written", what, i);
-                    }
-                    free(C0), free(C1), free(C2), free(want), free(got);
+                    expect_block_close(what, C1, C2, C0, M, N, ldc, 1e-5);
+                    free(C0), free(C1), free(C2);
                 }
             free(A), free(B);
         }
     }
+}
+
+/* A case {C, H, W, K, stride, pad, ...} of the tests below as a geometry. */
+static gemm_conv_geom case_geom(const int *k) {
+    gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
+                        .stride = k[4], .pad = k[5]};
+    g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
+    g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+    return g;
 }
 
 /* Reference im2col of one image (same layout as gemm_conv_geom documents). */
@@ -213,10 +229,7 @@ Test(gemm, conv_packs_im2col_from_the_image) {
                             {2, 12, 11, 9, 2, 4, 5}}; /* 81 taps: unplanned path */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
-                            .stride = k[4], .pad = k[5]};
-        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
-        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const gemm_conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW, ldc = P + 2;
         float *x = frandn(&r, (size_t)g.C * g.H * g.W, 1.0);
         float *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -233,21 +246,10 @@ Test(gemm, conv_packs_im2col_from_the_image) {
             if (gemm_conv(OC, w, CKK, x, &g, beta, got, ldc) != 0)
                 gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, got, ldc);
             gemm_ref(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, want, ldc);
-            double *wd = dzeros((size_t)OC * P);
-            float *gf = fzeros((size_t)OC * P);
-            for (int i = 0; i < OC; i++)
-                for (int j = 0; j < P; j++) {
-                    wd[(size_t)i * P + j] = want[(size_t)i * ldc + j];
-                    gf[(size_t)i * P + j] = got[(size_t)i * ldc + j];
-                }
             char what[96];
             snprintf(what, sizeof what, "gemm_conv case %zu beta %g", ci, beta);
-            expect_close(what, gf, wd, (size_t)OC * P, 1e-5);
-            for (int i = 0; i < OC; i++)
-                cr_expect(memcmp(&got[(size_t)i * ldc + P], &C0[(size_t)i * ldc + P],
-                                 2 * sizeof(float)) == 0,
-                          "%s: padding of row %d was written", what, i);
-            free(C0), free(got), free(want), free(wd), free(gf);
+            expect_block_close(what, got, want, C0, OC, P, ldc, 1e-5);
+            free(C0), free(got), free(want);
         }
         free(x), free(w), free(col);
     }
@@ -266,10 +268,7 @@ Test(gemm, conv_batch_matches_images) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
-                            .stride = k[4], .pad = k[5]};
-        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
-        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const gemm_conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W, out = (size_t)N * OC * P;
         float *x = frandn(&r, N * img, 1.0), *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -316,10 +315,7 @@ Test(gemm, conv_dw_sums_the_batch) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
-                            .stride = k[4], .pad = k[5]};
-        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
-        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const gemm_conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W;
         float *x = frandn(&r, N * img, 1.0), *dout = frandn(&r, (size_t)N * OC * P, 1.0);

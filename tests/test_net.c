@@ -24,6 +24,17 @@ static spec_t small_spec(const char *arch) {
     return s;
 }
 
+/* How batches of a synthetic dataset are made (normalised or not). */
+static batch_cfg_t synthetic_batches(const dataset_t *tr, int normalize) {
+    spec_t ds;
+    memset(&ds, 0, sizeof ds);
+    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    ds.data.normalize = normalize;
+    batch_cfg_t bc;
+    batch_cfg_from_spec(&bc, &ds, tr);
+    return bc;
+}
+
 /* g.v against (L(x + h v) - L(x - h v)) / 2h for a few random unit v. The
  * tolerance allows for ReLU/maxpool kinks crossed by the finite difference;
  * per-layer gradients are checked tightly in test_layers.c. */
@@ -48,12 +59,7 @@ static void check_directional(const char *arch, int train) {
             buf[tt->offset + i] = strstr(tt->name, "var") ? (float)(0.5 + rng_uniform(&r))
                                                            : (float)(0.3 * rng_normal(&r));
     }
-    batch_cfg_t bc;
-    spec_t ds;
-    memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
-    ds.data.normalize = 1;
-    batch_cfg_from_spec(&bc, &ds, &tr);
+    batch_cfg_t bc = synthetic_batches(&tr, 1);
     net_ws ws;
     cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0);
     int32_t labels[16], idx[16];
@@ -108,11 +114,7 @@ Test(net, first_nonfinite_layer) {
     net_init(&n, p, buf, 3);
     net_ws ws;
     cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
-    batch_cfg_t bc;
-    spec_t ds;
-    memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
-    batch_cfg_from_spec(&bc, &ds, &tr);
+    batch_cfg_t bc = synthetic_batches(&tr, 0);
     int32_t labels[16], idx[16];
     for (int i = 0; i < 16; i++) idx[i] = i;
     batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
@@ -172,12 +174,7 @@ Test(objective, grad_matches_loss_differences) {
     float *p = calloc(n.n_params, sizeof *p), *g = calloc(n.n_params, sizeof *g);
     float *buf = calloc(n.n_buffers, sizeof *buf);
     net_init(&n, p, buf, 3);
-    batch_cfg_t bc;
-    spec_t ds;
-    memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
-    ds.data.normalize = 1;
-    batch_cfg_from_spec(&bc, &ds, &tr);
+    batch_cfg_t bc = synthetic_batches(&tr, 1);
     objective_t o;
     cr_assert_eq(objective_init(&o, &n, &tr, &bc, 0, 16, buf, &e), 0); /* 40 = 16 + 16 + 8 */
     double acc, L = objective_loss(&o, p, &acc);
@@ -220,11 +217,7 @@ static void run_step(const char *arch, int threads, step_out *o, size_t *np, siz
     o->grad = calloc(n.n_params, sizeof *o->grad);
     o->buf = calloc(n.n_buffers + 1, sizeof *o->buf);
     net_init(&n, p, o->buf, 9);
-    batch_cfg_t bc;
-    spec_t ds;
-    memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
-    batch_cfg_from_spec(&bc, &ds, &tr);
+    batch_cfg_t bc = synthetic_batches(&tr, 0);
     net_ws ws;
     cr_assert_eq(net_ws_alloc(&ws, &n, 32, &e), 0, "%s", e.msg);
     int32_t labels[32], idx[32];
@@ -284,11 +277,7 @@ Test(net, fused_relu_matches_ops_one_by_one) {
     memcpy(buf2, buf, n.n_buffers * sizeof *buf);
     net_ws ws;
     cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
-    batch_cfg_t bc;
-    spec_t ds;
-    memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
-    batch_cfg_from_spec(&bc, &ds, &tr);
+    batch_cfg_t bc = synthetic_batches(&tr, 0);
     int32_t labels[16], idx[16];
     for (int i = 0; i < 16; i++) idx[i] = i;
     const int last = n.ops[n.n_ops - 1].out, K = n.classes;
