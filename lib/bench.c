@@ -205,17 +205,15 @@ static double call_flops(const gemm_call *c) { return 2.0 * c->M * c->N * c->K *
 /* Elements each operand of the call spans; the conv kinds keep a whole batch
  * of images and outputs (A: weights or output gradients, B: images or output
  * gradients, C: outputs, weight gradient, or a column matrix per thread). */
-static size_t span_a(const gemm_call *c, int threads) {
-    (void)threads;
+static size_t span_a(const gemm_call *c) {
     switch (c->kind) {
     case CALL_CONV_DW: return (size_t)c->reps * c->M * c->K;
-    case CALL_CONV_FWD: return (size_t)c->M * c->K;
+    case CALL_CONV_FWD:
     case CALL_CONV_DIN: return (size_t)c->M * c->K;
     default: return (size_t)(c->ta ? c->K : c->M) * c->lda;
     }
 }
-static size_t span_b(const gemm_call *c, int threads) {
-    (void)threads;
+static size_t span_b(const gemm_call *c) {
     const size_t img = (size_t)c->g.C * c->g.H * c->g.W;
     switch (c->kind) {
     case CALL_CONV_FWD:
@@ -388,8 +386,8 @@ static int model_setup(model_t *m, const char *name, int B, int want_gemm, int t
         size_t sa = 1, sb = 1, sc = 1;
         for (int i = 0; i < m->rp.n; i++) {
             const gemm_call *gc = &m->rp.calls[i];
-            if (span_a(gc, threads) > sa) sa = span_a(gc, threads);
-            if (span_b(gc, threads) > sb) sb = span_b(gc, threads);
+            if (span_a(gc) > sa) sa = span_a(gc);
+            if (span_b(gc) > sb) sb = span_b(gc);
             if (span_c(gc, threads) > sc) sc = span_c(gc, threads);
             /* the explicit operands of the BLIS replay */
             const size_t mk = (size_t)gc->M * gc->K, kn = (size_t)gc->K * gc->N;
