@@ -182,34 +182,28 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
     const int direct = conv_is_pointwise(s);
     const gemm_conv_geom g = conv_geom(s);
     const float beta = b ? 1.0f : 0.0f;
-    if (!direct) {
-        /* The whole batch as one GEMM when its tiles fit within images. */
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
-        for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
-        if (gemm_conv_batch(OC, N, w, in, &g, beta, out) == 0) return;
-    }
+    for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
+    /* The whole batch as one GEMM when its tiles fit within images. */
+    if (!direct && gemm_conv_batch(OC, N, w, in, &g, beta, out) == 0) return;
     /* Images in parallel, each packing its im2col matrix on its own thread.
-     * An image whose packing buffers could not be allocated (gemm_conv
-     * writes nothing then) is redone below through the shared workspace. */
-    int redo = 0;
-#pragma omp parallel for schedule(static) reduction(+ : redo) if (N > 1 && !direct)
-    for (int n = 0; n < N; n++) {
-        float *y = out + n * out_img;
-        conv_fill_bias(y, b, OC, P);
-        if (direct || gemm_conv(OC, w, CKK, in + n * in_img, &g, beta, y, P) != 0) redo++;
-    }
-    if (!redo) return;
+     * An image whose packing buffers could not be allocated (gemm_conv writes
+     * nothing then), or a 1x1 convolution on the image itself, goes through
+     * the shared workspace, one at a time. */
+#pragma omp parallel for schedule(static) if (N > 1 && !direct)
     for (int n = 0; n < N; n++) {
         const float *x = in + n * in_img;
         float *y = out + n * out_img;
-        conv_fill_bias(y, b, OC, P);
         if (!direct && gemm_conv(OC, w, CKK, x, &g, beta, y, P) == 0) continue;
-        const float *col = x;
-        if (!direct) {
-            im2col(work, x, s);
-            col = work;
+#pragma omp critical(dppf_conv_work)
+        {
+            const float *col = x;
+            if (!direct) {
+                im2col(work, x, s);
+                col = work;
+            }
+            gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, y, P);
         }
-        gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, y, P);
     }
 }
 
