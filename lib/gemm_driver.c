@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "gemm_driver.h"
+#include "scratch.h"
 
 typedef void (*sgemm_ukr)(dim_t m, dim_t n, dim_t k, float *alpha, float *a, float *b,
                           float *beta, float *c, inc_t rs_c, inc_t cs_c, auxinfo_t *data,
@@ -422,19 +423,9 @@ static void pack(const gemm_src *s, int o0, int olen, int k0, int kc, int w, flo
 /* Packed panels, grown on first use and then reused by every call on this
  * thread (BLIS keeps the same kind of per-thread pool): no allocation per
  * GEMM in the training loop. */
-static _Thread_local float *pack_buf;
-static _Thread_local size_t pack_cap;
+static _Thread_local scratch_t pack_buf;
 
-static float *pack_space(size_t floats) {
-    if (floats <= pack_cap) return pack_buf;
-    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-    float *p = aligned_alloc(64, bytes);
-    if (!p) return NULL;
-    free(pack_buf);
-    pack_buf = p;
-    pack_cap = bytes / sizeof(float);
-    return p;
-}
+static float *pack_space(size_t floats) { return scratch_reserve(&pack_buf, floats); }
 
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 

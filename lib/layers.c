@@ -10,6 +10,7 @@
 
 #include "gemm.h"
 #include "layers.h"
+#include "scratch.h"
 
 /* Loops over fewer elements than this stay on one thread: starting the team
  * costs about as much as moving that many floats. Every parallel loop here
@@ -150,18 +151,9 @@ static void col2im_add(float *restrict din, const float *restrict col0, const co
 
 /* A column matrix per thread for the parallel input gradient, grown on first
  * use and kept (like the GEMM packing buffers): no allocation per step. */
-static _Thread_local float *scratch;
-static _Thread_local size_t scratch_cap;
+static _Thread_local scratch_t scratch;
 
-static float *thread_scratch(size_t floats) {
-    if (floats <= scratch_cap) return scratch;
-    float *p = malloc(floats * sizeof(float));
-    if (!p) return NULL;
-    free(scratch);
-    scratch = p;
-    scratch_cap = floats;
-    return p;
-}
+static float *thread_scratch(size_t floats) { return scratch_reserve(&scratch, floats); }
 
 static gemm_conv_geom conv_geom(const conv_shape *s) {
     return (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
