@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "gemm.h"
+#include "conv_direct.h"
 #include "gemm_driver.h"
 
 /* Kernel choice. Debian's BLIS 0.9 does not recognise newer CPUs (e.g. AMD
@@ -33,6 +34,7 @@ static int kernels_own; /* use kernels_cntx rather than BLIS's default context *
 static int n_threads = 1;
 static gemm_kernel kernel;  /* micro-kernel + blocking of the chosen context */
 static int use_driver;      /* 0: DPPF_GEMM=blis asks for bli_sgemm_ex throughout */
+static int use_direct;      /* stride-1 convolutions without im2col (conv_direct.c) */
 
 static void describe_kernel(cntx_t *cntx) {
     kernel.cntx = cntx;
@@ -45,6 +47,10 @@ static void describe_kernel(cntx_t *cntx) {
     kernel.prefers_cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
     const char *pk = getenv("DPPF_PACK");
     gemm_driver_generic_packing(pk && !strcmp(pk, "generic"));
+    /* DPPF_CONV=gemm (and the portable packing) send every convolution
+     * through the GEMM driver: for comparisons, and so tests cover it. */
+    const char *cv = getenv("DPPF_CONV");
+    use_direct = !(cv && !strcmp(cv, "gemm")) && !(pk && !strcmp(pk, "generic"));
     const char *g = getenv("DPPF_GEMM");
     use_driver = !(g && !strcmp(g, "blis")) && kernel.ukr && kernel.mr > 0 && kernel.nr > 0 &&
                  kernel.kc > 0 && kernel.mc > 0 && kernel.nc > 0;
@@ -149,6 +155,7 @@ int gemm_conv_batch(int M, int N, const float *A, const float *images, const gem
     const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
     const int threads = call_threads();
     if (!use_driver || M <= 0 || N <= 0 || K <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
+    if (use_direct && conv_direct_batch(M, N, A, images, g, beta, out, threads) == 0) return 0;
     gemm_src a = gemm_src_dense(A, K, 1);
     gemm_src b = gemm_src_batched_outer(gemm_src_im2col(images, g), P, (long)g->C * g->H * g->W);
     return gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,

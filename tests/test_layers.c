@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "gemm.h"
 #include "layers.h"
 #include "rng.h"
@@ -301,6 +302,75 @@ Test(gemm, conv_batch_matches_images) {
         }
         if (ci == 3) cr_expect(!ran, "7x9 outputs cannot be tiled per image");
         free(x), free(w), free(y0), free(want), free(tmp);
+    }
+}
+
+/* The direct (no im2col) forward against im2col + gemm_ref image by image:
+ * full and masked row vectors, an odd number of vectors per image, output
+ * channels not a multiple of 8, non-square and 1x1 kernels, no padding and
+ * wide padding; beta 0 must not read out (it holds NaN), beta 1 adds to it;
+ * one and two threads. Geometries it must decline leave out untouched. */
+Test(gemm, conv_direct_matches_reference) {
+    rng_t r;
+    rng_init(&r, 9, 100);
+    /* C, H, W, KH, KW, stride, pad, OC, applies (with AVX-512) */
+    const int cases[][9] = {
+        {3, 32, 32, 3, 3, 1, 1, 16, 1},  {16, 16, 16, 3, 3, 1, 1, 13, 1}, /* 16 vectors */
+        {2, 14, 14, 3, 3, 1, 1, 5, 1},   /* 14 of 16 lanes, 14 vectors */
+        {4, 28, 28, 5, 5, 1, 2, 20, 1},  /* 16 + 12 lanes per row */
+        {5, 13, 28, 3, 1, 1, 0, 9, 1},   /* 3x1, no padding: 11 x 28 output, 11 x 2 vectors */
+        {5, 13, 19, 3, 1, 1, 0, 9, 0},   /* 19 = 16 + 3 lanes: too many wasted, left to the GEMM */
+        {7, 17, 16, 1, 1, 1, 0, 8, 1},   /* 1x1: 17 vectors (odd) */
+        {2, 12, 12, 3, 3, 1, 3, 3, 1},   /* pad wider than the kernel reaches */
+        {32, 8, 8, 3, 3, 1, 1, 64, 0},   /* 8 of 16 lanes: left to the GEMM */
+        {4, 32, 32, 3, 3, 2, 1, 8, 0},   /* stride 2 */
+    };
+    const int N = 3;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const int *k = cases[ci];
+        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[4],
+                            .stride = k[5], .pad = k[6]};
+        g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
+        g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
+        const int OC = k[7], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
+#if defined(__AVX512F__)
+        const int applies = k[8];
+#else
+        const int applies = 0;
+#endif
+        cr_expect_eq(conv_direct_applies(&g), applies, "case %zu: applies", ci);
+        const size_t img = (size_t)g.C * g.H * g.W, out = (size_t)N * OC * P;
+        float *x = frandn(&r, N * img, 1.0), *w = frandn(&r, (size_t)OC * CKK, 1.0);
+        float *y0 = frandn(&r, out, 1.0);
+        for (int bi = 1; bi >= 0; bi--) { /* beta 1 first: beta 0 then fills y0 with NaN */
+            const float beta = (float)bi;
+            if (!bi)
+                for (size_t i = 0; i < out; i++) y0[i] = NAN;
+            double *want = dzeros(out);
+            float *tmp = fzeros((size_t)OC * P);
+            for (int n = 0; n < N; n++) {
+                float *col = ref_im2col(x + n * img, &g);
+                memcpy(tmp, y0 + (size_t)n * OC * P, sizeof(float) * OC * P);
+                gemm_ref(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, tmp, P);
+                for (int i = 0; i < OC * P; i++) want[(size_t)n * OC * P + i] = tmp[i];
+                free(col);
+            }
+            for (int threads = 1; threads <= 2; threads++) {
+                float *got = fzeros(out);
+                memcpy(got, y0, sizeof(float) * out);
+                const int rc = conv_direct_batch(OC, N, w, x, &g, beta, got, threads);
+                char what[96];
+                snprintf(what, sizeof what, "conv_direct case %zu beta %g threads %d", ci, beta, threads);
+                cr_expect_eq(rc, applies ? 0 : -1, "%s: returned %d", what, rc);
+                if (rc == 0)
+                    expect_close(what, got, want, out, 1e-5);
+                else
+                    cr_expect(memcmp(got, y0, sizeof(float) * out) == 0, "%s: declined but wrote", what);
+                free(got);
+            }
+            free(want), free(tmp);
+        }
+        free(x), free(w), free(y0);
     }
 }
 

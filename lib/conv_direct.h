@@ -1,0 +1,26 @@
+/* conv_direct.h - stride-1 convolution forward without an im2col matrix (AVX-512).
+ *
+ * Why: with 16-64 channels the GEMM of a 3x3 convolution spends a third of
+ * its time packing the 9x larger im2col panel, and the 32x12 micro-kernel
+ * computes 24 columns for 16 output channels. Here each image is copied once
+ * into a zero-padded buffer, and a 32-pixel x 8-channel kernel reads the
+ * shifted input rows from it directly: no packing, no wasted columns. */
+#ifndef DPPF_CONV_DIRECT_H
+#define DPPF_CONV_DIRECT_H
+
+#include "gemm.h"
+
+/* out_n[OC][OH*OW] = w[OC][C*KH*KW] (*) image_n + beta * out_n for n < N
+ * (image_n = images + n*C*H*W, out_n = out + n*OC*OH*OW), beta 0 or 1, on up
+ * to `threads` OpenMP threads; the result does not depend on the number.
+ * Each output is summed over k = (c, kh, kw) in order, like a GEMM.
+ * Returns 0, or -1 with nothing written when it does not apply: stride not
+ * 1, rows too short for 16-float vectors (OW < 12), no AVX-512 build, or no
+ * memory for the padded copy. */
+int conv_direct_batch(int OC, int N, const float *w, const float *images, const gemm_conv_geom *g,
+                      float beta, float *out, int threads);
+
+/* 1 when conv_direct_batch would take a convolution of this geometry. */
+int conv_direct_applies(const gemm_conv_geom *g);
+
+#endif
