@@ -248,7 +248,7 @@ static void replay_call(const replay_t *r, const gemm_call *c) {
                  c->ldc);
         break;
     case CALL_CONV_FWD:
-        if (gemm_conv_batch(c->M, c->reps, r->A, r->B, g, c->beta, r->C) == 0) break;
+        if (gemm_conv_batch(c->M, c->reps, r->A, r->B, g, c->beta, r->C, NULL) == 0) break;
 #pragma omp parallel for schedule(static) if (c->reps > 1)
         for (int j = 0; j < c->reps; j++)
             gemm_conv(c->M, r->A, c->K, r->B + j * img, g, c->beta, r->C + (size_t)j * c->M * c->N,

@@ -20,15 +20,18 @@
 
 enum { NR = 8, VL = 16, TAPS_MAX = 64 };
 
-/* Vectors per output row, and whether they waste at most a quarter of their lanes. */
+/* Output rows of 6 to 8 pixels go two to a vector (a "split" vector: its
+ * halves read two input rows); longer rows are cut into vectors of 16,
+ * the last one masked. Either way at most a quarter of the lanes idle. */
+static int split_rows(int OW) { return OW >= 6 && OW <= VL / 2; }
 static int row_vectors(int OW) { return (OW + VL - 1) / VL; }
+static int fits_vectors(int OW) { return split_rows(OW) || 4 * OW >= 3 * VL * row_vectors(OW); }
 
 int conv_direct_applies(const gemm_conv_geom *g) {
 #if defined(__AVX512F__)
     return g->stride == 1 && g->pad >= 0 && g->C > 0 && g->KH > 0 && g->KW > 0 &&
            g->KH * g->KW <= TAPS_MAX && g->OH == g->H + 2 * g->pad - g->KH + 1 &&
-           g->OW == g->W + 2 * g->pad - g->KW + 1 && g->OH > 0 &&
-           4 * g->OW >= 3 * VL * row_vectors(g->OW);
+           g->OW == g->W + 2 * g->pad - g->KW + 1 && g->OH > 0 && fits_vectors(g->OW);
 #else
     (void)g;
     return 0;
@@ -64,12 +67,49 @@ typedef struct {
     const int *tap;    /* offset of tap (kh, kw) in a padded plane: kh*PW + kw */
 } conv_in;
 
-/* acc[j] (vector 0) and acc[NR + j] (vector 1) for the 8 channels of wk
- * (vector 1 only when two): sum over k of input vector at in + off * w[k][j]. */
+/* 16 output pixels, contiguous in the output. Lane l of lo reads the padded
+ * input at in + l, lane l of hi (split vectors only) at in_hi + l. */
+typedef struct {
+    ptrdiff_t in, in_hi;
+    size_t out;
+    __mmask16 lo, hi;
+} conv_vec;
+
+static conv_vec vector_at(const gemm_conv_geom *g, int PW, int v) {
+    conv_vec x = {0};
+    if (split_rows(g->OW)) {
+        const int oh = 2 * v, OW = g->OW;
+        x.in = (ptrdiff_t)oh * PW;
+        x.in_hi = (ptrdiff_t)(oh + 1) * PW - OW;
+        x.out = (size_t)oh * OW;
+        x.lo = (__mmask16)((1u << OW) - 1u);
+        x.hi = oh + 1 < g->OH ? (__mmask16)(((1u << 2 * OW) - 1u) & ~((1u << OW) - 1u)) : 0;
+        return x;
+    }
+    const int per_row = row_vectors(g->OW), oh = v / per_row, ow = v % per_row * VL;
+    const int lanes = g->OW - ow < VL ? g->OW - ow : VL;
+    x.in = (ptrdiff_t)oh * PW + ow;
+    x.out = (size_t)oh * g->OW + ow;
+    x.lo = (__mmask16)((1u << lanes) - 1u);
+    return x;
+}
+
+static int image_vectors(const gemm_conv_geom *g) {
+    return split_rows(g->OW) ? (g->OH + 1) / 2 : g->OH * row_vectors(g->OW);
+}
+
+static inline __attribute__((always_inline)) __m512 load_vec(const float *q, const conv_vec *x,
+                                                             int split) {
+    const __m512 a = _mm512_maskz_loadu_ps(x->lo, q + x->in);
+    return split ? _mm512_mask_loadu_ps(a, x->hi, q + x->in_hi) : a;
+}
+
+/* acc[j] (vector x0) and acc[NR + j] (vector x1, only when two) for the 8
+ * channels of wk: the sum over k of the input vector at the tap's shift
+ * times w[k][j]. */
 static inline __attribute__((always_inline)) void conv_tile(const conv_in *in, const float *wk,
-                                                            ptrdiff_t off0, __mmask16 m0,
-                                                            ptrdiff_t off1, __mmask16 m1, int two,
-                                                            __m512 acc[2 * NR]) {
+                                                            const conv_vec *x0, const conv_vec *x1,
+                                                            int two, int split, __m512 acc[2 * NR]) {
     /* Locals, written to acc once at the end: accumulating into acc[] itself
      * made GCC store every register back to the stack on every k. */
     __m512 c0[NR], c1[NR];
@@ -79,8 +119,8 @@ static inline __attribute__((always_inline)) void conv_tile(const conv_in *in, c
         const float *p = in->xp + (size_t)c * in->plane;
         for (int t = 0; t < in->taps; t++, wk += NR) {
             const float *q = p + in->tap[t];
-            const __m512 a0 = _mm512_maskz_loadu_ps(m0, q + off0);
-            const __m512 a1 = two ? _mm512_maskz_loadu_ps(m1, q + off1) : a0;
+            const __m512 a0 = load_vec(q, x0, split);
+            const __m512 a1 = two ? load_vec(q, x1, split) : a0;
 #pragma GCC unroll 8
             for (int j = 0; j < NR; j++) {
                 const __m512 b = _mm512_set1_ps(wk[j]);
@@ -93,56 +133,64 @@ static inline __attribute__((always_inline)) void conv_tile(const conv_in *in, c
     for (int j = 0; j < NR; j++) acc[j] = c0[j], acc[NR + j] = c1[j];
 }
 
-/* out[j][o..] = acc + beta * out for the tile's nr valid channels. */
-static inline void store_vector(float *o, size_t P, int nr, __mmask16 m, const __m512 *acc,
-                                float beta) {
+/* out[j][x..] = acc + beta * out for the tile's nr valid channels, then
+ * the epilogue of channel oc0 + j (see epilogue1 for the same on one float). */
+static inline void store_vec(float *y, size_t P, int nr, const conv_vec *x, const __m512 *acc,
+                             float beta, const conv_epilogue *ep, int oc0) {
+    const __mmask16 m = x->lo | x->hi;
+    const __m512 zero = _mm512_setzero_ps();
+    float *o = y + x->out;
     for (int j = 0; j < nr; j++, o += P) {
         __m512 v = acc[j];
         if (beta != 0.0f) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, o));
+        if (ep) {
+            v = _mm512_add_ps(_mm512_mul_ps(v, _mm512_set1_ps(ep->scale[oc0 + j])),
+                              _mm512_set1_ps(ep->shift[oc0 + j]));
+            if (ep->relu) v = _mm512_mask_mov_ps(v, _mm512_cmp_ps_mask(v, zero, _CMP_LT_OQ), zero);
+        }
         _mm512_mask_storeu_ps(o, m, v);
     }
 }
 
-/* Vector v of an image's output: its first pixel in the padded input and in
- * the output, and its lanes. */
-static void vector_at(const gemm_conv_geom *g, int PW, int v, ptrdiff_t *in_off, size_t *out_off,
-                      __mmask16 *mask) {
-    const int per_row = row_vectors(g->OW), oh = v / per_row, ow = v % per_row * VL;
-    const int lanes = g->OW - ow < VL ? g->OW - ow : VL;
-    *in_off = (ptrdiff_t)oh * PW + ow;
-    *out_off = (size_t)oh * g->OW + ow;
-    *mask = (__mmask16)((1u << lanes) - 1u);
+static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
+                                                             const gemm_conv_geom *g, int PW,
+                                                             const float *wk, int nr, float beta,
+                                                             const conv_epilogue *ep, int oc0,
+                                                             float *yt, int split) {
+    const int vectors = image_vectors(g);
+    const size_t P = (size_t)g->OH * g->OW;
+    __m512 acc[2 * NR];
+    for (int v = 0; v < vectors; v += 2) {
+        const conv_vec x0 = vector_at(g, PW, v);
+        if (v + 1 < vectors) {
+            const conv_vec x1 = vector_at(g, PW, v + 1);
+            conv_tile(in, wk, &x0, &x1, 1, split, acc);
+            store_vec(yt, P, nr, &x1, acc + NR, beta, ep, oc0);
+        } else {
+            conv_tile(in, wk, &x0, &x0, 0, split, acc);
+        }
+        store_vec(yt, P, nr, &x0, acc, beta, ep, oc0);
+    }
 }
 
 static void conv_image(const conv_in *in, const gemm_conv_geom *g, int PW, const float *wp, int OC,
-                       float beta, float *y) {
-    const int K = in->C * in->taps, vectors = g->OH * row_vectors(g->OW);
+                       float beta, const conv_epilogue *ep, float *y) {
+    const int K = in->C * in->taps, split = split_rows(g->OW);
     const size_t P = (size_t)g->OH * g->OW;
-    __m512 acc[2 * NR];
     for (int t = 0; t < (OC + NR - 1) / NR; t++) {
         const float *wk = wp + (size_t)t * K * NR;
         const int nr = OC - t * NR < NR ? OC - t * NR : NR;
         float *yt = y + (size_t)t * NR * P;
-        for (int v = 0; v < vectors; v += 2) {
-            ptrdiff_t i0, i1 = 0;
-            size_t o0, o1 = 0;
-            __mmask16 m0, m1 = 0;
-            vector_at(g, PW, v, &i0, &o0, &m0);
-            if (v + 1 < vectors) {
-                vector_at(g, PW, v + 1, &i1, &o1, &m1);
-                conv_tile(in, wk, i0, m0, i1, m1, 1, acc);
-                store_vector(yt + o1, P, nr, m1, acc + NR, beta);
-            } else {
-                conv_tile(in, wk, i0, m0, 0, 0, 0, acc);
-            }
-            store_vector(yt + o0, P, nr, m0, acc, beta);
-        }
+        if (split)
+            conv_tiles(in, g, PW, wk, nr, beta, ep, t * NR, yt, 1);
+        else
+            conv_tiles(in, g, PW, wk, nr, beta, ep, t * NR, yt, 0);
     }
 }
 #endif
 
 int conv_direct_batch(int OC, int N, const float *w, const float *images, const gemm_conv_geom *g,
-                      float beta, float *out, int threads) {
+                      float beta, float *out, const conv_epilogue *ep, int threads) {
 #if defined(__AVX512F__)
     if (OC <= 0 || N <= 0 || !conv_direct_applies(g)) return -1;
     const int PH = g->H + 2 * g->pad, PW = g->W + 2 * g->pad, taps = g->KH * g->KW;
@@ -171,14 +219,29 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
 #pragma omp for schedule(static)
             for (int n = 0; n < N; n++) {
                 copy_interior(xp, images + n * in_img, g, PH, PW);
-                conv_image(&in, g, PW, wp, OC, beta, out + n * out_img);
+                conv_image(&in, g, PW, wp, OC, beta, ep, out + n * out_img);
             }
         }
     }
     if (failed) return -1;
     return 0;
 #else
-    (void)OC, (void)N, (void)w, (void)images, (void)g, (void)beta, (void)out, (void)threads;
+    (void)OC, (void)N, (void)w, (void)images, (void)g, (void)beta, (void)out, (void)ep, (void)threads;
     return -1;
 #endif
+}
+
+static inline float epilogue1(float y, float scale, float shift, int relu) {
+    y = y * scale + shift; /* two roundings, as the vector code (C11: no contraction) */
+    return relu && y < 0.0f ? 0.0f : y;
+}
+
+void conv_epilogue_apply(float *out, int N, int C, size_t HW, const conv_epilogue *ep) {
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= 32768)
+    for (int n = 0; n < N; n++)
+        for (int c = 0; c < C; c++) {
+            float *y = out + ((size_t)n * C + c) * HW;
+            const float scale = ep->scale[c], shift = ep->shift[c];
+            for (size_t i = 0; i < HW; i++) y[i] = epilogue1(y[i], scale, shift, ep->relu);
+        }
 }

@@ -151,15 +151,18 @@ int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_con
 }
 
 int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
-                    float beta, float *out) {
+                    float beta, float *out, const conv_epilogue *ep) {
     const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
     const int threads = call_threads();
     if (!use_driver || M <= 0 || N <= 0 || K <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
-    if (use_direct && conv_direct_batch(M, N, A, images, g, beta, out, threads) == 0) return 0;
+    if (use_direct && conv_direct_batch(M, N, A, images, g, beta, out, ep, threads) == 0) return 0;
     gemm_src a = gemm_src_dense(A, K, 1);
     gemm_src b = gemm_src_batched_outer(gemm_src_im2col(images, g), P, (long)g->C * g->H * g->W);
-    return gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,
-                              (long)M * P);
+    if (gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,
+                           (long)M * P))
+        return -1;
+    if (ep) conv_epilogue_apply(out, N, M, P, ep);
+    return 0;
 }
 
 int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,

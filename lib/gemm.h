@@ -31,15 +31,24 @@ typedef struct {
 int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
               float beta, float *C, int ldc);
 
+/* Applied to a convolution's output channel by channel as it is stored:
+ * y = y*scale[c] + shift[c], then max(y, 0) when relu (an eval-mode
+ * BatchNorm and its ReLU, folded; mul then add, as a separate pass would). */
+typedef struct {
+    const float *scale, *shift;
+    int relu;
+} conv_epilogue;
+
 /* The same for N images at once, as one GEMM whose columns run over the
  * images' pixels: out_n[M, OH*OW] = A[M, C*KH*KW] * col(image_n) + beta * out_n,
  * image_n = images + n*C*H*W, out_n = out + n*M*OH*OW. The weights are packed
  * once per layer instead of once per image, and the threads split the tiles.
  * Returns 0, or -1 (nothing written) when it cannot run, e.g. when OH*OW is
  * not a multiple of the micro-kernel's tile, so that a tile would span two
- * images: the caller then goes image by image. */
+ * images: the caller then goes image by image. With ep (nullable), its
+ * epilogue is applied to every output when 0 is returned. */
 int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
-                    float beta, float *out);
+                    float beta, float *out, const conv_epilogue *ep);
 
 /* The weight gradient of a convolution over a batch of N images, as one GEMM:
  * dw[M, C*KH*KW] += sum_n dout_n[M, OH*OW] * col(image_n)^T, with dout_n =

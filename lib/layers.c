@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_direct.h"
 #include "gemm.h"
 #include "layers.h"
 #include "scratch.h"
@@ -167,8 +168,8 @@ static void conv_fill_bias(float *y, const float *b, int OC, int P) {
         for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
 }
 
-void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
-                    const conv_shape *s, float *work) {
+static void conv_forward(float *out, const float *in, const float *w, const float *b, int N,
+                         const conv_shape *s, float *work, const conv_epilogue *ep) {
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
@@ -177,7 +178,7 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
     for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
     /* The whole batch as one GEMM when its tiles fit within images. */
-    if (!direct && gemm_conv_batch(OC, N, w, in, &g, beta, out) == 0) return;
+    if (!direct && gemm_conv_batch(OC, N, w, in, &g, beta, out, ep) == 0) return;
     /* Images in parallel, each packing its im2col matrix on its own thread.
      * An image whose packing buffers could not be allocated (gemm_conv writes
      * nothing then), or a 1x1 convolution on the image itself, goes through
@@ -197,6 +198,12 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
             gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, y, P);
         }
     }
+    if (ep) conv_epilogue_apply(out, N, OC, (size_t)P, ep);
+}
+
+void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
+                    const conv_shape *s, float *work) {
+    conv_forward(out, in, w, b, N, s, work, NULL);
 }
 
 /* One image's input gradient through a column matrix: col = w^T dout_n, then
@@ -227,7 +234,7 @@ static int conv_din_as_conv(float *din, const float *dout, const float *w, int N
                 for (int kw = 0; kw < KW; kw++)
                     wt[(((size_t)c * OC + oc) * KH + kh) * KW + kw] =
                         w[(((size_t)oc * C + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
-    if (gemm_conv_batch(C, N, wt, dout, &g, 1.0f, din) == 0) return 0;
+    if (gemm_conv_batch(C, N, wt, dout, &g, 1.0f, din, NULL) == 0) return 0;
     /* Image by image; an image whose GEMM cannot run goes through the column
      * matrix in the shared workspace, one at a time. */
     const size_t in_img = (size_t)C * s->H * s->W, out_img = (size_t)OC * P;
@@ -360,19 +367,25 @@ void batchnorm_relu_forward_train(float *out, float *mean_out, float *invstd, co
                      momentum, eps, 1);
 }
 
+/* Eval-mode BN of channel c as y = x*scale + shift, folded once per channel. */
+static void bn_eval_affine(float *scale, float *shift, const float *gamma, const float *beta,
+                           const float *running_mean, const float *running_var, int c, float eps) {
+    const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
+    *scale = (float)(gamma[c] * is);
+    *shift = (float)(beta[c] - running_mean[c] * (double)gamma[c] * is);
+}
+
 static void bn_forward_eval(float *out, const float *in, const float *gamma, const float *beta,
                             const float *running_mean, const float *running_var, int N, int C,
                             int HW, float eps, int relu) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++) {
-        const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
-        /* y = x*scale + shift with scale/shift folded once per channel. */
-        const float scale = (float)(gamma[c] * is);
-        const float shift = (float)(beta[c] - running_mean[c] * (double)gamma[c] * is);
+        float scale, shift;
+        bn_eval_affine(&scale, &shift, gamma, beta, running_mean, running_var, c, eps);
         for (int n = 0; n < N; n++) {
             const size_t off = ((size_t)n * C + c) * HW;
-            const float *restrict x = in + off;
-            float *restrict y = out + off;
+            const float *x = in + off; /* may be out: in place */
+            float *y = out + off;
             if (relu)
                 for (int i = 0; i < HW; i++) y[i] = relu1(x[i] * scale + shift);
             else
@@ -391,6 +404,24 @@ void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma
                                  const float *beta, const float *running_mean,
                                  const float *running_var, int N, int C, int HW, float eps) {
     bn_forward_eval(out, in, gamma, beta, running_mean, running_var, N, C, HW, eps, 1);
+}
+
+void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, const float *b,
+                                   int N, const conv_shape *s, float *work, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, float eps, int relu) {
+    enum { FOLD_MAX = 1024 }; /* channels folded on the stack; wider layers take two passes */
+    const int OC = s->OC, HW = s->OH * s->OW;
+    if (OC > FOLD_MAX) {
+        conv_forward(out, in, w, b, N, s, work, NULL);
+        bn_forward_eval(out, out, gamma, beta, running_mean, running_var, N, OC, HW, eps, relu);
+        return;
+    }
+    float scale[FOLD_MAX], shift[FOLD_MAX];
+    for (int c = 0; c < OC; c++)
+        bn_eval_affine(&scale[c], &shift[c], gamma, beta, running_mean, running_var, c, eps);
+    const conv_epilogue ep = {.scale = scale, .shift = shift, .relu = relu};
+    conv_forward(out, in, w, b, N, s, work, &ep);
 }
 
 /* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */

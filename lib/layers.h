@@ -31,6 +31,13 @@ size_t conv_workspace_size(const conv_shape *s, int N);
 /* in [N,C,H,W], w [OC,C,KH,KW], b [OC] nullable, out [N,OC,OH,OW]. im2col + GEMM. */
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
                     const conv_shape *s, float *work);
+/* Eval mode: conv2d_forward followed by batchnorm_forward_eval (and a ReLU
+ * when relu), the BN applied as each output is stored: the same numbers as
+ * the three ops one by one, in one pass over the activations. */
+void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, const float *b,
+                                   int N, const conv_shape *s, float *work, const float *gamma,
+                                   const float *beta, const float *running_mean,
+                                   const float *running_var, float eps, int relu);
 /* din nullable (first layer), dw accumulated, db nullable. */
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                      const float *w, int N, const conv_shape *s, float *work);

@@ -1,4 +1,5 @@
 /* net.c - building models from the spec, and running them forward/backward. */
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -279,17 +280,20 @@ static void assign_offsets(net_t *n) {
 
 /* BN -> ReLU and add -> ReLU where nothing else reads the first output (the
  * ResNet pattern): one pass over the activations instead of two. Backward is
- * unaffected: BN and add never read their own output. */
+ * unaffected: BN and add never read their own output. In eval mode a conv ->
+ * BN pair is one pass too (training needs the conv output for BN's batch
+ * statistics first). */
 static void mark_fusions(net_t *n) {
     for (int i = 0; i + 1 < n->n_ops; i++) {
         net_op *op = &n->ops[i];
         const net_op *next = &n->ops[i + 1];
-        if ((op->kind != OP_BN && op->kind != OP_ADD) || next->kind != OP_RELU || next->in != op->out)
-            continue;
+        if (next->in != op->out) continue;
         int readers = 0;
         for (int j = 0; j < n->n_ops; j++)
             readers += (n->ops[j].in == op->out) + (n->ops[j].kind == OP_ADD && n->ops[j].in2 == op->out);
-        op->relu_next = readers == 1;
+        if ((op->kind == OP_BN || op->kind == OP_ADD) && next->kind == OP_RELU)
+            op->relu_next = readers == 1;
+        if (op->kind == OP_CONV && next->kind == OP_BN) op->bn_next = readers == 1;
     }
 }
 
@@ -702,11 +706,32 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
     }
 }
 
+/* Eval mode, op i a conv with bn_next: the conv, the BN and the BN's fused
+ * ReLU in one pass, into the output of the last of them. Returns how many
+ * ops it ran. */
+static int forward_conv_bn_eval(const net_t *n, net_ws *ws, int i, const float *params,
+                                float *buffers, int B) {
+    const net_op *op = &n->ops[i], *bn = &n->ops[i + 1];
+    const int relu = bn->relu_next;
+    conv2d_batchnorm_forward_eval(ws->act[n->ops[i + 1 + relu].out], ws->act[op->in],
+                                  tparam(n, params, op->w), tparam(n, params, op->b), B, &op->conv,
+                                  ws->col, tparam(n, params, bn->w), tparam(n, params, bn->b),
+                                  buffers + n->tensors[bn->rmean].offset,
+                                  buffers + n->tensors[bn->rvar].offset, n->bn_eps, relu);
+    return 2 + relu;
+}
+
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
-                  const int32_t *labels, int B, int train, rng_t *rng, int *correct) {
+                  const int32_t *labels, int B, int mode, rng_t *rng, int *correct) {
+    const int train = mode == NET_TRAIN;
     ws->last_train = train;
+    ws->backward_ready = mode != NET_EVAL;
     ws->last_buffers = buffers;
     for (int i = 0; i < n->n_ops; i++) {
+        if (mode == NET_EVAL && n->ops[i].bn_next) {
+            i += forward_conv_bn_eval(n, ws, i, params, buffers, B) - 1;
+            continue;
+        }
         const int fuse = n->ops[i].relu_next;
         forward_op(n, ws, i, params, buffers, B, train, rng, fuse ? ws->act[n->ops[i + 1].out] : NULL);
         i += fuse; /* the ReLU is done */
@@ -719,9 +744,9 @@ float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffer
 /* Each output is checked right after its op, while it is still in its buffer
  * (later ops may reuse it, see net_ws). */
 int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, float *buffers,
-                           int B, int train, rng_t *rng) {
+                           int B, int mode, rng_t *rng) {
     for (int i = 0; i < n->n_ops; i++) {
-        forward_op(n, ws, i, params, buffers, B, train, rng, NULL);
+        forward_op(n, ws, i, params, buffers, B, mode == NET_TRAIN, rng, NULL);
         const float *out = ws->act[n->ops[i].out];
         size_t count = (size_t)B * n->slot_size[n->ops[i].out];
         for (size_t k = 0; k < count; k++)
@@ -735,6 +760,7 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
     /* Layers accumulate into input gradients (a slot may feed two ops), so
      * each slot gradient starts at zero when it comes alive (its buffer is
      * shared, see net_ws). Slot 0 is the input: no gradient. */
+    assert(ws->backward_ready && "net_backward after a NET_EVAL forward");
     const int S = n->n_slots;
     int last = n->ops[n->n_ops - 1].out;
     softmax_xent_backward(ws->dact[last], ws->probs, labels, B, n->classes, n->label_smoothing);

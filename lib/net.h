@@ -43,6 +43,9 @@ typedef struct {
     int rmean, rvar;     /* buffer tensor indices (OP_BN) */
     int relu_next;       /* OP_BN / OP_ADD whose output only the next op, a ReLU, reads:
                             net_forward runs the two in one pass and skips this output */
+    int bn_next;         /* OP_CONV whose output only the next op, a BN, reads: in eval
+                            mode net_forward applies the BN (and its fused ReLU) as the
+                            convolution stores, and skips this output */
 } net_op;
 
 typedef struct {
@@ -98,6 +101,7 @@ typedef struct {
     float *probs;        /* [max_batch][classes] */
     size_t bytes;        /* the size of the workspace */
     int last_train;      /* mode of the last forward (backward follows it) */
+    int backward_ready;  /* the last forward kept what backward reads (not NET_EVAL) */
     const float *last_buffers; /* BN buffers of the last forward (eval-mode backward) */
     void *block;         /* the single allocation behind all of the above */
 } net_ws;
@@ -110,24 +114,30 @@ void net_ws_free(net_ws *ws);
 /* Where the caller writes the input batch [B][in_c][in_h][in_w]. */
 float *net_input(net_ws *ws);
 
-/* Forward pass and loss on the batch in net_input(ws). train != 0: BN uses
- * batch statistics and updates `buffers`, dropout active (needs rng).
+/* Modes of net_forward. NET_TRAIN: BN uses batch statistics and updates
+ * `buffers`, dropout is active (needs rng). NET_EVAL: running statistics, no
+ * dropout, and no net_backward may follow: a conv and its BN run as one pass
+ * that never writes the conv output backward would read. NET_EVAL_GRAD: the
+ * same numbers as NET_EVAL, keeping what net_backward needs. */
+enum { NET_EVAL = 0, NET_TRAIN = 1, NET_EVAL_GRAD = 2 };
+
+/* Forward pass and loss on the batch in net_input(ws), in `mode` (above).
  * Returns the mean loss; *correct (nullable) counts argmax hits. */
 float net_forward(const net_t *n, net_ws *ws, const float *params, float *buffers,
-                  const int32_t *labels, int B, int train, rng_t *rng, int *correct);
+                  const int32_t *labels, int B, int mode, rng_t *rng, int *correct);
 
 /* Where a diverging model breaks first: runs the forward pass on the batch
  * in net_input(ws) again, like net_forward, and returns the first op whose
  * output holds a NaN or Inf (-1 if none). Updates `buffers` and `rng` as
  * net_forward does, so give it copies to leave the run untouched. */
 int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, float *buffers,
-                           int B, int train, rng_t *rng);
+                           int B, int mode, rng_t *rng);
 /* A readable name for op i: its layer ("layer1.0.conv1 (conv)") or, for ops
  * without parameters, the layer it follows ("relu after layer1.0.bn1"). */
 void net_op_name(const net_t *n, int i, char *buf, size_t len);
 
-/* Backward of the last forward, in its mode (train: through the batch
- * statistics; eval: running statistics as constants, dropout off);
+/* Backward of the last forward, in its mode (NET_TRAIN: through the batch
+ * statistics; NET_EVAL_GRAD: running statistics as constants, dropout off);
  * ACCUMULATES into grads (zero them first). */
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                   const int32_t *labels, int B);

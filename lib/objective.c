@@ -60,8 +60,8 @@ double objective_grad(objective_t *o, const float *params, float *grad) {
     for (int start = 0; start < o->n; start += o->ws.max_batch) {
         int B = load_batch(o, start);
         /* eval mode: forward does not write the buffers */
-        loss += (double)net_forward(o->net, &o->ws, params, (float *)o->buffers, o->labels, B, 0,
-                                    NULL, NULL) * B;
+        loss += (double)net_forward(o->net, &o->ws, params, (float *)o->buffers, o->labels, B,
+                                    NET_EVAL_GRAD, NULL, NULL) * B;
         memset(o->tmp, 0, np * sizeof *o->tmp);
         net_backward(o->net, &o->ws, params, o->tmp, o->labels, B);
         float w = (float)B / (float)o->n;

@@ -288,7 +288,7 @@ Test(gemm, conv_batch_matches_images) {
             float *got = fzeros(out);
             memcpy(got, y0, sizeof(float) * out);
             gemm_set_threads(threads);
-            int rc = gemm_conv_batch(OC, N, w, x, &g, 1.0f, got);
+            int rc = gemm_conv_batch(OC, N, w, x, &g, 1.0f, got, NULL);
             gemm_set_threads(1);
             char what[96];
             snprintf(what, sizeof what, "gemm_conv_batch case %zu threads %d", ci, threads);
@@ -322,7 +322,9 @@ Test(gemm, conv_direct_matches_reference) {
         {5, 13, 19, 3, 1, 1, 0, 9, 0},   /* 19 = 16 + 3 lanes: too many wasted, left to the GEMM */
         {7, 17, 16, 1, 1, 1, 0, 8, 1},   /* 1x1: 17 vectors (odd) */
         {2, 12, 12, 3, 3, 1, 3, 3, 1},   /* pad wider than the kernel reaches */
-        {32, 8, 8, 3, 3, 1, 1, 64, 0},   /* 8 of 16 lanes: left to the GEMM */
+        {32, 8, 8, 3, 3, 1, 1, 64, 1},   /* 8-pixel rows, two to a vector */
+        {3, 7, 7, 3, 3, 1, 1, 10, 1},    /* 7 x 7: 14 lanes, the last vector half */
+        {2, 5, 5, 3, 3, 1, 1, 4, 0},     /* 5-pixel rows: left to the GEMM */
         {4, 32, 32, 3, 3, 2, 1, 8, 0},   /* stride 2 */
     };
     const int N = 3;
@@ -358,7 +360,7 @@ Test(gemm, conv_direct_matches_reference) {
             for (int threads = 1; threads <= 2; threads++) {
                 float *got = fzeros(out);
                 memcpy(got, y0, sizeof(float) * out);
-                const int rc = conv_direct_batch(OC, N, w, x, &g, beta, got, threads);
+                const int rc = conv_direct_batch(OC, N, w, x, &g, beta, got, NULL, threads);
                 char what[96];
                 snprintf(what, sizeof what, "conv_direct case %zu beta %g threads %d", ci, beta, threads);
                 cr_expect_eq(rc, applies ? 0 : -1, "%s: returned %d", what, rc);

@@ -68,7 +68,8 @@ static void check_directional(const char *arch, int train) {
     float *x0 = malloc(16 * 144 * sizeof *x0);
     memcpy(x0, net_input(&ws), 16 * 144 * sizeof *x0);
 
-    net_forward(&n, &ws, p, buf, labels, 16, train, NULL, NULL);
+    /* the finite differences below use NET_EVAL's fused conv+BN forward */
+    net_forward(&n, &ws, p, buf, labels, 16, train ? NET_TRAIN : NET_EVAL_GRAD, NULL, NULL);
     net_backward(&n, &ws, p, g, labels, 16);
     for (int trial = 0; trial < 4; trial++) {
         double norm = 0, gv = 0;
