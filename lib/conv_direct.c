@@ -29,9 +29,11 @@ static int fits_vectors(int OW) { return split_rows(OW) || 4 * OW >= 3 * VL * ro
 
 int conv_direct_applies(const gemm_conv_geom *g) {
 #if defined(__AVX512F__)
-    return g->stride == 1 && g->pad >= 0 && g->C > 0 && g->KH > 0 && g->KW > 0 &&
-           g->KH * g->KW <= TAPS_MAX && g->OH == g->H + 2 * g->pad - g->KH + 1 &&
-           g->OW == g->W + 2 * g->pad - g->KW + 1 && g->OH > 0 && fits_vectors(g->OW);
+    const int s = g->stride;
+    return (s == 1 || s == 2) && g->pad >= 0 && g->C > 0 && g->KH > 0 && g->KW > 0 &&
+           g->KH * g->KW <= TAPS_MAX && g->H + 2 * g->pad >= g->KH &&
+           g->W + 2 * g->pad >= g->KW && g->OH == (g->H + 2 * g->pad - g->KH) / s + 1 &&
+           g->OW == (g->W + 2 * g->pad - g->KW) / s + 1 && fits_vectors(g->OW);
 #else
     (void)g;
     return 0;
@@ -52,19 +54,60 @@ static void pack_weights(float *wp, const float *w, int OC, int K) {
             }
 }
 
+/* A channel of the zero-padded image (PH x PW) is stored as `stride` column
+ * phases: padded element (h, w) at (w % s)*phase + h*PWs + w/s. The input of
+ * tap (kh, kw) for output column ow is then column ow + kw/s of phase kw % s,
+ * so 16 consecutive output pixels read 16 consecutive floats at either stride. */
+typedef struct {
+    int s, PH, PWs;      /* stride, padded rows, columns per phase */
+    size_t phase, plane; /* floats per phase and per channel */
+} padded_layout;
+
+static padded_layout layout_of(const gemm_conv_geom *g) {
+    padded_layout L = {.s = g->stride, .PH = g->H + 2 * g->pad};
+    L.PWs = (g->W + 2 * g->pad + L.s - 1) / L.s;
+    L.phase = (size_t)L.PH * L.PWs;
+    L.plane = L.phase * L.s;
+    return L;
+}
+
 /* The image's interior into the padded buffer, whose border stays zero. */
-static void copy_interior(float *xp, const float *x, const gemm_conv_geom *g, int PH, int PW) {
+static void copy_interior(float *xp, const float *x, const gemm_conv_geom *g,
+                          const padded_layout *L) {
+    const int pad = g->pad, W = g->W;
+    if (L->s == 1) {
+        for (int c = 0; c < g->C; c++)
+            for (int h = 0; h < g->H; h++)
+                memcpy(xp + c * L->plane + (size_t)(h + pad) * L->PWs + pad,
+                       x + ((size_t)c * g->H + h) * W, sizeof(float) * W);
+        return;
+    }
+    /* Stride 2: 32 input floats at a time split into even and odd columns. */
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     for (int c = 0; c < g->C; c++)
-        for (int h = 0; h < g->H; h++)
-            memcpy(xp + ((size_t)c * PH + h + g->pad) * PW + g->pad,
-                   x + ((size_t)c * g->H + h) * g->W, sizeof(float) * g->W);
+        for (int h = 0; h < g->H; h++) {
+            const float *row = x + ((size_t)c * g->H + h) * W;
+            float *dst = xp + c * L->plane + (size_t)(h + pad) * L->PWs;
+            for (int w0 = 0; w0 < W; w0 += 32) {
+                const int n = W - w0 < 32 ? W - w0 : 32;
+                const __m512 a = _mm512_maskz_loadu_ps(n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1u), row + w0);
+                const __m512 b = _mm512_maskz_loadu_ps(n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : 0, row + w0 + 16);
+                const int ne = (n + 1) / 2, no = n / 2; /* columns w0 + 2i and w0 + 2i + 1 */
+                const int we = w0 + pad, wo = w0 + 1 + pad; /* their padded columns for i = 0 */
+                _mm512_mask_storeu_ps(dst + (we % 2) * L->phase + we / 2, (__mmask16)((1u << ne) - 1u),
+                                      _mm512_permutex2var_ps(a, even, b));
+                _mm512_mask_storeu_ps(dst + (wo % 2) * L->phase + wo / 2, (__mmask16)((1u << no) - 1u),
+                                      _mm512_permutex2var_ps(a, odd, b));
+            }
+        }
 }
 
 typedef struct {
     const float *xp;   /* padded image */
     size_t plane;      /* floats per padded channel */
     int C, taps;       /* channels, KH*KW */
-    const int *tap;    /* offset of tap (kh, kw) in a padded plane: kh*PW + kw */
+    const int *tap;    /* offset of tap (kh, kw) in a padded channel (see padded_layout) */
 } conv_in;
 
 /* 16 output pixels, contiguous in the output. Lane l of lo reads the padded
@@ -75,12 +118,13 @@ typedef struct {
     __mmask16 lo, hi;
 } conv_vec;
 
-static conv_vec vector_at(const gemm_conv_geom *g, int PW, int v) {
+/* row: floats from one output row's input to the next's (stride x PWs). */
+static conv_vec vector_at(const gemm_conv_geom *g, int row, int v) {
     conv_vec x = {0};
     if (split_rows(g->OW)) {
         const int oh = 2 * v, OW = g->OW;
-        x.in = (ptrdiff_t)oh * PW;
-        x.in_hi = (ptrdiff_t)(oh + 1) * PW - OW;
+        x.in = (ptrdiff_t)oh * row;
+        x.in_hi = (ptrdiff_t)(oh + 1) * row - OW;
         x.out = (size_t)oh * OW;
         x.lo = (__mmask16)((1u << OW) - 1u);
         x.hi = oh + 1 < g->OH ? (__mmask16)(((1u << 2 * OW) - 1u) & ~((1u << OW) - 1u)) : 0;
@@ -88,7 +132,7 @@ static conv_vec vector_at(const gemm_conv_geom *g, int PW, int v) {
     }
     const int per_row = row_vectors(g->OW), oh = v / per_row, ow = v % per_row * VL;
     const int lanes = g->OW - ow < VL ? g->OW - ow : VL;
-    x.in = (ptrdiff_t)oh * PW + ow;
+    x.in = (ptrdiff_t)oh * row + ow;
     x.out = (size_t)oh * g->OW + ow;
     x.lo = (__mmask16)((1u << lanes) - 1u);
     return x;
@@ -153,7 +197,7 @@ static inline void store_vec(float *y, size_t P, int nr, const conv_vec *x, cons
 }
 
 static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
-                                                             const gemm_conv_geom *g, int PW,
+                                                             const gemm_conv_geom *g, int row,
                                                              const float *wk, int nr, float beta,
                                                              const conv_epilogue *ep, int oc0,
                                                              float *yt, int split) {
@@ -161,9 +205,9 @@ static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
     const size_t P = (size_t)g->OH * g->OW;
     __m512 acc[2 * NR];
     for (int v = 0; v < vectors; v += 2) {
-        const conv_vec x0 = vector_at(g, PW, v);
+        const conv_vec x0 = vector_at(g, row, v);
         if (v + 1 < vectors) {
-            const conv_vec x1 = vector_at(g, PW, v + 1);
+            const conv_vec x1 = vector_at(g, row, v + 1);
             conv_tile(in, wk, &x0, &x1, 1, split, acc);
             store_vec(yt, P, nr, &x1, acc + NR, beta, ep, oc0);
         } else {
@@ -173,7 +217,7 @@ static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
     }
 }
 
-static void conv_image(const conv_in *in, const gemm_conv_geom *g, int PW, const float *wp, int OC,
+static void conv_image(const conv_in *in, const gemm_conv_geom *g, int row, const float *wp, int OC,
                        float beta, const conv_epilogue *ep, float *y) {
     const int K = in->C * in->taps, split = split_rows(g->OW);
     const size_t P = (size_t)g->OH * g->OW;
@@ -182,9 +226,9 @@ static void conv_image(const conv_in *in, const gemm_conv_geom *g, int PW, const
         const int nr = OC - t * NR < NR ? OC - t * NR : NR;
         float *yt = y + (size_t)t * NR * P;
         if (split)
-            conv_tiles(in, g, PW, wk, nr, beta, ep, t * NR, yt, 1);
+            conv_tiles(in, g, row, wk, nr, beta, ep, t * NR, yt, 1);
         else
-            conv_tiles(in, g, PW, wk, nr, beta, ep, t * NR, yt, 0);
+            conv_tiles(in, g, row, wk, nr, beta, ep, t * NR, yt, 0);
     }
 }
 #endif
@@ -193,15 +237,19 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
                       float beta, float *out, const conv_epilogue *ep, int threads) {
 #if defined(__AVX512F__)
     if (OC <= 0 || N <= 0 || !conv_direct_applies(g)) return -1;
-    const int PH = g->H + 2 * g->pad, PW = g->W + 2 * g->pad, taps = g->KH * g->KW;
+    const padded_layout L = layout_of(g);
+    const int taps = g->KH * g->KW, row = L.s * L.PWs;
     const int K = g->C * taps;
-    const size_t plane = (size_t)PH * PW, padded = (size_t)g->C * plane;
+    const size_t plane = L.plane, padded = (size_t)g->C * plane;
     const size_t in_img = (size_t)g->C * g->H * g->W, out_img = (size_t)OC * g->OH * g->OW;
     float *wp = scratch_reserve(&weights_buf, (size_t)(OC + NR - 1) / NR * NR * K);
     if (!wp) return -1;
     pack_weights(wp, w, OC, K);
     int tap[TAPS_MAX];
-    for (int t = 0; t < taps; t++) tap[t] = t / g->KW * PW + t % g->KW;
+    for (int t = 0; t < taps; t++) {
+        const int kh = t / g->KW, kw = t % g->KW;
+        tap[t] = (int)((size_t)(kw % L.s) * L.phase + (size_t)kh * L.PWs + kw / L.s);
+    }
     if (threads > N) threads = N;
     if (threads < 1) threads = 1;
     int failed = 0;
@@ -218,8 +266,8 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
             const conv_in in = {.xp = xp, .plane = plane, .C = g->C, .taps = taps, .tap = tap};
 #pragma omp for schedule(static)
             for (int n = 0; n < N; n++) {
-                copy_interior(xp, images + n * in_img, g, PH, PW);
-                conv_image(&in, g, PW, wp, OC, beta, ep, out + n * out_img);
+                copy_interior(xp, images + n * in_img, g, &L);
+                conv_image(&in, g, row, wp, OC, beta, ep, out + n * out_img);
             }
         }
     }

@@ -308,7 +308,7 @@ Test(gemm, conv_batch_matches_images) {
 /* The direct (no im2col) forward against im2col + gemm_ref image by image:
  * full and masked row vectors, an odd number of vectors per image, output
  * channels not a multiple of 8, non-square and 1x1 kernels, no padding and
- * wide padding; beta 0 must not read out (it holds NaN), beta 1 adds to it;
+ * wide padding, strides 1 and 2; beta 0 must not read out (it holds NaN), beta 1 adds to it;
  * one and two threads. Geometries it must decline leave out untouched. */
 Test(gemm, conv_direct_matches_reference) {
     rng_t r;
@@ -325,7 +325,12 @@ Test(gemm, conv_direct_matches_reference) {
         {32, 8, 8, 3, 3, 1, 1, 64, 1},   /* 8-pixel rows, two to a vector */
         {3, 7, 7, 3, 3, 1, 1, 10, 1},    /* 7 x 7: 14 lanes, the last vector half */
         {2, 5, 5, 3, 3, 1, 1, 4, 0},     /* 5-pixel rows: left to the GEMM */
-        {4, 32, 32, 3, 3, 2, 1, 8, 0},   /* stride 2 */
+        {4, 32, 32, 3, 3, 2, 1, 8, 1},   /* stride 2: even/odd column phases */
+        {3, 31, 31, 3, 3, 2, 1, 9, 1},   /* stride 2, odd width, 16-pixel rows */
+        {5, 15, 15, 3, 3, 2, 1, 16, 1},  /* stride 2 onto 8-pixel rows (split vectors) */
+        {2, 9, 63, 3, 3, 2, 0, 3, 1},    /* stride 2, no padding, input rows of two 32-float chunks */
+        {6, 16, 64, 1, 1, 2, 0, 10, 1},  /* 1x1 stride 2 (a projection shortcut) */
+        {2, 16, 16, 3, 3, 3, 1, 4, 0},   /* stride 3: left to the GEMM */
     };
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
