@@ -1,13 +1,15 @@
-/* conv_direct.c - stride-1 convolution forward straight from a padded image (AVX-512).
+/* conv_direct.c - convolution forward straight from a padded image (AVX-512).
  *
  * The output of one image is cut into tiles of two 16-pixel vectors (each
- * within one output row; the last of a row is masked when OW is not a
- * multiple of 16) by 8 output channels: 16 accumulators. For every tap
- * k = (c, kh, kw) the kernel loads the two input vectors at the tap's shift
- * from the zero-padded image and multiplies them by 8 broadcast weights, so
- * the im2col matrix is never formed. The weights are packed once per call,
- * 8 output channels at a time, and k runs in the same order as in the GEMM
- * path, one fused multiply-add per k. */
+ * within one output row, the last of a row masked when OW is not a multiple
+ * of 16; or two output rows of 6-8 pixels) by 8 output channels: 16
+ * accumulators. For every tap k = (c, kh, kw) the kernel loads the two input
+ * vectors at the tap's shift from the zero-padded image (stored as column
+ * phases for stride 2, see padded_layout) and multiplies them by 8 broadcast
+ * weights, so the im2col matrix is never formed. The weights are packed once
+ * per call, 8 output channels at a time, and k runs in the same order as in
+ * the GEMM path, one fused multiply-add per k. An epilogue (eval-mode BN and
+ * ReLU) can be applied as the vectors are stored. */
 #include <omp.h>
 #include <stddef.h>
 #include <string.h>
@@ -41,6 +43,11 @@ int conv_direct_applies(const gemm_conv_geom *g) {
 }
 
 #if defined(__AVX512F__)
+/* The first n lanes (n clipped to 0..16). */
+static inline __mmask16 lanes(int n) {
+    return n <= 0 ? 0 : n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
 static _Thread_local scratch_t padded_buf; /* one padded image per thread */
 static _Thread_local scratch_t weights_buf; /* the calling thread's packed weights */
 
@@ -83,21 +90,22 @@ static void copy_interior(float *xp, const float *x, const gemm_conv_geom *g,
         return;
     }
     /* Stride 2: 32 input floats at a time split into even and odd columns. */
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i even =
+        _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
     for (int c = 0; c < g->C; c++)
         for (int h = 0; h < g->H; h++) {
             const float *row = x + ((size_t)c * g->H + h) * W;
             float *dst = xp + c * L->plane + (size_t)(h + pad) * L->PWs;
-            for (int w0 = 0; w0 < W; w0 += 32) {
-                const int n = W - w0 < 32 ? W - w0 : 32;
-                const __m512 a = _mm512_maskz_loadu_ps(n >= 16 ? 0xFFFF : (__mmask16)((1u << n) - 1u), row + w0);
-                const __m512 b = _mm512_maskz_loadu_ps(n > 16 ? (__mmask16)((1u << (n - 16)) - 1u) : 0, row + w0 + 16);
-                const int ne = (n + 1) / 2, no = n / 2; /* columns w0 + 2i and w0 + 2i + 1 */
-                const int we = w0 + pad, wo = w0 + 1 + pad; /* their padded columns for i = 0 */
-                _mm512_mask_storeu_ps(dst + (we % 2) * L->phase + we / 2, (__mmask16)((1u << ne) - 1u),
+            for (int w0 = 0; w0 < W; w0 += 2 * VL) {
+                const int n = W - w0 < 2 * VL ? W - w0 : 2 * VL;
+                const __m512 a = _mm512_maskz_loadu_ps(lanes(n), row + w0);
+                const __m512 b = _mm512_maskz_loadu_ps(lanes(n - VL), row + w0 + VL);
+                /* columns w0 + 2i (n+1)/2 of them, and w0 + 2i + 1, n/2; padded: */
+                const int we = w0 + pad, wo = w0 + 1 + pad;
+                _mm512_mask_storeu_ps(dst + (we % 2) * L->phase + we / 2, lanes((n + 1) / 2),
                                       _mm512_permutex2var_ps(a, even, b));
-                _mm512_mask_storeu_ps(dst + (wo % 2) * L->phase + wo / 2, (__mmask16)((1u << no) - 1u),
+                _mm512_mask_storeu_ps(dst + (wo % 2) * L->phase + wo / 2, lanes(n / 2),
                                       _mm512_permutex2var_ps(a, odd, b));
             }
         }
@@ -126,15 +134,14 @@ static conv_vec vector_at(const gemm_conv_geom *g, int row, int v) {
         x.in = (ptrdiff_t)oh * row;
         x.in_hi = (ptrdiff_t)(oh + 1) * row - OW;
         x.out = (size_t)oh * OW;
-        x.lo = (__mmask16)((1u << OW) - 1u);
-        x.hi = oh + 1 < g->OH ? (__mmask16)(((1u << 2 * OW) - 1u) & ~((1u << OW) - 1u)) : 0;
+        x.lo = lanes(OW);
+        x.hi = oh + 1 < g->OH ? lanes(2 * OW) & ~lanes(OW) : 0;
         return x;
     }
     const int per_row = row_vectors(g->OW), oh = v / per_row, ow = v % per_row * VL;
-    const int lanes = g->OW - ow < VL ? g->OW - ow : VL;
     x.in = (ptrdiff_t)oh * row + ow;
     x.out = (size_t)oh * g->OW + ow;
-    x.lo = (__mmask16)((1u << lanes) - 1u);
+    x.lo = lanes(g->OW - ow);
     return x;
 }
 
@@ -178,7 +185,7 @@ static inline __attribute__((always_inline)) void conv_tile(const conv_in *in, c
 }
 
 /* out[j][x..] = acc + beta * out for the tile's nr valid channels, then
- * the epilogue of channel oc0 + j (see epilogue1 for the same on one float). */
+ * the epilogue of channel oc0 + j (conv_epilogue_apply: the same on plain floats). */
 static inline void store_vec(float *y, size_t P, int nr, const conv_vec *x, const __m512 *acc,
                              float beta, const conv_epilogue *ep, int oc0) {
     const __mmask16 m = x->lo | x->hi;
@@ -274,7 +281,8 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
     if (failed) return -1;
     return 0;
 #else
-    (void)OC, (void)N, (void)w, (void)images, (void)g, (void)beta, (void)out, (void)ep, (void)threads;
+    (void)OC, (void)N, (void)w, (void)images, (void)g, (void)beta, (void)out, (void)ep;
+    (void)threads;
     return -1;
 #endif
 }

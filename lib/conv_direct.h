@@ -1,8 +1,8 @@
-/* conv_direct.h - stride-1 convolution forward without an im2col matrix (AVX-512).
+/* conv_direct.h - convolution forward (stride 1 or 2) without an im2col matrix (AVX-512).
  *
- * Why: with 16-64 channels the GEMM of a 3x3 convolution spends a third of
+ * Why: with 16-64 channels the GEMM of a 3x3 convolution spent a third of
  * its time packing the 9x larger im2col panel, and the 32x12 micro-kernel
- * computes 24 columns for 16 output channels. Here each image is copied once
+ * computed 24 columns for 16 output channels. Here each image is copied once
  * into a zero-padded buffer, and a 32-pixel x 8-channel kernel reads the
  * shifted input rows from it directly: no packing, no wasted columns. */
 #ifndef DPPF_CONV_DIRECT_H
@@ -16,7 +16,7 @@
  * Each output is summed over k = (c, kh, kw) in order, like a GEMM; then ep
  * (nullable, see gemm.h) is applied.
  * Returns 0, or -1 with nothing written when it does not apply: stride not
- * 1, output rows that would leave over a quarter of the 16-float vectors
+ * 1 or 2, output rows that would leave over a quarter of the 16-float vectors
  * idle (OW < 6, or 9 to 11, 17 to 23, ...), no AVX-512 build, or no memory
  * for the padded copy. */
 int conv_direct_batch(int OC, int N, const float *w, const float *images, const gemm_conv_geom *g,
