@@ -22,12 +22,14 @@
 
 enum { NR = 8, VL = 16, TAPS_MAX = 64 };
 
+#if defined(__AVX512F__)
 /* Output rows of 6 to 8 pixels go two to a vector (a "split" vector: its
  * halves read two input rows); longer rows are cut into vectors of 16,
  * the last one masked. Either way at most a quarter of the lanes idle. */
 static int split_rows(int OW) { return OW >= 6 && OW <= VL / 2; }
 static int row_vectors(int OW) { return (OW + VL - 1) / VL; }
 static int fits_vectors(int OW) { return split_rows(OW) || 4 * OW >= 3 * VL * row_vectors(OW); }
+#endif
 
 int conv_direct_applies(const gemm_conv_geom *g) {
 #if defined(__AVX512F__)
