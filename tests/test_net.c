@@ -35,64 +35,85 @@ static batch_cfg_t synthetic_batches(const dataset_t *tr, int normalize) {
     return bc;
 }
 
+/* An architecture on synthetic 1x12x12 images of 4 classes (16 training
+ * samples) with a workspace for one batch of all 16. */
+typedef struct {
+    dataset_t tr, te;
+    net_t n;
+    net_ws ws;
+} tiny_t;
+
+static void tiny_make(tiny_t *t, const char *arch) {
+    spec_t s = small_spec(arch);
+    dp_err e = {0};
+    cr_assert_eq(synthetic_make(&t->tr, &t->te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
+    cr_assert_eq(net_build(&t->n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    cr_assert_eq(net_ws_alloc(&t->ws, &t->n, 16, &e), 0, "%s", e.msg);
+}
+
+/* The 16 training samples into the network input, their labels into labels. */
+static void tiny_fill(tiny_t *t, int32_t labels[16], int normalize) {
+    const batch_cfg_t bc = synthetic_batches(&t->tr, normalize);
+    int32_t idx[16];
+    for (int i = 0; i < 16; i++) idx[i] = i;
+    batch_fill(net_input(&t->ws), labels, &t->tr, idx, 16, &bc, 0, NULL);
+}
+
+static void tiny_free(tiny_t *t) {
+    net_ws_free(&t->ws);
+    net_free(&t->n);
+    dataset_free(&t->tr), dataset_free(&t->te);
+}
+
 /* g.v against (L(x + h v) - L(x - h v)) / 2h for a few random unit v. The
  * tolerance allows for ReLU/maxpool kinks crossed by the finite difference;
  * per-layer gradients are checked tightly in test_layers.c. */
 static void check_directional(const char *arch, int train) {
-    spec_t s = small_spec(arch);
-    dp_err e = {0};
-    dataset_t tr, te;
-    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
-    net_t n;
-    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
-    float *p = calloc(n.n_params, sizeof *p), *g = calloc(n.n_params, sizeof *g);
-    float *q = calloc(n.n_params, sizeof *q), *buf = calloc(n.n_buffers + 1, sizeof *buf);
-    double *v = calloc(n.n_params, sizeof *v);
-    net_init(&n, p, buf, 9);
+    tiny_t t;
+    tiny_make(&t, arch);
+    const net_t *n = &t.n;
+    float *p = calloc(n->n_params, sizeof *p), *g = calloc(n->n_params, sizeof *g);
+    float *q = calloc(n->n_params, sizeof *q), *buf = calloc(n->n_buffers + 1, sizeof *buf);
+    double *v = calloc(n->n_params, sizeof *v);
+    net_init(n, p, buf, 9);
     rng_t r;
     rng_init(&r, 77, 0);
     /* Non-trivial running statistics for eval mode. */
-    for (int t = 0; t < n.n_tensors; t++) {
-        const net_tensor *tt = &n.tensors[t];
+    for (int k = 0; k < n->n_tensors; k++) {
+        const net_tensor *tt = &n->tensors[k];
         if (!tt->is_buffer) continue;
         for (size_t i = 0; i < tt->size; i++)
             buf[tt->offset + i] = strstr(tt->name, "var") ? (float)(0.5 + rng_uniform(&r))
                                                            : (float)(0.3 * rng_normal(&r));
     }
-    batch_cfg_t bc = synthetic_batches(&tr, 1);
-    net_ws ws;
-    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0);
-    int32_t labels[16], idx[16];
-    for (int i = 0; i < 16; i++) idx[i] = i;
-    batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+    int32_t labels[16];
+    tiny_fill(&t, labels, 1);
     float *x0 = malloc(16 * 144 * sizeof *x0);
-    memcpy(x0, net_input(&ws), 16 * 144 * sizeof *x0);
+    memcpy(x0, net_input(&t.ws), 16 * 144 * sizeof *x0);
 
     /* the finite differences below use NET_EVAL's fused conv+BN forward */
-    net_forward(&n, &ws, p, buf, labels, 16, train ? NET_TRAIN : NET_EVAL_GRAD, NULL, NULL);
-    net_backward(&n, &ws, p, g, labels, 16);
+    net_forward(n, &t.ws, p, buf, labels, 16, train ? NET_TRAIN : NET_EVAL_GRAD, NULL, NULL);
+    net_backward(n, &t.ws, p, g, labels, 16);
     for (int trial = 0; trial < 4; trial++) {
         double norm = 0, gv = 0;
-        for (size_t i = 0; i < n.n_params; i++) {
+        for (size_t i = 0; i < n->n_params; i++) {
             v[i] = rng_normal(&r);
             norm += v[i] * v[i];
         }
         norm = sqrt(norm);
-        for (size_t i = 0; i < n.n_params; i++) gv += g[i] * (v[i] /= norm);
+        for (size_t i = 0; i < n->n_params; i++) gv += g[i] * (v[i] /= norm);
         double h = 1e-3, L[2];
         for (int sgn = 0; sgn < 2; sgn++) {
-            for (size_t i = 0; i < n.n_params; i++) q[i] = (float)(p[i] + (sgn ? -h : h) * v[i]);
-            memcpy(net_input(&ws), x0, 16 * 144 * sizeof *x0);
-            L[sgn] = net_forward(&n, &ws, q, buf, labels, 16, train, NULL, NULL);
+            for (size_t i = 0; i < n->n_params; i++) q[i] = (float)(p[i] + (sgn ? -h : h) * v[i]);
+            memcpy(net_input(&t.ws), x0, 16 * 144 * sizeof *x0);
+            L[sgn] = net_forward(n, &t.ws, q, buf, labels, 16, train, NULL, NULL);
         }
         double fd = (L[0] - L[1]) / (2 * h);
         cr_assert(fabs(fd - gv) <= 2e-3 + 3e-2 * fabs(gv), "%s %s: g.v = %.6g, finite difference %.6g",
                   arch, train ? "train" : "eval", gv, fd);
     }
     free(x0), free(p), free(g), free(q), free(buf), free(v);
-    net_ws_free(&ws);
-    net_free(&n);
-    dataset_free(&tr), dataset_free(&te);
+    tiny_free(&t);
 }
 
 Test(net, gradient_mlp_train) { check_directional("mlp", 1); }
@@ -105,40 +126,30 @@ Test(net, gradient_resnet8_eval) { check_directional("resnet8", 0); }
 /* A diverged model: the layer that overflows first is found and named, even
  * when later ops reuse its output buffer (ResNet: BN outputs, residual sums). */
 Test(net, first_nonfinite_layer) {
-    spec_t s = small_spec("resnet8");
-    dp_err e = {0};
-    dataset_t tr, te;
-    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
-    net_t n;
-    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
-    float *p = calloc(n.n_params, sizeof *p), *buf = calloc(n.n_buffers + 1, sizeof *buf);
-    net_init(&n, p, buf, 3);
-    net_ws ws;
-    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
-    batch_cfg_t bc = synthetic_batches(&tr, 0);
-    int32_t labels[16], idx[16];
-    for (int i = 0; i < 16; i++) idx[i] = i;
-    batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
+    tiny_t t;
+    tiny_make(&t, "resnet8");
+    const net_t *n = &t.n;
+    float *p = calloc(n->n_params, sizeof *p), *buf = calloc(n->n_buffers + 1, sizeof *buf);
+    net_init(n, p, buf, 3);
+    int32_t labels[16];
+    tiny_fill(&t, labels, 0);
 
-    cr_expect_eq(net_first_nonfinite_op(&n, &ws, p, buf, 16, 1, NULL), -1, "a healthy model");
-    int t = net_find_tensor(&n, "layer2.0.conv1.weight");
-    cr_assert_geq(t, 0);
-    for (size_t i = 0; i < n.tensors[t].size; i++) p[n.tensors[t].offset + i] = 1e37f;
-    cr_expect(!isfinite(net_forward(&n, &ws, p, buf, labels, 16, 1, NULL, NULL)));
-    int op = net_first_nonfinite_op(&n, &ws, p, buf, 16, 1, NULL);
+    cr_expect_eq(net_first_nonfinite_op(n, &t.ws, p, buf, 16, 1, NULL), -1, "a healthy model");
+    int w = net_find_tensor(n, "layer2.0.conv1.weight");
+    cr_assert_geq(w, 0);
+    for (size_t i = 0; i < n->tensors[w].size; i++) p[n->tensors[w].offset + i] = 1e37f;
+    cr_expect(!isfinite(net_forward(n, &t.ws, p, buf, labels, 16, 1, NULL, NULL)));
+    int op = net_first_nonfinite_op(n, &t.ws, p, buf, 16, 1, NULL);
     cr_assert_geq(op, 0);
-    cr_expect_eq(n.ops[op].w, t, "op %d (%s) is not layer2.0.conv1", op, n.tensors[n.ops[op].w].name);
+    cr_expect_eq(n->ops[op].w, w, "op %d (%s) is not layer2.0.conv1", op, n->tensors[n->ops[op].w].name);
     char name[160];
-    net_op_name(&n, op, name, sizeof name);
+    net_op_name(n, op, name, sizeof name);
     cr_expect_str_eq(name, "layer2.0.conv1 (conv)");
-    net_op_name(&n, op + 2, name, sizeof name); /* conv, bn, relu */
+    net_op_name(n, op + 2, name, sizeof name); /* conv, bn, relu */
     cr_expect_str_eq(name, "relu after layer2.0.bn1");
     free(p);
     free(buf);
-    net_ws_free(&ws);
-    net_free(&n);
-    dataset_free(&tr);
-    dataset_free(&te);
+    tiny_free(&t);
 }
 
 Test(net, tensor_layout) {
@@ -263,39 +274,30 @@ Test(net, threads_do_not_change_results_cnn) { check_thread_invariance("cnn"); }
 /* net_forward runs BN+ReLU and add+ReLU in one pass; the ops one by one
  * (net_first_nonfinite_op) must give the same logits, bit for bit. */
 Test(net, fused_relu_matches_ops_one_by_one) {
-    spec_t s = small_spec("resnet8");
-    dp_err e = {0};
-    dataset_t tr, te;
-    cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
-    net_t n;
-    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    tiny_t t;
+    tiny_make(&t, "resnet8");
+    const net_t *n = &t.n;
     int fused = 0;
-    for (int i = 0; i < n.n_ops; i++) fused += n.ops[i].relu_next;
+    for (int i = 0; i < n->n_ops; i++) fused += n->ops[i].relu_next;
     cr_assert_gt(fused, 0, "a ResNet has BN->ReLU and add->ReLU pairs");
-    float *p = calloc(n.n_params, sizeof *p), *buf = calloc(n.n_buffers + 1, sizeof *buf);
-    float *buf2 = calloc(n.n_buffers + 1, sizeof *buf2);
-    net_init(&n, p, buf, 3);
-    memcpy(buf2, buf, n.n_buffers * sizeof *buf);
-    net_ws ws;
-    cr_assert_eq(net_ws_alloc(&ws, &n, 16, &e), 0, "%s", e.msg);
-    batch_cfg_t bc = synthetic_batches(&tr, 0);
-    int32_t labels[16], idx[16];
-    for (int i = 0; i < 16; i++) idx[i] = i;
-    const int last = n.ops[n.n_ops - 1].out, K = n.classes;
+    float *p = calloc(n->n_params, sizeof *p), *buf = calloc(n->n_buffers + 1, sizeof *buf);
+    float *buf2 = calloc(n->n_buffers + 1, sizeof *buf2);
+    net_init(n, p, buf, 3);
+    memcpy(buf2, buf, n->n_buffers * sizeof *buf);
+    int32_t labels[16];
+    const int last = n->ops[n->n_ops - 1].out, K = n->classes;
     float a[16 * 4], b[16 * 4];
     for (int train = 0; train <= 1; train++) {
-        batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
-        net_forward(&n, &ws, p, buf, labels, 16, train, NULL, NULL);
-        memcpy(a, ws.act[last], sizeof(float) * 16 * K);
-        batch_fill(net_input(&ws), labels, &tr, idx, 16, &bc, 0, NULL);
-        cr_assert_eq(net_first_nonfinite_op(&n, &ws, p, buf2, 16, train, NULL), -1);
-        memcpy(b, ws.act[last], sizeof(float) * 16 * K);
+        tiny_fill(&t, labels, 0);
+        net_forward(n, &t.ws, p, buf, labels, 16, train, NULL, NULL);
+        memcpy(a, t.ws.act[last], sizeof(float) * 16 * K);
+        tiny_fill(&t, labels, 0);
+        cr_assert_eq(net_first_nonfinite_op(n, &t.ws, p, buf2, 16, train, NULL), -1);
+        memcpy(b, t.ws.act[last], sizeof(float) * 16 * K);
         cr_expect(memcmp(a, b, sizeof(float) * 16 * K) == 0, "%s logits differ",
                   train ? "train" : "eval");
-        cr_expect(memcmp(buf, buf2, n.n_buffers * sizeof *buf) == 0, "running statistics differ");
+        cr_expect(memcmp(buf, buf2, n->n_buffers * sizeof *buf) == 0, "running statistics differ");
     }
     free(p), free(buf), free(buf2);
-    net_ws_free(&ws);
-    net_free(&n);
-    dataset_free(&tr), dataset_free(&te);
+    tiny_free(&t);
 }
