@@ -278,6 +278,20 @@ static void assign_offsets(net_t *n) {
     n->n_buffers = boff;
 }
 
+/* How many times op reads slot s (an add reads two). */
+static int op_reads(const net_op *op, int s) {
+    return (op->in == s) + (op->kind == OP_ADD && op->in2 == s);
+}
+
+/* last_reader[s]: the last op that reads slot s, -1 if none (the logits). */
+static void find_last_readers(const net_t *n, int *last_reader) {
+    for (int s = 0; s < n->n_slots; s++) last_reader[s] = -1;
+    for (int i = 0; i < n->n_ops; i++) {
+        last_reader[n->ops[i].in] = i;
+        if (n->ops[i].kind == OP_ADD) last_reader[n->ops[i].in2] = i;
+    }
+}
+
 /* BN -> ReLU and add -> ReLU where nothing else reads the first output (the
  * ResNet pattern): one pass over the activations instead of two. Backward is
  * unaffected: BN and add never read their own output. In eval mode a conv ->
@@ -289,8 +303,7 @@ static void mark_fusions(net_t *n) {
         const net_op *next = &n->ops[i + 1];
         if (next->in != op->out) continue;
         int readers = 0;
-        for (int j = 0; j < n->n_ops; j++)
-            readers += (n->ops[j].in == op->out) + (n->ops[j].kind == OP_ADD && n->ops[j].in2 == op->out);
+        for (int j = 0; j < n->n_ops; j++) readers += op_reads(&n->ops[j], op->out);
         if ((op->kind == OP_BN || op->kind == OP_ADD) && next->kind == OP_RELU)
             op->relu_next = readers == 1;
         if (op->kind == OP_CONV && next->kind == OP_BN) op->bn_next = readers == 1;
@@ -506,11 +519,7 @@ int net_ws_alloc(net_ws *ws, const net_t *n, int max_batch, dp_err *e) {
     size_t *fsize = plan, *bsize = fsize + S;
     int *last_reader = (int *)(bsize + S), *fcol = last_reader + S, *bcol = fcol + S;
     unsigned char *keep = (unsigned char *)(bcol + S), *busy = keep + S;
-    for (int s = 0; s < S; s++) last_reader[s] = -1;
-    for (int i = 0; i < O; i++) {
-        last_reader[n->ops[i].in] = i;
-        if (n->ops[i].kind == OP_ADD) last_reader[n->ops[i].in2] = i;
-    }
+    find_last_readers(n, last_reader);
     kept_slots(n, last_reader, keep);
     int nf, nb, *grad_start = NULL;
     size_t ptrs = (size_t)S * 2 + (size_t)O * 2;
@@ -592,11 +601,7 @@ size_t net_kept_bytes(const net_t *n, int B) {
         free(keep);
         return 0;
     }
-    for (int s = 0; s < S; s++) last_reader[s] = -1;
-    for (int i = 0; i < n->n_ops; i++) {
-        last_reader[n->ops[i].in] = i;
-        if (n->ops[i].kind == OP_ADD) last_reader[n->ops[i].in2] = i;
-    }
+    find_last_readers(n, last_reader);
     kept_slots(n, last_reader, keep);
     for (int s = 0; s < S; s++)
         if (keep[s]) bytes += (size_t)B * n->slot_size[s] * sizeof(float);
