@@ -18,6 +18,7 @@
 #endif
 
 #include "conv_direct.h"
+#include "parallel.h"
 #include "scratch.h"
 
 enum { NR = 8, VL = 16, TAPS_MAX = 64 };
@@ -295,7 +296,7 @@ static inline float epilogue1(float y, float scale, float shift, int relu) {
 }
 
 void conv_epilogue_apply(float *out, int N, int C, size_t HW, const conv_epilogue *ep) {
-#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= 32768)
+#pragma omp parallel for schedule(static) if ((size_t)N * C * HW >= PAR_MIN)
     for (int n = 0; n < N; n++)
         for (int c = 0; c < C; c++) {
             float *y = out + ((size_t)n * C + c) * HW;

@@ -11,13 +11,8 @@
 #include "conv_direct.h"
 #include "gemm.h"
 #include "layers.h"
+#include "parallel.h"
 #include "scratch.h"
-
-/* Loops over fewer elements than this stay on one thread: starting the team
- * costs about as much as moving that many floats. Every parallel loop here
- * splits work whose result does not depend on who does it, so results are
- * the same, bit for bit, for any thread count. */
-#define PAR_MIN 32768
 
 /* ---- reductions -------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "net.h"
+#include "parallel.h"
 
 /* ---- building ------------------------------------------------------------ */
 
@@ -621,13 +622,10 @@ float *net_input(net_ws *ws) { return ws->act[0]; }
 
 /* ---- option-A shortcut ---------------------------------------------------- */
 
-/* Below this many outputs a second thread costs more than it saves (as layers.c's PAR_MIN). */
-#define SHORTCUT_PAR_MIN 32768
-
 static void shortcut_pad_forward(float *out, const float *in, const net_op *op, int B) {
     int pad_front = (op->OC - op->C) / 2;
     size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
-#pragma omp parallel for schedule(static) if ((size_t)B * op->OC * out_plane >= SHORTCUT_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)B * op->OC * out_plane >= PAR_MIN)
     for (int b = 0; b < B; b++)
         for (int oc = 0; oc < op->OC; oc++) {
             float *o = out + ((size_t)b * op->OC + oc) * out_plane;
@@ -646,7 +644,7 @@ static void shortcut_pad_forward(float *out, const float *in, const net_op *op, 
 static void shortcut_pad_backward(float *din, const float *dout, const net_op *op, int B) {
     int pad_front = (op->OC - op->C) / 2;
     size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
-#pragma omp parallel for schedule(static) if ((size_t)B * op->C * out_plane >= SHORTCUT_PAR_MIN)
+#pragma omp parallel for schedule(static) if ((size_t)B * op->C * out_plane >= PAR_MIN)
     for (int b = 0; b < B; b++) /* images apart: no two threads add to one din */
         for (int c = 0; c < op->C; c++) {
             const float *g = dout + ((size_t)b * op->OC + c + pad_front) * out_plane;
