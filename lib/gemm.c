@@ -34,7 +34,7 @@ static int kernels_own; /* use kernels_cntx rather than BLIS's default context *
 static int n_threads = 1;
 static gemm_kernel kernel;  /* micro-kernel + blocking of the chosen context */
 static int use_driver;      /* 0: DPPF_GEMM=blis asks for bli_sgemm_ex throughout */
-static int use_direct;      /* stride-1 convolutions without im2col (conv_direct.c) */
+static int use_direct;      /* convolutions of stride 1 or 2 without im2col (conv_direct.c) */
 
 static void describe_kernel(cntx_t *cntx) {
     kernel.cntx = cntx;
