@@ -13,6 +13,7 @@
 #include "interop.h"
 #include "landscape.h"
 #include "plot.h"
+#include "progress.h"
 #include "spec.h"
 #include "train.h"
 
@@ -187,9 +188,12 @@ static int cmd_train(int argc, char **argv) {
         comm_finalize(&comm);
         return rc;
     }
-    train_opts o = {.resume = a.checkpoint, .force = a.force, .progress = a.progress,
+    progress_t prog;
+    progress_init(&prog, a.progress);
+    train_opts o = {.resume = a.checkpoint, .force = a.force, .report = &prog.report,
                     .summary = stdout};
     rc = train_run(&s, &o, &comm, &e);
+    progress_done(&prog);
     if (rc) {
         report(&comm, &e);
         /* One rank failing must end the whole job promptly, never hang it. */
@@ -528,7 +532,7 @@ static const char LAND_HELP[] =
 static int cmd_landscape(int argc, char **argv) {
     landscape_opts o;
     landscape_opts_default(&o);
-    o.progress = 1;
+    int quiet = 0;
     args_t a = {0};
     dp_err e = {0};
     int rc = 0;
@@ -545,7 +549,7 @@ static int cmd_landscape(int argc, char **argv) {
             o.no_png = 1;
             continue;
         } else if (!strcmp(s, "--quiet")) {
-            o.progress = 0;
+            quiet = 1;
             continue;
         } else if (s[0] != '-') {
             if (a.checkpoint) return usage_error(LAND_HELP, "unexpected argument '%s'", s);
@@ -594,9 +598,13 @@ static int cmd_landscape(int argc, char **argv) {
     o.spec = &sp;
     comm_t comm;
     if ((rc = comm_init_ranks(&comm, &e))) return report(&comm, &e);
-    if (comm.rank != 0) o.progress = 0;
+    progress_t prog;
+    progress_init(&prog, quiet ? 0 : -1);
+    o.report = &prog.report;
     gemm_set_threads(comm_threads(sp.run.threads, &comm));
-    if ((rc = landscape_run(&o, &comm, stdout, &e))) {
+    rc = landscape_run(&o, &comm, stdout, &e);
+    progress_done(&prog);
+    if (rc) {
         report(&comm, &e);
         comm_abort(&comm, rc);
     }

@@ -184,7 +184,7 @@ Test(grid, two_d_shape_and_centre) {
     o.grid = 5;
     o.samples = 40;
     o.test = 1;
-    o.progress = 0;
+    o.report = NULL;
     o.seed = 9;
     run_ok(&o);
 
@@ -248,7 +248,7 @@ Test(grid, line_reproduces_both_ends) {
     o.mode = LAND_1D_LINE;
     o.grid = 9; /* t = -0.5, -0.25, 0, ..., 1.5 */
     o.samples = 0; /* all 60 */
-    o.progress = 0;
+    o.report = NULL;
     o.no_png = 1;
     run_ok(&o);
     csv_table t;
@@ -277,7 +277,7 @@ Test(grid, workers_curves_and_errors) {
     o.spec = &f.spec;
     o.mode = LAND_1D_WORKERS;
     o.grid = 5; /* t = -2, -1, 0, 1, 2 */
-    o.progress = 0;
+    o.report = NULL;
     o.no_png = 1;
     run_ok(&o);
     csv_table t;

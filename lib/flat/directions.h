@@ -1,6 +1,5 @@
 /* directions.h - random directions in parameter space and their normalisation
- * (Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets"), plus the
- * small vector helpers the flatness measures and loss landscapes share.
+ * (Li et al. 2018, "Visualizing the Loss Landscape of Neural Nets").
  *
  * A direction has the layout of the flat parameter vector (net_t tensor table,
  * parameters only: BN running statistics are buffers and never perturbed).
@@ -14,6 +13,7 @@
 
 #include "error.h"
 #include "net.h"
+#include "vec.h"
 
 /* Stream ids for direction sampling: DIR_RNG_STREAM + index. Chosen far from
  * rng.h's streams (init 1 .. worker 16 + w; shuffle 4 + epoch * 1000003 is
@@ -33,14 +33,6 @@ typedef enum {
 /* "filter" | "layer" | "global" | "unit" | "none"; DP_EUSAGE naming the value otherwise. */
 int dir_norm_parse(const char *s, dir_norm *out, dp_err *e);
 const char *dir_norm_name(dir_norm m);
-
-/* Vector helpers over float arrays, accumulating in double. */
-double vec_dot(const float *a, const float *b, size_t n);
-double vec_norm(const float *a, size_t n);
-void vec_axpy(float *y, double a, const float *x, size_t n);            /* y += a x */
-void vec_scale(float *x, double a, size_t n);                           /* x *= a */
-void vec_add_scaled(float *out, const float *x, double a, const float *d, size_t n); /* out = x + a d */
-void vec_sub(float *out, const float *a, const float *b, size_t n);     /* out = a - b */
 
 /* d[n] <- i.i.d. standard normal, determined by (seed, index) only. */
 void dir_random(float *d, size_t n, uint64_t seed, uint64_t index);

@@ -13,7 +13,7 @@
 #include "gemm.h"
 #include "net.h"
 #include "optim.h"
-#include "progress.h"
+#include "clock.h"
 #include "rng.h"
 #include "spec.h"
 

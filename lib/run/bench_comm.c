@@ -1,6 +1,6 @@
 #include "bench_comm.h"
 #include "net.h"
-#include "progress.h"
+#include "clock.h"
 #include "workers.h"
 
 int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {

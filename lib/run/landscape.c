@@ -7,7 +7,9 @@
 
 #include "checkpoint.h"
 #include "dataset.h"
+#include "clock.h"
 #include "landscape.h"
+#include "report.h"
 #include "net.h"
 #include "objective.h"
 #include "plot.h"
@@ -18,7 +20,6 @@ void landscape_opts_default(landscape_opts *o) {
     o->samples = 10000;
     o->batch = 256;
     o->norm = DIR_NORM_FILTER;
-    o->progress = 1;
 }
 
 static const char *const mode_names[] = {"2d", "random", "line", "workers"};
@@ -62,12 +63,6 @@ int land_project(const float *v, const float *d1, const float *d2, size_t n, dou
 /* out = (1 - t) x + t y in double, rounded once: exact at t = 0 and t = 1. */
 static void lerp(float *out, const float *x, const float *y, double t, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = (float)((1 - t) * (double)x[i] + t * (double)y[i]);
-}
-
-static double now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 typedef struct {
@@ -336,7 +331,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
     if (o->test && (rc = objective_init(&x.ote, &x.net, &x.test, &bc, 0, batch, x.buf, e))) goto done;
 
     /* ---- the grid: point k on rank k % size ---- */
-    double t0 = now(), last = t0;
+    double t0 = now_seconds();
     int mine = (npts - rank + size - 1) / size, done_pts = 0;
     for (int k = rank; k < npts; k += size) {
         point_params(&x, o, N, lo, hi, k);
@@ -348,14 +343,9 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             x.res[3 * npts + k] = acc;
         }
         done_pts++;
-        double tn = now();
-        if (o->progress && rank == 0 && (tn - last > 5 || done_pts == mine)) {
-            last = tn;
-            fprintf(stderr, "landscape %s: %d/%d points on rank 0, %.0f s, about %.0f s left\n", land_mode_name(m),
-                    done_pts, mine, tn - t0, (tn - t0) / done_pts * (mine - done_pts));
-        }
+        if (rank == 0) report_status(o->report, "landscape", done_pts, mine, land_mode_name(m));
     }
-    double elapsed = now() - t0;
+    double elapsed = now_seconds() - t0;
     if (c && c->size > 1) {
         if ((rc = comm_sum_f64(c, x.res, npts * 4, e))) goto done;
         double el = elapsed;

@@ -30,6 +30,7 @@
 #include "comm.h"
 #include "directions.h"
 #include "error.h"
+#include "report.h"
 #include "spec.h"
 
 typedef enum { LAND_2D, LAND_1D_RANDOM, LAND_1D_LINE, LAND_1D_WORKERS } land_mode;
@@ -56,7 +57,7 @@ typedef struct {
                              orthogonal to d1, scaled to |d1| (w0 at (1, 0); range 2) */
     double zmin, zmax;    /* 2-D: colour scale over these train losses (both > 0, zmin < zmax);
                              0, 0: the grid's own range */
-    int progress;         /* rank 0 prints progress on stderr */
+    const dp_report *report; /* progress of the grid (rank 0), nullable */
 } landscape_opts;
 
 void landscape_opts_default(landscape_opts *o);

@@ -27,7 +27,8 @@
 #include "optim.h"
 #include "plot.h"
 #include "predict.h"
-#include "progress.h"
+#include "clock.h"
+#include "report.h"
 #include "train.h"
 #include "workers.h"
 
@@ -55,7 +56,7 @@ typedef struct {
     double t_mark;                  /* wall at the last evaluation */
     metrics_row last;               /* the last evaluation */
     metrics_writer mw;
-    progress_t prog;
+    const dp_report *report;
     char *spec_yaml;
     char last_ckpt[SPEC_PATH + 64]; /* the newest complete checkpoint, "" if none */
     int64_t last_ckpt_step;
@@ -395,7 +396,7 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     t->t_mark = t->wall;
     if (is_root(t)) {
         if (log) rc = metrics_append(&t->mw, m, e);
-        progress_note(&t->prog,
+        report_line(t->report,
                       "epoch %6.2f  step %lld  lr %.4g  train loss %.4f acc %.4f  test loss %.4f "
                       "acc %.4f  %.0f samples/s  (eval %.1fs)",
                       m->epoch, (long long)m->step, m->lr, m->train_loss, m->train_acc, m->test_loss,
@@ -451,7 +452,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->B = s->optim.batch_size;
     t->perm_epoch = -1;
     t->last_ckpt_step = -1;
-    progress_init(&t->prog, comm->rank == 0 ? o->progress : 0);
+    t->report = comm->rank == 0 ? o->report : NULL;
     /* Auto: this machine's CPUs shared among its ranks, so one process uses
      * every core and mpirun -np <cores> gives the faster layout of one thread
      * per rank (README, Performance). Results do not depend on the count. */
@@ -605,17 +606,16 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
             rc = save_checkpoint(&t, name, e);
             if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
         }
-        if (is_root(&t) && t.prog.tty) {
+        if (report_wants_status(t.report)) {
             char extra[96];
             snprintf(extra, sizeof extra, "epoch %.2f loss %.4f",
                      (double)t.step / t.spe, t.run_samples > 0 ? t.run_loss / (t.run_samples / t.B) : 0.0);
-            progress_update(&t.prog, "train", t.step, t.total_steps, extra);
+            report_status(t.report, "train", t.step, t.total_steps, extra);
         }
     }
     /* Resumed a finished run: report it, but its last row is already logged. */
     if (!rc && t.step == start) rc = evaluate(&t, 0, e);
     if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
-    progress_done(&t.prog);
     if (!rc && is_root(&t)) {
         /* The training-curves picture; a failure to draw it does not fail the run. */
         char csv[SPEC_PATH + 32], png[SPEC_PATH + 32];
@@ -624,7 +624,7 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         const char *paths[1] = {csv};
         dp_err pe = {0};
         metrics_close(&t.mw);
-        if (plot_metrics(paths, 1, png, &pe)) fprintf(stderr, "dppf: warning: %s\n", pe.msg);
+        if (plot_metrics(paths, 1, png, &pe)) report_warn(o->report, "%s", pe.msg);
     }
     if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
     teardown(&t);

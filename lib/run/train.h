@@ -7,12 +7,13 @@
 
 #include "comm.h"
 #include "error.h"
+#include "report.h"
 #include "spec.h"
 
 typedef struct {
     const char *resume;   /* checkpoint to continue from, or NULL */
     int force;            /* reuse a run folder that already holds another run */
-    int progress;         /* -1 auto, 0 off, 1 on */
+    const dp_report *report; /* evaluations and progress (rank 0), nullable */
     FILE *summary;        /* where the final summary goes (stdout), NULL = none */
 } train_opts;
 

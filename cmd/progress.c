@@ -1,22 +1,8 @@
-#include <stdarg.h>
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "progress.h"
-
-double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-void progress_init(progress_t *p, int mode) {
-    p->tty = isatty(fileno(stderr));
-    p->enabled = mode != 0;
-    p->t0 = p->last = now_seconds();
-    p->line_open = 0;
-}
 
 static void clear_line(progress_t *p) {
     if (p->line_open) {
@@ -25,7 +11,8 @@ static void clear_line(progress_t *p) {
     }
 }
 
-void progress_update(progress_t *p, const char *label, int64_t done, int64_t total, const char *extra) {
+static void on_status(void *ctx, const char *label, int64_t done, int64_t total, const char *extra) {
+    progress_t *p = ctx;
     if (!p->enabled || !p->tty) return;
     double t = now_seconds();
     if (t - p->last < 0.125 && done < total) return;
@@ -42,15 +29,26 @@ void progress_update(progress_t *p, const char *label, int64_t done, int64_t tot
     fflush(stderr);
 }
 
-void progress_note(progress_t *p, const char *fmt, ...) {
+static void on_line(void *ctx, const char *text) {
+    progress_t *p = ctx;
     if (!p->enabled) return;
     clear_line(p);
-    va_list ap;
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "%s\n", text);
     fflush(stderr);
+}
+
+static void on_warn(void *ctx, const char *text) {
+    clear_line(ctx);
+    fprintf(stderr, "dppf: warning: %s\n", text);
+    fflush(stderr);
+}
+
+void progress_init(progress_t *p, int mode) {
+    p->tty = isatty(fileno(stderr));
+    p->enabled = mode != 0;
+    p->t0 = p->last = now_seconds();
+    p->line_open = 0;
+    p->report = (dp_report){.status = on_status, .line = on_line, .warn = on_warn, .ctx = p};
 }
 
 void progress_done(progress_t *p) { clear_line(p); }
