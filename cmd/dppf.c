@@ -15,6 +15,8 @@
 #include "plot.h"
 #include "progress.h"
 #include "spec.h"
+#include "eval.h"
+#include "runstate.h"
 #include "train.h"
 
 static const char USAGE[] =

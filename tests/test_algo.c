@@ -101,17 +101,17 @@ Test(easgd, hand_computed_step) {
     setup_workers(&f, 2, 1, 0, &cfg);
     f.ws.w[0].params[0] = 1;
     f.ws.w[1].params[0] = 3;
-    f.algo.center[0] = 0;
+    f.algo.state[0] = 0;
     sync_at(&f, 1, 0.1f);
     cr_assert_float_eq(f.ws.w[0].params[0], 0.75f, 1e-7);
     cr_assert_float_eq(f.ws.w[1].params[0], 2.25f, 1e-7);
-    cr_assert_float_eq(f.algo.center[0], 1.0f, 1e-7);
+    cr_assert_float_eq(f.algo.state[0], 1.0f, 1e-7);
     /* again: x = (0.75, 2.25), c = 1: x1 = 0.75 - 0.25(-0.25) = 0.8125,
      * x2 = 2.25 - 0.25(1.25) = 1.9375, c = 1 + 0.5 (1.5 - 1) = 1.25 */
     sync_at(&f, 2, 0.1f);
     cr_assert_float_eq(f.ws.w[0].params[0], 0.8125f, 1e-7);
     cr_assert_float_eq(f.ws.w[1].params[0], 1.9375f, 1e-7);
-    cr_assert_float_eq(f.algo.center[0], 1.25f, 1e-7);
+    cr_assert_float_eq(f.algo.state[0], 1.25f, 1e-7);
     teardown_workers(&f);
 }
 

@@ -319,9 +319,9 @@ Test(dataset, idx_corrupt_gzip) {
 
 static void spec_for(spec_t *s, const char *name, const char *path) {
     memset(s, 0, sizeof *s);
-    snprintf(s->data.dataset, sizeof s->data.dataset, "%s", name);
+    s->data.dataset = dataset_find(name); /* -1 for an unknown name */
     snprintf(s->data.path, sizeof s->data.path, "%s", path);
-    strcpy(s->data.subset, "first");
+    s->data.subset = SUBSET_FIRST;
     s->data.normalize = 1;
     s->data.flip = -1;
     s->run.seed = 1;
@@ -375,10 +375,10 @@ Test(dataset, load_missing_files_and_folder) {
 
 Test(dataset, load_unknown_dataset) {
     spec_t s;
-    spec_for(&s, "imagenet", "");
+    spec_for(&s, "imagenet", ""); /* not in the table: an id no spec can hold */
     dataset_t tr, te;
     dp_err e = {0};
-    expect_fail(dataset_load(&s, &tr, &te, &e), &e, DP_EUSAGE, NULL, "imagenet");
+    expect_fail(dataset_load(&s, &tr, &te, &e), &e, DP_EUSAGE, NULL, "data.dataset: unknown dataset");
 }
 
 Test(dataset, default_paths) {
@@ -515,7 +515,7 @@ Test(dataset, real_fashion_mnist) {
     dataset_free(&te);
     s.data.train_subset = 1000;
     s.data.test_subset = 500;
-    strcpy(s.data.subset, "random");
+    s.data.subset = SUBSET_RANDOM;
     cr_assert_eq(dataset_load(&s, &tr, &te, &e), 0, "%s", e.msg);
     cr_assert_eq(tr.n, 1000);
     cr_assert_eq(te.n, 500);

@@ -22,6 +22,16 @@
 #define TMPDIR_PREFIX "dppf_interop"
 #include "tmpdir.h"
 
+#include "model.h"
+#include "spec_map.h"
+
+/* The spec's model for c x h x w inputs and `classes` classes. */
+static int net_build_spec(net_t *n, const spec_t *s, int c, int h, int w, int classes, dp_err *e) {
+    model_cfg m;
+    spec_model_cfg(&m, s, c, h, w, classes);
+    return net_build(n, &m, e);
+}
+
 TestSuite(interop, .init = make_dir, .fini = remove_dir, .timeout = 120);
 
 static void run(const char *fmt, ...) {
@@ -96,7 +106,7 @@ static void fresh_vs_imported(const char **sets, int n_sets) {
     dataset_t tr, te;
     net_t net;
     cr_assert_eq(dataset_load(&s, &tr, &te, &e), 0, "%s", e.msg);
-    cr_assert_eq(net_build(&net, &s, tr.c, tr.h, tr.w, tr.classes, &e), 0, "%s", e.msg);
+    cr_assert_eq(net_build_spec(&net, &s, tr.c, tr.h, tr.w, tr.classes, &e), 0, "%s", e.msg);
     float *params = calloc(net.n_params, 4), *buffers = calloc(net.n_buffers, 4);
     cr_assert(params && buffers);
     net_init(&net, params, buffers, s.run.seed);

@@ -13,8 +13,18 @@
 #include "directions.h"
 #include "landscape.h"
 #include "net.h"
-#include "objective.h"
+#include "evaluate.h"
 #include "spec.h"
+
+#include "model.h"
+#include "spec_map.h"
+
+/* The spec's model for c x h x w inputs and `classes` classes. */
+static int net_build_spec(net_t *n, const spec_t *s, int c, int h, int w, int classes, dp_err *e) {
+    model_cfg m;
+    spec_model_cfg(&m, s, c, h, w, classes);
+    return net_build(n, &m, e);
+}
 
 /* ---- projection ------------------------------------------------------------------ */
 
@@ -85,7 +95,7 @@ static void fx_init(fixture_t *f) {
     cr_assert_eq(spec_load_string(&f->spec, SPEC_YAML, "landscape-test", &e), 0, "%s", e.msg);
     cr_assert_eq(spec_validate(&f->spec, &e), 0, "%s", e.msg);
     cr_assert_eq(dataset_load(&f->spec, &f->train, &f->test, &e), 0, "%s", e.msg);
-    cr_assert_eq(net_build(&f->net, &f->spec, f->train.c, f->train.h, f->train.w, f->train.classes, &e), 0, "%s",
+    cr_assert_eq(net_build_spec(&f->net, &f->spec, f->train.c, f->train.h, f->train.w, f->train.classes, &e), 0, "%s",
                  e.msg);
     snprintf(f->dir, sizeof f->dir, "/tmp/dppf-landscape-XXXXXX");
     cr_assert(mkdtemp(f->dir) != NULL);

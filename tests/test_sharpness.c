@@ -8,8 +8,18 @@
 #include "dataset.h"
 #include "directions.h"
 #include "net.h"
-#include "objective.h"
+#include "evaluate.h"
 #include "sharpness.h"
+
+#include "model.h"
+#include "spec_map.h"
+
+/* The spec's model for c x h x w inputs and `classes` classes. */
+static int net_build_spec(net_t *n, const spec_t *s, int c, int h, int w, int classes, dp_err *e) {
+    model_cfg m;
+    spec_model_cfg(&m, s, c, h, w, classes);
+    return net_build(n, &m, e);
+}
 
 #define QN 50
 
@@ -119,7 +129,7 @@ Test(directions, random_is_seeded_gaussian) {
 static spec_t small_cnn(void) {
     spec_t s;
     memset(&s, 0, sizeof s);
-    snprintf(s.model.arch, sizeof s.model.arch, "cnn");
+    s.model.arch = MODEL_CNN;
     s.model.n_widths = 2, s.model.widths[0] = 3, s.model.widths[1] = 4;
     s.model.fc = 8;
     s.model.batchnorm = 1;
@@ -135,7 +145,7 @@ Test(directions, filter_layer_global_normalisation) {
     spec_t s = small_cnn();
     dp_err e = {0};
     net_t n;
-    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    cr_assert_eq(net_build_spec(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
     size_t np = n.n_params;
     float *w = calloc(np, sizeof *w), *d = calloc(np, sizeof *d), *buf = calloc(n.n_buffers, 4);
     net_init(&n, w, buf, 3);
@@ -481,13 +491,13 @@ Test(smoke, all_measures_on_a_tiny_cnn) {
     dataset_t tr, te;
     cr_assert_eq(synthetic_make(&tr, &te, 1, 12, 12, 4, 48, 8, 5, &e), 0, "%s", e.msg);
     net_t n;
-    cr_assert_eq(net_build(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
+    cr_assert_eq(net_build_spec(&n, &s, 1, 12, 12, 4, &e), 0, "%s", e.msg);
     float *w = calloc(n.n_params, sizeof *w), *buf = calloc(n.n_buffers, sizeof *buf);
     net_init(&n, w, buf, 3);
     batch_cfg_t bc;
     spec_t ds;
     memset(&ds, 0, sizeof ds);
-    snprintf(ds.data.dataset, sizeof ds.data.dataset, "synthetic");
+    ds.data.dataset = DATA_SYNTHETIC;
     ds.data.normalize = 1;
     batch_cfg_from_spec(&bc, &ds, &tr);
     objective_t o;

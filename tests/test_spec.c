@@ -42,20 +42,20 @@ static int same_float(float a, float b) { return !memcmp(&a, &b, sizeof a); }
 /* Every field of spec_t, one by one (a field missing from the schema table
  * would fail the round-trip tests here). */
 static void expect_spec_eq(const spec_t *a, const spec_t *b) {
-    EQS(data.dataset); EQS(data.path); EQI(data.train_subset); EQI(data.test_subset);
-    EQS(data.subset); EQI(data.normalize); EQFL(data, mean); EQFL(data, std);
+    EQI(data.dataset); EQS(data.path); EQI(data.train_subset); EQI(data.test_subset);
+    EQI(data.subset); EQI(data.normalize); EQFL(data, mean); EQFL(data, std);
     EQI(data.crop_pad); EQI(data.flip); EQIL(data, shape); EQI(data.classes);
     EQI(data.train_size); EQI(data.test_size);
-    EQS(model.arch); EQIL(model, hidden); EQIL(model, widths); EQI(model.fc);
+    EQI(model.arch); EQIL(model, hidden); EQIL(model, widths); EQI(model.fc);
     EQI(model.batchnorm); EQI(model.base_width); EQF(model.dropout); EQF(model.bn_momentum);
     EQF(model.bn_eps);
     EQF(optim.lr); EQF(optim.momentum); EQI(optim.nesterov); EQF(optim.weight_decay);
-    EQS(optim.wd_mode); EQI(optim.wd_skip_bn_bias); EQS(optim.schedule); EQIL(optim, milestones);
+    EQI(optim.wd_mode); EQI(optim.wd_skip_bn_bias); EQI(optim.schedule); EQIL(optim, milestones);
     EQF(optim.gamma); EQF(optim.min_lr); EQF(optim.warmup_epochs); EQI(optim.batch_size);
     EQI(optim.epochs); EQI(optim.max_steps); EQF(optim.label_smoothing);
     EQU(run.seed); EQS(run.out_dir); EQF(run.eval_every); EQI(run.checkpoint_every);
     EQI(run.eval_train); EQI(run.threads);
-    EQI(dist.workers); EQS(dist.algorithm); EQI(dist.tau); EQF(dist.pull); EQF(dist.push);
+    EQI(dist.workers); EQI(dist.algorithm); EQI(dist.tau); EQF(dist.pull); EQF(dist.push);
 }
 
 static spec_t roundtrip(const spec_t *s) {
@@ -111,11 +111,11 @@ Test(spec, defaults) {
     spec_t s;
     memset(&s, 0x5A, sizeof s);
     spec_defaults(&s);
-    cr_expect_str_eq(s.data.dataset, "fashion-mnist");
+    cr_expect_eq(s.data.dataset, DATA_FASHION_MNIST);
     cr_expect_str_eq(s.data.path, "");
     cr_expect_eq(s.data.train_subset, 0);
     cr_expect_eq(s.data.test_subset, 0);
-    cr_expect_str_eq(s.data.subset, "first");
+    cr_expect_eq(s.data.subset, SUBSET_FIRST);
     cr_expect_eq(s.data.normalize, 1);
     cr_expect_eq(s.data.n_mean, 0);
     cr_expect_eq(s.data.n_std, 0);
@@ -127,7 +127,7 @@ Test(spec, defaults) {
     cr_expect_eq(s.data.train_size, 5000);
     cr_expect_eq(s.data.test_size, 1000);
 
-    cr_expect_str_eq(s.model.arch, "cnn");
+    cr_expect_eq(s.model.arch, MODEL_CNN);
     cr_assert_eq(s.model.n_hidden, 1);
     cr_expect_eq(s.model.hidden[0], 256);
     cr_assert_eq(s.model.n_widths, 2);
@@ -143,9 +143,9 @@ Test(spec, defaults) {
     cr_expect_eq(s.optim.momentum, 0.9f);
     cr_expect_eq(s.optim.nesterov, 0);
     cr_expect_eq(s.optim.weight_decay, 5e-4f);
-    cr_expect_str_eq(s.optim.wd_mode, "coupled");
+    cr_expect_eq(s.optim.wd_mode, WD_COUPLED);
     cr_expect_eq(s.optim.wd_skip_bn_bias, 0);
-    cr_expect_str_eq(s.optim.schedule, "cosine");
+    cr_expect_eq(s.optim.schedule, LR_COSINE);
     cr_expect_eq(s.optim.n_milestones, 0);
     cr_expect_eq(s.optim.gamma, 0.1f);
     cr_expect_eq(s.optim.min_lr, 0.0f);
@@ -163,7 +163,7 @@ Test(spec, defaults) {
     cr_expect_eq(s.run.threads, 0);
 
     cr_expect_eq(s.dist.workers, 1);
-    cr_expect_str_eq(s.dist.algorithm, "ddp");
+    cr_expect_eq(s.dist.algorithm, ALGO_DDP);
     cr_expect_eq(s.dist.tau, 1);
     cr_expect_eq(s.dist.pull, 1.0f);
     cr_expect_eq(s.dist.push, 0.0f);
@@ -189,11 +189,11 @@ Test(spec, empty_documents_give_defaults) {
 /* ---- loading ---- */
 
 static void expect_full(const spec_t *s) {
-    cr_expect_str_eq(s->data.dataset, "cifar10");
+    cr_expect_eq(s->data.dataset, DATA_CIFAR10);
     cr_expect_str_eq(s->data.path, "/data/cifar-10-batches-bin");
     cr_expect_eq(s->data.train_subset, 1000);
     cr_expect_eq(s->data.test_subset, 500);
-    cr_expect_str_eq(s->data.subset, "random");
+    cr_expect_eq(s->data.subset, SUBSET_RANDOM);
     cr_expect_eq(s->data.normalize, 1);
     cr_assert_eq(s->data.n_mean, 3);
     cr_expect(s->data.mean[0] == 0.4914f && s->data.mean[1] == 0.4822f && s->data.mean[2] == 0.4465f);
@@ -201,7 +201,7 @@ static void expect_full(const spec_t *s) {
     cr_expect(s->data.std[0] == 0.247f && s->data.std[1] == 0.243f && s->data.std[2] == 0.261f);
     cr_expect_eq(s->data.crop_pad, 4);
     cr_expect_eq(s->data.flip, 1);
-    cr_expect_str_eq(s->model.arch, "resnet20");
+    cr_expect_eq(s->model.arch, MODEL_RESNET20);
     cr_assert_eq(s->model.n_hidden, 2);
     cr_expect(s->model.hidden[0] == 512 && s->model.hidden[1] == 256);
     cr_assert_eq(s->model.n_widths, 3);
@@ -216,9 +216,9 @@ static void expect_full(const spec_t *s) {
     cr_expect_eq(s->optim.momentum, 0.95f);
     cr_expect_eq(s->optim.nesterov, 1);
     cr_expect_eq(s->optim.weight_decay, 1e-4f);
-    cr_expect_str_eq(s->optim.wd_mode, "decoupled");
+    cr_expect_eq(s->optim.wd_mode, WD_DECOUPLED);
     cr_expect_eq(s->optim.wd_skip_bn_bias, 1);
-    cr_expect_str_eq(s->optim.schedule, "step");
+    cr_expect_eq(s->optim.schedule, LR_STEP);
     cr_assert_eq(s->optim.n_milestones, 2);
     cr_expect(s->optim.milestones[0] == 100 && s->optim.milestones[1] == 150);
     cr_expect_eq(s->optim.gamma, 0.2f);
@@ -235,7 +235,7 @@ static void expect_full(const spec_t *s) {
     cr_expect_eq(s->run.eval_train, 1);
     cr_expect_eq(s->run.threads, 2);
     cr_expect_eq(s->dist.workers, 8);
-    cr_expect_str_eq(s->dist.algorithm, "dppf");
+    cr_expect_eq(s->dist.algorithm, ALGO_DPPF);
     cr_expect_eq(s->dist.tau, 4);
     cr_expect_eq(s->dist.pull, 0.5f);
     cr_expect_eq(s->dist.push, 0.25f);
@@ -277,7 +277,7 @@ Test(spec, flow_style_and_aliases) {
     const char *y = "model: {arch: mlp, hidden: &h [64, 32]}\n"
                     "optim: {milestones: *h, lr: 1e-3, batch_size: +64}\n";
     cr_assert_eq(spec_load_string(&s, y, "a.yaml", &e), 0, "%s", e.msg);
-    cr_expect_str_eq(s.model.arch, "mlp");
+    cr_expect_eq(s.model.arch, MODEL_MLP);
     cr_expect(s.model.n_hidden == 2 && s.model.hidden[0] == 64 && s.model.hidden[1] == 32);
     cr_expect(s.optim.n_milestones == 2 && s.optim.milestones[1] == 32);
     cr_expect_eq(s.optim.lr, 1e-3f);
@@ -308,8 +308,8 @@ Test(spec, enums_are_case_insensitive_and_canonical) {
     dp_err e = {0};
     cr_assert_eq(spec_load_string(&s, "data: {dataset: CIFAR10}\nmodel: {arch: ResNet56}", "a", &e), 0,
                  "%s", e.msg);
-    cr_expect_str_eq(s.data.dataset, "cifar10");
-    cr_expect_str_eq(s.model.arch, "resnet56");
+    cr_expect_eq(s.data.dataset, DATA_CIFAR10);
+    cr_expect_eq(s.model.arch, MODEL_RESNET56);
 }
 
 /* ---- integers ---- */
@@ -586,9 +586,9 @@ Test(spec, set_each_type) {
     set_ok(&s, "data.path=");
     cr_expect_str_eq(s.data.path, "");
     set_ok(&s, "data.dataset=fashion-mnist");
-    cr_expect_str_eq(s.data.dataset, "fashion-mnist");
+    cr_expect_eq(s.data.dataset, DATA_FASHION_MNIST);
     set_ok(&s, "data.dataset=synthetic");
-    cr_expect_str_eq(s.data.dataset, "synthetic");
+    cr_expect_eq(s.data.dataset, DATA_SYNTHETIC);
     set_ok(&s, "model.hidden=[256,128]");
     cr_expect(s.model.n_hidden == 2 && s.model.hidden[0] == 256 && s.model.hidden[1] == 128);
     set_ok(&s, "data.std=[0.5, 0.25, 0.125]");
@@ -711,11 +711,11 @@ Test(spec, validate_rechecks_fields_set_in_code) {
     cr_expect_eq(spec_validate(&s, &e), DP_EUSAGE);
     cr_expect(strstr(e.msg, "optim.momentum: expected a number in [0, 1)"), "%s", e.msg);
     spec_defaults(&s);
-    strcpy(s.model.arch, "transformer");
+    s.model.arch = MODEL_COUNT; /* no such architecture */
     cr_expect_eq(spec_validate(&s, &e), DP_EUSAGE);
     cr_expect(strstr(e.msg, "model.arch: expected one of mlp, cnn,"), "%s", e.msg);
     spec_defaults(&s);
-    strcpy(s.model.arch, "CNN"); /* only the canonical spelling is valid in a spec_t */
+    s.model.arch = -1;
     cr_expect_eq(spec_validate(&s, &e), DP_EUSAGE);
     spec_defaults(&s);
     s.model.n_hidden = 17;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "model.h"
 #include "net.h"
 #include "optim.h"
 
@@ -71,16 +72,19 @@ static void resnet_case(const char *name) {
     sgd_cfg_t opt = {.momentum = hyp[1], .nesterov = (int)hyp[2], .weight_decay = hyp[3],
                      .decoupled = 0};
 
-    spec_t s;
-    memset(&s, 0, sizeof s);
-    snprintf(s.model.arch, sizeof s.model.arch, "resnet%d", depth);
-    s.model.base_width = base;
-    s.model.bn_momentum = hyp[4];
-    s.model.bn_eps = hyp[5];
-    s.optim.label_smoothing = smoothing;
+    model_cfg m;
+    memset(&m, 0, sizeof m);
+    char arch[32];
+    snprintf(arch, sizeof arch, "resnet%d", depth);
+    m.arch = model_find(arch);
+    m.in_c = C, m.in_h = H, m.in_w = W, m.classes = K;
+    m.base_width = base;
+    m.bn_momentum = hyp[4];
+    m.bn_eps = hyp[5];
+    m.label_smoothing = smoothing;
     net_t net;
     dp_err e = {0};
-    cr_assert_eq(net_build(&net, &s, C, H, W, K, &e), 0, "net_build: %s", e.msg);
+    cr_assert_eq(net_build(&net, &m, &e), 0, "net_build: %s", e.msg);
 
     float *params = calloc(net.n_params, sizeof(float));
     float *grads = calloc(net.n_params, sizeof(float));

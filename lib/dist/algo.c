@@ -1,52 +1,63 @@
+/* algo.c - what every distributed algorithm shares (algo.h): gradient
+ * averaging, when to sync, the one allreduce of a sync, the spread, BN
+ * buffers and momentum at a sync; and the table of algorithms. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "algo.h"
 
-static const char *const NAMES[] = {"ddp", "localsgd", "easgd", "qsr", "dppf"};
+#define ALGO_DECLARE(id, name, ops) extern const algo_ops ops;
+DPPF_ALGORITHMS(ALGO_DECLARE)
+#define ALGO_ROW(id, name, ops) {name, &ops},
+static const struct {
+    const char *name;
+    const algo_ops *ops;
+} ALGORITHMS[] = {DPPF_ALGORITHMS(ALGO_ROW)};
 
 int algo_kind(const char *name) {
-    for (int i = 0; i < (int)(sizeof NAMES / sizeof *NAMES); i++)
-        if (strcmp(name, NAMES[i]) == 0) return i;
+    for (int i = 0; i < ALGO_COUNT; i++)
+        if (strcmp(name, ALGORITHMS[i].name) == 0) return i;
     return -1;
 }
 
-const char *algo_name(int kind) { return kind >= 0 && kind <= ALGO_DPPF ? NAMES[kind] : "?"; }
+const char *algo_name(int kind) { return kind >= 0 && kind < ALGO_COUNT ? ALGORITHMS[kind].name : "?"; }
 
 int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
     memset(a, 0, sizeof *a);
+    if (cfg->kind < 0 || cfg->kind >= ALGO_COUNT)
+        return dp_fail(e, DP_EUSAGE, "dist.algorithm: unknown algorithm %d", cfg->kind);
     a->cfg = *cfg;
-    a->tau_now = cfg->kind == ALGO_DDP ? 1 : cfg->tau;
+    a->ops = ALGORITHMS[cfg->kind].ops;
+    a->tau_now = cfg->tau;
     a->mom_ptrs = dp_calloc((size_t)ws->local, sizeof(float *), "algorithm state", e);
     if (!a->mom_ptrs) return DP_ENOMEM;
-    if (cfg->kind == ALGO_EASGD) {
-        size_t n = ws->n_params + ws->n_buffers;
-        a->center = dp_calloc(n, sizeof(float), "the EASGD centre variable", e);
-        if (!a->center) {
+    a->n_state = a->ops->state_floats ? a->ops->state_floats(cfg, ws->n_params + ws->n_buffers) : 0;
+    if (a->n_state) {
+        a->state = dp_calloc(a->n_state, sizeof(float), "the algorithm's state", e);
+        if (!a->state) {
             algo_free(a);
             return DP_ENOMEM;
         }
-        /* Every worker starts from the same initialisation: so does the centre. */
-        memcpy(a->center, ws->w[0].params, n * sizeof(float));
     }
+    if (a->ops->init) a->ops->init(a, ws);
+    if (a->ops->averages_gradients && a->ops->averages_gradients(a, 0)) a->tau_now = 1;
     return 0;
 }
 
 void algo_free(algo_t *a) {
-    free(a->center);
+    free(a->state);
     free(a->mom_ptrs);
     memset(a, 0, sizeof *a);
 }
 
-static int in_ddp_phase(const algo_t *a, double epoch) {
-    return a->cfg.kind == ALGO_DDP ||
-           (a->cfg.kind == ALGO_LOCALSGD && epoch < a->cfg.post_local_epochs);
+static int averages_gradients(const algo_t *a, double epoch) {
+    return a->ops->averages_gradients && a->ops->averages_gradients(a, epoch);
 }
 
 int algo_after_backward(algo_t *a, worker_set *ws, int64_t step, double epoch, dp_err *e) {
     (void)step;
-    if (!in_ddp_phase(a, epoch)) return 0;
+    if (!averages_gradients(a, epoch)) return 0;
     a->tau_now = 1;
     for (int k = 0; k < ws->local; k++) ws->ptrs[k] = ws->w[k].grads;
     int rc = comm_mean_workers(ws->comm, ws->ptrs, ws->n_params, ws->avg, 1, e);
@@ -54,22 +65,6 @@ int algo_after_backward(algo_t *a, worker_set *ws, int64_t step, double epoch, d
     for (int k = 0; k < ws->local; k++)
         memcpy(ws->w[k].grads, ws->avg, ws->n_params * sizeof(float));
     return 0;
-}
-
-double dppf_pull_push(float *x, const float *avg, size_t n, float pull, float push, int push_form) {
-    double d2 = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = (double)x[i] - avg[i];
-        d2 += d * d;
-    }
-    double d = sqrt(d2);
-    /* x <- avg + (1 - pull) (x - avg) + push * g(d) (x - avg) / d, written so
-     * that pull = 1, push = 0 gives exactly avg (LocalSGD). */
-    double coef = 0;
-    if (d > 0 && push > 0) coef = push_form == PUSH_INVERSE ? push / (d2 * d) : push / d;
-    float scale = (float)((1.0 - pull) + coef);
-    for (size_t i = 0; i < n; i++) x[i] = avg[i] + scale * (x[i] - avg[i]);
-    return d;
 }
 
 /* Mean and max over all workers of ||x_i - avg|| (parameters only). */
@@ -107,16 +102,11 @@ static int sync_momentum(algo_t *a, worker_set *ws, dp_err *e) {
 }
 
 int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float lr, dp_err *e) {
-    if (in_ddp_phase(a, epoch)) {
+    if (averages_gradients(a, epoch)) {
         a->last_sync = step;
         return 0;
     }
-    const algo_cfg *c = &a->cfg;
-    a->tau_now = c->tau;
-    if (c->kind == ALGO_QSR && lr > 0) {
-        double q = floor(pow(c->qsr_beta / lr, 2));
-        if (q > a->tau_now) a->tau_now = q > 1e9 ? 1000000000 : (int)q;
-    }
+    a->tau_now = a->ops->period ? a->ops->period(a, lr) : a->cfg.tau;
     if (step - a->last_sync < a->tau_now) return 0;
     a->last_sync = step;
 
@@ -124,33 +114,11 @@ int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float
     if (!rc) rc = measure_spread(a, ws, e);
     if (rc) return rc;
     size_t np = ws->n_params, nb = ws->n_buffers;
-    for (int k = 0; k < ws->local; k++) {
-        worker_t *w = &ws->w[k];
-        switch (c->kind) {
-        case ALGO_DPPF: {
-            float push = c->push;
-            if (c->push_warmup_epochs > 0 && epoch < c->push_warmup_epochs)
-                push *= (float)(epoch / c->push_warmup_epochs);
-            dppf_pull_push(w->params, ws->avg, np, c->pull, push, c->push_form);
-            break;
-        }
-        case ALGO_EASGD: {
-            /* Synchronous EASGD (Zhang, Choromanska, LeCun 2015): each worker
-             * moves alpha = beta/M toward the centre, the centre moves beta
-             * toward the workers' mean (both from the pre-sync values). */
-            float alpha = c->moving_rate / (float)ws->comm->workers;
-            for (size_t i = 0; i < np; i++) w->params[i] -= alpha * (w->params[i] - a->center[i]);
-            break;
-        }
-        default: /* localsgd, qsr */
-            memcpy(w->params, ws->avg, np * sizeof(float));
-        }
-        /* BN running statistics are averaged at every sync. */
-        memcpy(w->buffers, ws->avg + np, nb * sizeof(float));
-    }
-    if (c->kind == ALGO_EASGD) {
-        for (size_t i = 0; i < np; i++) a->center[i] += c->moving_rate * (ws->avg[i] - a->center[i]);
-        memcpy(a->center + np, ws->avg + np, nb * sizeof(float));
-    }
+    if (a->ops->sync)
+        a->ops->sync(a, ws, epoch);
+    else
+        for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].params, ws->avg, np * sizeof(float));
+    /* BN running statistics are averaged at every sync. */
+    for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].buffers, ws->avg + np, nb * sizeof(float));
     return sync_momentum(a, ws, e);
 }

@@ -59,7 +59,7 @@
 #include "directions.h"
 #include "error.h"
 #include "net.h"
-#include "objective.h"
+#include "evaluate.h"
 
 typedef struct {
     size_t n;                                            /* parameters */

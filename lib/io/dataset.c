@@ -31,13 +31,59 @@
 #define SYNTH_MARGIN 3.0
 #define SYNTH_BASE 128.0
 
-const char *dataset_default_path(const char *name) {
-    if (!name) return "";
-    if (!strcmp(name, "fashion-mnist")) return "/usr/share/datasets/fashion-mnist";
+/* What dppf knows of each dataset the spec can name (io/datasets.h). */
+typedef struct {
+    const char *default_path; /* "" = no files */
+    const char *hint;         /* how to get the files, for error messages */
+    int c, h, w, classes;     /* 0: from the spec (synthetic) */
+    double mean[3], std[3];   /* published per-channel statistics; std[0] = 0: measured */
+    int flip;                 /* random horizontal flip by default */
+} dataset_info;
+
+static const dataset_info INFO[DATA_COUNT] = {
+    [DATA_FASHION_MNIST] = {"/usr/share/datasets/fashion-mnist",
+                            "install the Debian package dataset-fashion-mnist or set data.path",
+                            1, 28, 28, 10, {0.2860}, {0.3530}, 0},
     /* No Debian package ships MNIST; this mirrors the Fashion-MNIST layout. */
-    if (!strcmp(name, "mnist")) return "/usr/share/datasets/mnist";
-    if (!strcmp(name, "cifar10")) return "data/cifar-10-batches-bin";
-    return "";
+    [DATA_MNIST] = {"/usr/share/datasets/mnist",
+                    "download the four MNIST IDX files there (see datasets/README.md) or set data.path",
+                    1, 28, 28, 10, {0.1307}, {0.3081}, 0},
+    [DATA_CIFAR10] = {"data/cifar-10-batches-bin",
+                      "download and unpack cifar-10-binary.tar.gz (see datasets/README.md) and set "
+                      "data.path to its cifar-10-batches-bin folder",
+                      3, 32, 32, 10, {0.4914, 0.4822, 0.4465}, {0.2470, 0.2435, 0.2616}, 1},
+    [DATA_SYNTHETIC] = {"", "", 0, 0, 0, 0, {0}, {0}, 0},
+};
+
+static const char *const NAMES[] = {DPPF_DATASETS(DPPF_X_NAME)};
+
+const char *dataset_name(int id) { return id >= 0 && id < DATA_COUNT ? NAMES[id] : "?"; }
+
+int dataset_find(const char *name) {
+    for (int i = 0; name && i < DATA_COUNT; i++)
+        if (!strcmp(name, NAMES[i])) return i;
+    return -1;
+}
+
+const char *dataset_default_path(const char *name) {
+    int id = dataset_find(name);
+    return id >= 0 ? INFO[id].default_path : "";
+}
+
+int dataset_shape(const spec_t *s, int *c, int *h, int *w, int *classes, dp_err *e) {
+    if (s->data.dataset < 0 || s->data.dataset >= DATA_COUNT)
+        return dp_fail(e, DP_EUSAGE, "data.dataset: unknown dataset %d", s->data.dataset);
+    const dataset_info *d = &INFO[s->data.dataset];
+    if (s->data.dataset == DATA_SYNTHETIC && s->data.n_shape != 3)
+        return dp_fail(e, DP_EUSAGE, "data.shape: synthetic data needs [C, H, W], got %d values",
+                       s->data.n_shape);
+    if (s->data.dataset == DATA_SYNTHETIC) {
+        *c = s->data.shape[0], *h = s->data.shape[1], *w = s->data.shape[2];
+        *classes = s->data.classes;
+    } else {
+        *c = d->c, *h = d->h, *w = d->w, *classes = d->classes;
+    }
+    return 0;
 }
 
 /* ---- IDX ---------------------------------------------------------------- */
@@ -473,18 +519,8 @@ static int find_idx_file(char *out, size_t size, const char *folder, const char 
                    hint);
 }
 
-static const char *dataset_hint(const char *name) {
-    if (!strcmp(name, "fashion-mnist"))
-        return "install the Debian package dataset-fashion-mnist or set data.path";
-    if (!strcmp(name, "mnist"))
-        return "download the four MNIST IDX files there (see datasets/README.md) or set data.path";
-    return "download and unpack cifar-10-binary.tar.gz (see datasets/README.md) and set data.path "
-           "to its cifar-10-batches-bin folder";
-}
-
-static int load_idx_pair(const char *folder, const char *prefix, const char *name,
-                         dataset_t *d, dp_err *e) {
-    const char *hint = dataset_hint(name);
+static int load_idx_pair(const char *folder, const char *prefix, int id, dataset_t *d, dp_err *e) {
+    const char *hint = INFO[id].hint, *name = NAMES[id];
     char img[PATH_MAX], lab[PATH_MAX], base[64];
     snprintf(base, sizeof base, "%s-images-idx3-ubyte", prefix);
     int rc = find_idx_file(img, sizeof img, folder, base, hint, e);
@@ -497,39 +533,35 @@ static int load_idx_pair(const char *folder, const char *prefix, const char *nam
 int dataset_load(const spec_t *s, dataset_t *train, dataset_t *test, dp_err *e) {
     memset(train, 0, sizeof *train);
     memset(test, 0, sizeof *test);
-    const char *name = s->data.dataset;
-    const char *folder = s->data.path[0] ? s->data.path : dataset_default_path(name);
+    const int id = s->data.dataset;
+    if (id < 0 || id >= DATA_COUNT) return dp_fail(e, DP_EUSAGE, "data.dataset: unknown dataset %d", id);
+    const char *name = NAMES[id], *hint = INFO[id].hint;
+    const char *folder = s->data.path[0] ? s->data.path : INFO[id].default_path;
     int rc;
-    if (!strcmp(name, "synthetic")) {
+    if (id == DATA_SYNTHETIC) {
         if (s->data.n_shape != 3)
             return dp_fail(e, DP_EUSAGE, "data.shape: synthetic data needs [C, H, W], got %d values",
                            s->data.n_shape);
         rc = synthetic_make(train, test, s->data.shape[0], s->data.shape[1], s->data.shape[2],
                             s->data.classes, s->data.train_size, s->data.test_size, s->run.seed, e);
-    } else if (!strcmp(name, "fashion-mnist") || !strcmp(name, "mnist") ||
-               !strcmp(name, "cifar10")) {
+    } else {
         struct stat st;
         int missing = stat(folder, &st) != 0;
         if (missing || !S_ISDIR(st.st_mode))
             return dp_fail(e, DP_EIO, "%s data folder '%s': %s; %s", name, folder,
-                           missing ? strerror(errno) : "not a directory", dataset_hint(name));
-        if (!strcmp(name, "cifar10")) {
-            rc = cifar_read(folder, 1, train, dataset_hint(name), e);
-            if (!rc) rc = cifar_read(folder, 0, test, dataset_hint(name), e);
+                           missing ? strerror(errno) : "not a directory", hint);
+        if (id == DATA_CIFAR10) {
+            rc = cifar_read(folder, 1, train, hint, e);
+            if (!rc) rc = cifar_read(folder, 0, test, hint, e);
         } else {
-            rc = load_idx_pair(folder, "train", name, train, e);
-            if (!rc) rc = load_idx_pair(folder, "t10k", name, test, e);
+            rc = load_idx_pair(folder, "train", id, train, e);
+            if (!rc) rc = load_idx_pair(folder, "t10k", id, test, e);
             if (!rc && (train->h != test->h || train->w != test->w))
                 rc = dp_fail(e, DP_EIO, "%s: training images are %dx%d but test images are %dx%d",
                              folder, train->h, train->w, test->h, test->w);
         }
-    } else {
-        return dp_fail(e, DP_EUSAGE,
-                       "data.dataset: unknown dataset '%s' (expected fashion-mnist, mnist, cifar10 "
-                       "or synthetic)",
-                       name);
     }
-    int random = !strcmp(s->data.subset, "random");
+    int random = s->data.subset == SUBSET_RANDOM;
     if (!rc && s->data.train_subset > 0)
         rc = dataset_subset(train, s->data.train_subset, random, s->run.seed, e);
     if (!rc && s->data.test_subset > 0)
@@ -548,17 +580,12 @@ int dataset_load(const spec_t *s, dataset_t *train, dataset_t *test, dp_err *e) 
 
 void batch_cfg_from_spec(batch_cfg_t *bc, const spec_t *s, const dataset_t *train) {
     memset(bc, 0, sizeof *bc);
-    const char *name = s->data.dataset;
+    const dataset_info *info = &INFO[s->data.dataset];
     int c = train->c < 1 ? 1 : train->c > 4 ? 4 : train->c;
     bc->c = c;
     double mean[4] = {0}, sd[4] = {1, 1, 1, 1};
-    if (!strcmp(name, "fashion-mnist")) {
-        mean[0] = 0.2860, sd[0] = 0.3530;
-    } else if (!strcmp(name, "mnist")) {
-        mean[0] = 0.1307, sd[0] = 0.3081;
-    } else if (!strcmp(name, "cifar10")) {
-        const double m[3] = {0.4914, 0.4822, 0.4465}, v[3] = {0.2470, 0.2435, 0.2616};
-        for (int ch = 0; ch < 3; ch++) mean[ch] = m[ch], sd[ch] = v[ch];
+    if (info->std[0] > 0) {
+        for (int ch = 0; ch < c && ch < 3; ch++) mean[ch] = info->mean[ch], sd[ch] = info->std[ch];
     } else if (train->n > 0 && train->images) {
         /* Synthetic (or anything without published statistics): measured on
          * the training set, exactly in integers. */
@@ -585,5 +612,5 @@ void batch_cfg_from_spec(batch_cfg_t *bc, const spec_t *s, const dataset_t *trai
     }
     bc->normalize = s->data.normalize != 0;
     bc->crop_pad = s->data.crop_pad > 0 ? s->data.crop_pad : 0;
-    bc->flip = s->data.flip < 0 ? !strcmp(name, "cifar10") : s->data.flip != 0;
+    bc->flip = s->data.flip < 0 ? info->flip : s->data.flip != 0;
 }

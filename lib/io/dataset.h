@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "batch.h"
+#include "datasets.h"
 #include "spec.h"
 
 /* Loads train and test sets as the spec says (data.dataset, data.path or the
@@ -16,8 +17,14 @@
  * with the path and what is wrong. */
 int dataset_load(const spec_t *s, dataset_t *train, dataset_t *test, dp_err *e);
 
-/* The folder used when data.path is empty ("" for synthetic). */
+/* The DATA_* of a name as the spec spells it, or -1. */
+int dataset_find(const char *name);
+/* The folder used when data.path is empty ("" for synthetic or an unknown name). */
 const char *dataset_default_path(const char *name);
+/* Image shape and class count of the spec's dataset, without loading it (the
+ * standard shape of a named dataset: a model built from it for files of another
+ * shape has other sizes, which checkpoint checks catch). */
+int dataset_shape(const spec_t *s, int *c, int *h, int *w, int *classes, dp_err *e);
 
 /* Individual readers (also used by tests and the datasets/ check tool). */
 int idx_load(const char *images_path, const char *labels_path, dataset_t *d, dp_err *e);

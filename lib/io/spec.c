@@ -34,7 +34,8 @@ typedef struct {
     int or_empty;          /* lists: [] is also allowed (data.shape) */
     char lo_kind, hi_kind; /* '[' or '(' / ']' or ')'; 0 = unbounded */
     double lo, hi;         /* numbers, and list elements */
-    const char *values;    /* enums: allowed values, '|'-separated */
+    const char *const *names; /* enums: the allowed values; the field holds the index */
+    int n_names;
     const char *def;       /* default as YAML text (lists as [a, b]) */
     const char *help;
 } key_def;
@@ -51,8 +52,8 @@ typedef struct {
 #define R_FLOAT(sec, name) KEY(sec, name, K_FLOAT, float)
 #define R_BOOL(sec, name) KEY(sec, name, K_BOOL, int)
 #define R_STR(sec, name) KEY(sec, name, K_STR, char *), .size = (int)sizeof FLD(sec.name)
-#define R_ENUM(sec, name, vals) \
-    KEY(sec, name, K_ENUM, char *), .size = (int)sizeof FLD(sec.name), .values = vals
+#define R_ENUM(sec, name, list) \
+    KEY(sec, name, K_ENUM, int), .names = list, .n_names = (int)(sizeof list / sizeof list[0])
 #define R_INTS(sec, name) \
     KEY(sec, name, K_INTS, int *), .n_off = TYPED(sec.n_##name, int), .size = CAP(sec.name)
 #define R_FLOATS(sec, name) \
@@ -62,15 +63,25 @@ typedef struct {
 #define LE(x) .hi_kind = ']', .hi = (x)
 #define LT(x) .hi_kind = ')', .hi = (x)
 
+/* The names of each choice key's values, in the order of its enum. */
+static const char *const DATASETS[] = {DPPF_DATASETS(DPPF_X_NAME)};
+static const char *const SUBSETS[] = SUBSET_NAMES;
+static const char *const MODELS[] = {DPPF_MODELS(DPPF_X_NAME)};
+static const char *const WD_MODES[] = WD_MODE_NAMES;
+static const char *const SCHEDULES[] = LR_SCHEDULE_NAMES;
+static const char *const ALGORITHMS[] = {DPPF_ALGORITHMS(DPPF_X_NAME)};
+static const char *const PUSH_FORMS[] = PUSH_FORM_NAMES;
+static const char *const MOMENTUM_SYNCS[] = MOMENTUM_SYNC_NAMES;
+
 static const key_def keys[] = {
     /* data */
-    {R_ENUM(data, dataset, "fashion-mnist|mnist|cifar10|synthetic"), .def = "fashion-mnist",
+    {R_ENUM(data, dataset, DATASETS), .def = "fashion-mnist",
      .help = "dataset to train and test on"},
     {R_STR(data, path), .def = "", .help = "data folder; empty = the dataset's default folder"},
     {R_INT(data, train_subset), GE(0), .def = "0",
      .help = "use only this many training samples; 0 = all"},
     {R_INT(data, test_subset), GE(0), .def = "0", .help = "use only this many test samples; 0 = all"},
-    {R_ENUM(data, subset, "first|random"), .def = "first",
+    {R_ENUM(data, subset, SUBSETS), .def = "first",
      .help = "which samples a subset keeps: the first n, or n chosen with run.seed"},
     {R_BOOL(data, normalize), .def = "true", .help = "normalise each channel as (x - mean) / std"},
     {R_FLOATS(data, mean), .def = "[]",
@@ -87,7 +98,7 @@ static const key_def keys[] = {
     {R_INT(data, train_size), GE(1), .def = "5000", .help = "synthetic: training samples"},
     {R_INT(data, test_size), GE(1), .def = "1000", .help = "synthetic: test samples"},
     /* model */
-    {R_ENUM(model, arch, "mlp|cnn|resnet8|resnet14|resnet20|resnet32|resnet56"), .def = "cnn",
+    {R_ENUM(model, arch, MODELS), .def = "cnn",
      .help = "network architecture"},
     {R_INTS(model, hidden), .min_n = 1, GE(1), .def = "[256]", .help = "mlp: hidden layer sizes"},
     {R_INTS(model, widths), .min_n = 1, GE(1), .def = "[32, 64]",
@@ -107,11 +118,11 @@ static const key_def keys[] = {
     {R_FLOAT(optim, momentum), GE(0), LT(1), .def = "0.9", .help = "SGD momentum"},
     {R_BOOL(optim, nesterov), .def = "false", .help = "Nesterov momentum"},
     {R_FLOAT(optim, weight_decay), GE(0), .def = "5e-4", .help = "weight decay"},
-    {R_ENUM(optim, wd_mode, "coupled|decoupled"), .def = "coupled",
+    {R_ENUM(optim, wd_mode, WD_MODES), .def = "coupled",
      .help = "coupled: added to the gradient (PyTorch SGD); decoupled: w -= lr * wd * w"},
     {R_BOOL(optim, wd_skip_bn_bias), .def = "false",
      .help = "no weight decay on batch-norm parameters and biases"},
-    {R_ENUM(optim, schedule, "constant|step|cosine"), .def = "cosine",
+    {R_ENUM(optim, schedule, SCHEDULES), .def = "cosine",
      .help = "learning-rate schedule after warm-up"},
     {R_INTS(optim, milestones), GE(1), .def = "[]",
      .help = "step: epochs at which lr *= gamma (strictly increasing)"},
@@ -138,14 +149,14 @@ static const key_def keys[] = {
      .help = "threads per rank for every layer and GEMM; 0 = auto (this machine's CPUs / its ranks)"},
     /* dist */
     {R_INT(dist, workers), GE(1), LE(4096), .def = "1", .help = "number of logical workers M"},
-    {R_ENUM(dist, algorithm, "ddp|localsgd|easgd|qsr|dppf"), .def = "ddp",
+    {R_ENUM(dist, algorithm, ALGORITHMS), .def = "ddp",
      .help = "distributed training algorithm"},
     {R_INT(dist, tau), GE(1), .def = "1", .help = "local steps between synchronisations"},
     {R_FLOAT(dist, pull), GE(0), LE(1), .def = "1.0",
      .help = "dppf: pull strength toward the workers' average (the paper's alpha)"},
     {R_FLOAT(dist, push), GE(0), .def = "0.0",
      .help = "dppf: push strength away from the average (the paper's lambda)"},
-    {R_ENUM(dist, push_form, "normalized|inverse"), .def = "normalized",
+    {R_ENUM(dist, push_form, PUSH_FORMS), .def = "normalized",
      .help = "dppf: push along the unit vector (width push/pull) or as push/d^2 (width (push/pull)^(1/3))"},
     {R_FLOAT(dist, push_warmup), GE(0), .def = "0",
      .help = "dppf: epochs over which the push ramps up linearly from 0"},
@@ -155,7 +166,7 @@ static const key_def keys[] = {
      .help = "qsr: period tau_t = max(tau, floor((qsr_beta / lr_t)^2))"},
     {R_FLOAT(dist, post_local), GE(0), .def = "0",
      .help = "localsgd: epochs of ddp before local steps (post-local SGD)"},
-    {R_ENUM(dist, momentum_sync, "keep|reset|average"), .def = "keep",
+    {R_ENUM(dist, momentum_sync, MOMENTUM_SYNCS), .def = "keep",
      .help = "what a parameter sync does to each worker's momentum buffer"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -342,11 +353,12 @@ static void range_desc(sb_t *b, const key_def *k) {
 }
 
 static void enum_values(sb_t *b, const key_def *k, const char *sep) {
-    for (const char *v = k->values; *v;) {
-        size_t n = strcspn(v, "|");
-        sb_printf(b, "%s%.*s", v == k->values ? "" : sep, (int)n, v);
-        v += n + (v[n] == '|');
-    }
+    for (int i = 0; i < k->n_names; i++) sb_printf(b, "%s%s", i ? sep : "", k->names[i]);
+}
+
+/* The name of an enum field's value, or NULL when it is out of range. */
+static const char *enum_name(const key_def *k, int v) {
+    return v >= 0 && v < k->n_names ? k->names[v] : NULL;
 }
 
 /* What a value of key k (or, with elem, one list item) must be. */
@@ -444,14 +456,11 @@ static int is_float_text(const char *t) {
     return *t == '\0';
 }
 
-/* The allowed value equal to t ignoring case (length in *n), or NULL. */
-static const char *enum_match(const key_def *k, const char *t, size_t *n) {
-    for (const char *v = k->values; *v;) {
-        *n = strcspn(v, "|");
-        if (strlen(t) == *n && !strncasecmp(t, v, *n)) return v;
-        v += *n + (v[*n] == '|');
-    }
-    return NULL;
+/* The index of the allowed value equal to t ignoring case, or -1. */
+static int enum_match(const key_def *k, const char *t) {
+    for (int i = 0; i < k->n_names; i++)
+        if (!strcasecmp(t, k->names[i])) return i;
+    return -1;
 }
 
 static int match_word(const char *t, const char *const *words) {
@@ -518,12 +527,10 @@ static int conv_scalar(const key_def *k, const char *t, size_t len, int is_null,
         memcpy(dst, t, n);
         return CV_OK;
     }
-    case K_ENUM: { /* case-insensitive, stored in the canonical spelling */
-        size_t n;
-        const char *v = enum_match(k, t, &n);
-        if (!v) return CV_BAD;
-        memset(dst, 0, (size_t)k->size);
-        memcpy(dst, v, n);
+    case K_ENUM: { /* case-insensitive */
+        int v = enum_match(k, t);
+        if (v < 0) return CV_BAD;
+        *(int *)dst = v;
         return CV_OK;
     }
     }
@@ -589,8 +596,13 @@ static void fmt_value(sb_t *b, const spec_t *s, const key_def *k) {
         sb_str(b, num);
         break;
     case K_BOOL: sb_str(b, *(const int *)f ? "true" : "false"); break;
-    case K_STR:
-    case K_ENUM: fmt_string(b, f); break;
+    case K_STR: fmt_string(b, f); break;
+    case K_ENUM: {
+        const char *name = enum_name(k, *(const int *)f);
+        if (name) sb_str(b, name);
+        else sb_printf(b, "%d", *(const int *)f);
+        break;
+    }
     case K_INTS:
     case K_FLOATS: {
         int n = *(const int *)((const char *)s + k->n_off);
@@ -1022,16 +1034,13 @@ static int check_field(const spec_t *s, const key_def *k, dp_err *e) {
     case K_UINT64: break;
     case K_FLOAT: bad = !isfinite(*(const float *)f) || !in_range(k, *(const float *)f); break;
     case K_BOOL: bad = *(const int *)f != 0 && *(const int *)f != 1; break;
-    case K_STR:
-    case K_ENUM: {
+    case K_STR: {
         const char *nul = memchr(f, '\0', (size_t)k->size);
         if (!nul) return dp_fail(e, DP_EUSAGE, "%s: string is not NUL-terminated", k->key);
-        size_t n;
-        const char *v = k->type == K_ENUM ? enum_match(k, f, &n) : NULL;
-        bad = (size_t)(nul - f) < (size_t)k->min_n ||
-              (k->type == K_ENUM && (!v || strncmp(v, f, n))); /* canonical spelling only */
+        bad = (size_t)(nul - f) < (size_t)k->min_n;
         break;
     }
+    case K_ENUM: bad = !enum_name(k, *(const int *)f); break;
     case K_INTS:
     case K_FLOATS: {
         int n = *(const int *)((const char *)s + k->n_off);
@@ -1072,9 +1081,9 @@ int spec_validate(const spec_t *s, dp_err *e) {
         int rc = check_field(s, &keys[i], e);
         if (rc) return rc;
     }
-    const char *ds = s->data.dataset;
-    int synthetic = !strcmp(ds, "synthetic");
-    int channels = !strcmp(ds, "cifar10") ? 3 : 1;
+    const char *ds = dataset_name(s->data.dataset);
+    int synthetic = s->data.dataset == DATA_SYNTHETIC;
+    int channels = s->data.dataset == DATA_CIFAR10 ? 3 : 1;
     if (synthetic) {
         if (s->data.n_shape != 3) {
             sb_str(&b, "data.shape: data.dataset 'synthetic' needs [C, H, W], got ");
@@ -1110,7 +1119,7 @@ int spec_validate(const spec_t *s, dp_err *e) {
             fmt_ints(&b, s->optim.milestones, s->optim.n_milestones);
             return dp_fail(e, DP_EUSAGE, "%s", buf);
         }
-    if (!strcmp(s->optim.schedule, "cosine") && s->optim.min_lr > s->optim.lr)
+    if (s->optim.schedule == LR_COSINE && s->optim.min_lr > s->optim.lr)
         return dp_fail(e, DP_EUSAGE, "optim.min_lr (%g) is larger than optim.lr (%g)",
                        (double)s->optim.min_lr, (double)s->optim.lr);
     return 0;

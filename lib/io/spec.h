@@ -3,14 +3,20 @@
  *
  * The schema is one table of keys (section.key, type, range, default, help);
  * loading, --set, unknown-key errors, `dppf --help` and the resolved-spec
- * writer are all driven by it, so adding a key is adding one row. */
+ * writer are all driven by it, so adding a key is adding one row. Choice keys
+ * are parsed once into the enums of the modules that use them (their names
+ * come from those modules' lists: dist/algos.h, nn/models.h, io/datasets.h). */
 #ifndef DPPF_SPEC_H
 #define DPPF_SPEC_H
 
 #include <stdint.h>
 #include <stdio.h>
 
+#include "algos.h"
+#include "datasets.h"
 #include "error.h"
+#include "models.h"
+#include "optim.h"
 
 #define SPEC_MAX_LIST 16
 #define SPEC_STR 256
@@ -18,11 +24,11 @@
 
 typedef struct {
     struct {
-        char dataset[SPEC_STR];  /* fashion-mnist | mnist | cifar10 | synthetic */
+        int dataset;             /* DATA_* (io/datasets.h) */
         char path[SPEC_PATH];    /* "" = the dataset's default folder */
         int train_subset;        /* 0 = whole set */
         int test_subset;         /* 0 = whole set */
-        char subset[SPEC_STR];   /* first | random */
+        int subset;              /* SUBSET_FIRST | SUBSET_RANDOM */
         int normalize;           /* bool: per-channel (x - mean) / std */
         int n_mean;              /* 0 = dataset default */
         float mean[4];
@@ -37,7 +43,7 @@ typedef struct {
         int test_size;           /* synthetic */
     } data;
     struct {
-        char arch[SPEC_STR];     /* mlp | cnn | resnet8 | resnet14 | resnet20 | resnet32 | resnet56 */
+        int arch;                /* MODEL_* (nn/models.h) */
         int n_hidden;            /* mlp: hidden layer sizes */
         int hidden[SPEC_MAX_LIST];
         int n_widths;            /* cnn: conv channels per conv-bn-relu-pool stage */
@@ -54,9 +60,9 @@ typedef struct {
         float momentum;
         int nesterov;            /* bool */
         float weight_decay;
-        char wd_mode[SPEC_STR];  /* coupled (PyTorch SGD) | decoupled */
+        int wd_mode;             /* WD_COUPLED (PyTorch SGD) | WD_DECOUPLED */
         int wd_skip_bn_bias;     /* bool: no weight decay on BN params and biases */
-        char schedule[SPEC_STR]; /* constant | step | cosine */
+        int schedule;            /* LR_CONSTANT | LR_STEP | LR_COSINE */
         int n_milestones;        /* step: epochs at which lr *= gamma */
         int milestones[SPEC_MAX_LIST];
         float gamma;
@@ -77,16 +83,16 @@ typedef struct {
     } run;
     struct {
         int workers;             /* M logical workers */
-        char algorithm[SPEC_STR];/* ddp | localsgd | easgd | qsr | dppf */
+        int algorithm;           /* ALGO_* (dist/algos.h) */
         int tau;                 /* local steps between syncs */
         float pull;              /* DPPF pull strength, [0, 1] */
         float push;              /* DPPF push strength, >= 0 */
-        char push_form[SPEC_STR];/* normalized | inverse */
+        int push_form;           /* PUSH_NORMALIZED | PUSH_INVERSE */
         float push_warmup;       /* epochs over which push ramps up from 0 */
         float moving_rate;       /* easgd beta (centre's moving rate), (0, 1] */
         float qsr_beta;          /* qsr: tau_t = max(tau, floor((qsr_beta / lr_t)^2)) */
         float post_local;        /* localsgd: epochs of ddp before local steps */
-        char momentum_sync[SPEC_STR]; /* keep | reset | average */
+        int momentum_sync;       /* MOM_KEEP | MOM_RESET | MOM_AVERAGE */
     } dist;
 } spec_t;
 

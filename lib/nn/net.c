@@ -1,4 +1,4 @@
-/* net.c - building models from the spec, and running them forward/backward. */
+/* net.c - running a built model forward and backward, its workspace, initialisation. */
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -6,256 +6,10 @@
 #include <string.h>
 
 #include "net.h"
+#include "net_build.h"
 #include "parallel.h"
 
-/* ---- building ------------------------------------------------------------ */
-
-typedef struct {
-    net_t *n;
-    dp_err *e;
-    int failed;
-} builder;
-
-static int grow(void **p, int *cap, int need, size_t elem, builder *b) {
-    if (need <= *cap) return 0;
-    int ncap = *cap ? *cap * 2 : 32;
-    while (ncap < need) ncap *= 2;
-    void *q = realloc(*p, (size_t)ncap * elem);
-    if (!q) {
-        b->failed = dp_fail(b->e, DP_ENOMEM, "out of memory building the model");
-        return -1;
-    }
-    *p = q;
-    *cap = ncap;
-    return 0;
-}
-
-static int add_slot(builder *b, size_t per_sample) {
-    net_t *n = b->n;
-    if (b->failed || grow((void **)&n->slot_size, &n->cap_slots, n->n_slots + 1, sizeof(size_t), b))
-        return 0;
-    n->slot_size[n->n_slots] = per_sample;
-    return n->n_slots++;
-}
-
-static int add_tensor(builder *b, const char *name, int is_buffer, int decay, int ndim,
-                      const int *shape, int fan_in, float init_value) {
-    net_t *n = b->n;
-    if (b->failed ||
-        grow((void **)&n->tensors, &n->cap_tensors, n->n_tensors + 1, sizeof(net_tensor), b))
-        return -1;
-    net_tensor *t = &n->tensors[n->n_tensors];
-    memset(t, 0, sizeof *t);
-    snprintf(t->name, sizeof t->name, "%s", name);
-    t->is_buffer = is_buffer;
-    t->decay = decay;
-    t->ndim = ndim;
-    t->size = 1;
-    for (int i = 0; i < ndim; i++) {
-        t->shape[i] = shape[i];
-        t->size *= (size_t)shape[i];
-    }
-    t->fan_in = fan_in;
-    t->init_value = init_value;
-    return n->n_tensors++;
-}
-
-static net_op *add_op(builder *b, net_op_kind kind, int in, int C, int H, int W) {
-    net_t *n = b->n;
-    if (b->failed || grow((void **)&n->ops, &n->cap_ops, n->n_ops + 1, sizeof(net_op), b))
-        return NULL;
-    net_op *op = &n->ops[n->n_ops++];
-    memset(op, 0, sizeof *op);
-    op->kind = kind;
-    op->in = in;
-    op->in2 = -1;
-    op->C = C, op->H = H, op->W = W;
-    op->OC = C, op->OH = H, op->OW = W;
-    op->w = op->b = op->rmean = op->rvar = -1;
-    return op;
-}
-
-/* "<layer>.<field>" into a tensor-name buffer (names are short; truncation is harmless). */
-static void tensor_name(char *dst, size_t len, const char *layer, const char *field) {
-    size_t a = strlen(layer), b = strlen(field);
-    if (a > len - 2) a = len - 2;
-    if (b > len - 2 - a) b = len - 2 - a;
-    memcpy(dst, layer, a);
-    dst[a] = '.';
-    memcpy(dst + a + 1, field, b);
-    dst[a + 1 + b] = 0;
-}
-
-/* Each helper below appends one layer reading slot `x` of shape (*c,*h,*w),
- * updates the shape and returns the output slot. */
-
-static int conv(builder *b, const char *name, int x, int *c, int *h, int *w, int oc, int k,
-                int stride, int pad, int bias) {
-    net_op *op = add_op(b, OP_CONV, x, *c, *h, *w);
-    if (!op) return 0;
-    op->conv = conv_shape_make(*c, *h, *w, oc, k, stride, pad);
-    char tn[64];
-    int fan_in = *c * k * k;
-    tensor_name(tn, sizeof tn, name, "weight");
-    op->w = add_tensor(b, tn, 0, 1, 4, (int[]){oc, *c, k, k}, fan_in, 0);
-    if (bias) {
-        tensor_name(tn, sizeof tn, name, "bias");
-        op->b = add_tensor(b, tn, 0, 0, 1, (int[]){oc}, fan_in, 0);
-    }
-    *c = oc, *h = op->conv.OH, *w = op->conv.OW;
-    op->OC = *c, op->OH = *h, op->OW = *w;
-    return op->out = add_slot(b, (size_t)*c * *h * *w);
-}
-
-static int batchnorm(builder *b, const char *name, int x, int c, int h, int w) {
-    net_op *op = add_op(b, OP_BN, x, c, h, w);
-    if (!op) return 0;
-    char tn[64];
-    tensor_name(tn, sizeof tn, name, "weight");
-    op->w = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 1.0f);
-    tensor_name(tn, sizeof tn, name, "bias");
-    op->b = add_tensor(b, tn, 0, 0, 1, (int[]){c}, 0, 0.0f);
-    tensor_name(tn, sizeof tn, name, "running_mean");
-    op->rmean = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 0.0f);
-    tensor_name(tn, sizeof tn, name, "running_var");
-    op->rvar = add_tensor(b, tn, 1, 0, 1, (int[]){c}, 0, 1.0f);
-    return op->out = add_slot(b, (size_t)c * h * w);
-}
-
-static int simple(builder *b, net_op_kind kind, int x, int c, int h, int w) {
-    net_op *op = add_op(b, kind, x, c, h, w);
-    if (!op) return 0;
-    return op->out = add_slot(b, (size_t)c * h * w);
-}
-
-static int maxpool(builder *b, int x, int c, int *h, int *w, int k, int stride) {
-    net_op *op = add_op(b, OP_MAXPOOL, x, c, *h, *w);
-    if (!op) return 0;
-    op->k = k, op->stride = stride, op->pad = 0;
-    *h = pool_out_size(*h, k, stride, 0);
-    *w = pool_out_size(*w, k, stride, 0);
-    op->OH = *h, op->OW = *w;
-    return op->out = add_slot(b, (size_t)c * *h * *w);
-}
-
-static int gap(builder *b, int x, int c, int *h, int *w) {
-    net_op *op = add_op(b, OP_GAP, x, c, *h, *w);
-    if (!op) return 0;
-    *h = *w = 1;
-    op->OH = op->OW = 1;
-    return op->out = add_slot(b, (size_t)c);
-}
-
-static int linear(builder *b, const char *name, int x, int in, int out) {
-    net_op *op = add_op(b, OP_LINEAR, x, in, 1, 1);
-    if (!op) return 0;
-    char tn[64];
-    tensor_name(tn, sizeof tn, name, "weight");
-    op->w = add_tensor(b, tn, 0, 1, 2, (int[]){out, in}, in, 0);
-    tensor_name(tn, sizeof tn, name, "bias");
-    op->b = add_tensor(b, tn, 0, 0, 1, (int[]){out}, in, 0);
-    op->OC = out;
-    return op->out = add_slot(b, (size_t)out);
-}
-
-static int dropout(builder *b, int x, int size, float p) {
-    if (p <= 0) return x;
-    net_op *op = add_op(b, OP_DROPOUT, x, size, 1, 1);
-    if (!op) return 0;
-    op->p = p;
-    return op->out = add_slot(b, (size_t)size);
-}
-
-static int add(builder *b, int x, int y, int c, int h, int w) {
-    net_op *op = add_op(b, OP_ADD, x, c, h, w);
-    if (!op) return 0;
-    op->in2 = y;
-    return op->out = add_slot(b, (size_t)c * h * w);
-}
-
-static int shortcut_pad(builder *b, int x, int c, int h, int w, int oc, int stride) {
-    net_op *op = add_op(b, OP_SHORTCUT_PAD, x, c, h, w);
-    if (!op) return 0;
-    op->stride = stride;
-    op->OC = oc;
-    op->OH = (h + stride - 1) / stride;
-    op->OW = (w + stride - 1) / stride;
-    return op->out = add_slot(b, (size_t)oc * op->OH * op->OW);
-}
-
-/* CIFAR ResNet-6n+2 (He et al. 2016, Sec. 4.2): 3 stages of n BasicBlocks with
- * base, 2*base, 4*base channels; option-A (parameter-free) shortcuts as in the
- * paper's CIFAR experiments; names follow the common PyTorch CIFAR ResNet. */
-static int build_resnet(builder *b, int x, int *c, int *h, int *w, int depth, int base) {
-    int nblocks = (depth - 2) / 6;
-    x = conv(b, "conv1", x, c, h, w, base, 3, 1, 1, 0);
-    x = batchnorm(b, "bn1", x, *c, *h, *w);
-    x = simple(b, OP_RELU, x, *c, *h, *w);
-    for (int stage = 0; stage < 3; stage++) {
-        int planes = base << stage;
-        for (int blk = 0; blk < nblocks; blk++) {
-            int stride = (stage > 0 && blk == 0) ? 2 : 1;
-            char name[64];
-            int in = x, ic = *c, ih = *h, iw = *w;
-            snprintf(name, sizeof name, "layer%d.%d.conv1", stage + 1, blk);
-            x = conv(b, name, x, c, h, w, planes, 3, stride, 1, 0);
-            snprintf(name, sizeof name, "layer%d.%d.bn1", stage + 1, blk);
-            x = batchnorm(b, name, x, *c, *h, *w);
-            x = simple(b, OP_RELU, x, *c, *h, *w);
-            snprintf(name, sizeof name, "layer%d.%d.conv2", stage + 1, blk);
-            x = conv(b, name, x, c, h, w, planes, 3, 1, 1, 0);
-            snprintf(name, sizeof name, "layer%d.%d.bn2", stage + 1, blk);
-            x = batchnorm(b, name, x, *c, *h, *w);
-            int sc = in;
-            if (stride != 1 || ic != planes) sc = shortcut_pad(b, in, ic, ih, iw, planes, stride);
-            x = add(b, x, sc, *c, *h, *w);
-            x = simple(b, OP_RELU, x, *c, *h, *w);
-        }
-    }
-    return gap(b, x, *c, h, w);
-}
-
-static int build_cnn(builder *b, const spec_t *s, int x, int *c, int *h, int *w) {
-    int bn = s->model.batchnorm;
-    for (int i = 0; i < s->model.n_widths; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "conv%d", i + 1);
-        x = conv(b, name, x, c, h, w, s->model.widths[i], 3, 1, 1, !bn);
-        if (bn) {
-            snprintf(name, sizeof name, "bn%d", i + 1);
-            x = batchnorm(b, name, x, *c, *h, *w);
-        }
-        x = simple(b, OP_RELU, x, *c, *h, *w);
-        if (*h >= 2 && *w >= 2) x = maxpool(b, x, *c, h, w, 2, 2);
-    }
-    *c = *c * *h * *w;
-    *h = *w = 1;
-    if (s->model.fc > 0) {
-        x = dropout(b, x, *c, s->model.dropout);
-        x = linear(b, "fc1", x, *c, s->model.fc);
-        *c = s->model.fc;
-        if (bn) x = batchnorm(b, "fc1_bn", x, *c, 1, 1);
-        x = simple(b, OP_RELU, x, *c, 1, 1);
-    }
-    return x;
-}
-
-static int build_mlp(builder *b, const spec_t *s, int x, int *c, int *h, int *w) {
-    *c = *c * *h * *w;
-    *h = *w = 1;
-    for (int i = 0; i < s->model.n_hidden; i++) {
-        char name[64];
-        snprintf(name, sizeof name, "fc%d", i + 1);
-        x = linear(b, name, x, *c, s->model.hidden[i]);
-        *c = s->model.hidden[i];
-        if (s->model.batchnorm) {
-            snprintf(name, sizeof name, "bn%d", i + 1);
-            x = batchnorm(b, name, x, *c, 1, 1);
-        }
-        x = simple(b, OP_RELU, x, *c, 1, 1);
-    }
-    return x;
-}
+/* ---- finishing a built model ---- */
 
 /* Decayed parameter tensors first, then the rest; buffers separately. */
 static void assign_offsets(net_t *n) {
@@ -311,52 +65,9 @@ static void mark_fusions(net_t *n) {
     }
 }
 
-int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int classes, dp_err *e) {
-    memset(n, 0, sizeof *n);
-    builder b = {.n = n, .e = e};
-    n->in_c = in_c, n->in_h = in_h, n->in_w = in_w, n->classes = classes;
-    n->bn_momentum = s->model.bn_momentum;
-    n->bn_eps = s->model.bn_eps;
-    n->label_smoothing = s->optim.label_smoothing;
-    snprintf(n->arch, sizeof n->arch, "%s", s->model.arch);
-
-    int c = in_c, h = in_h, w = in_w;
-    int x = add_slot(&b, (size_t)c * h * w);
-    const char *arch = s->model.arch;
-    if (strcmp(arch, "mlp") == 0) {
-        x = build_mlp(&b, s, x, &c, &h, &w);
-    } else if (strcmp(arch, "cnn") == 0) {
-        if (s->model.n_widths < 1) {
-            net_free(n);
-            return dp_fail(e, DP_EUSAGE, "model.widths: the cnn needs at least one conv width");
-        }
-        x = build_cnn(&b, s, x, &c, &h, &w);
-    } else if (strncmp(arch, "resnet", 6) == 0) {
-        int depth = atoi(arch + 6);
-        if (depth < 8 || (depth - 2) % 6 != 0) {
-            net_free(n);
-            return dp_fail(e, DP_EUSAGE, "model.arch: '%s' is not a ResNet-6n+2 depth", arch);
-        }
-        if (in_h < 8 || in_w < 8) {
-            net_free(n);
-            return dp_fail(e, DP_EUSAGE, "model.arch: %s needs inputs of at least 8x8 pixels, got %dx%d",
-                           arch, in_h, in_w);
-        }
-        x = build_resnet(&b, x, &c, &h, &w, depth, s->model.base_width);
-    } else {
-        net_free(n);
-        return dp_fail(e, DP_EUSAGE, "model.arch: unknown architecture '%s'", arch);
-    }
-    int feat = c * h * w;
-    x = dropout(&b, x, feat, strcmp(arch, "cnn") == 0 && s->model.fc > 0 ? 0 : s->model.dropout);
-    linear(&b, strncmp(arch, "resnet", 6) == 0 ? "linear" : "classifier", x, feat, classes);
-    if (b.failed) {
-        net_free(n);
-        return b.failed;
-    }
+void net_finish(net_t *n) {
     assign_offsets(n);
     mark_fusions(n);
-    return 0;
 }
 
 void net_free(net_t *n) {
@@ -619,6 +330,8 @@ void net_ws_free(net_ws *ws) {
 }
 
 float *net_input(net_ws *ws) { return ws->act[0]; }
+
+const float *net_logits(const net_t *n, const net_ws *ws) { return ws->act[n->ops[n->n_ops - 1].out]; }
 
 /* ---- option-A shortcut ---------------------------------------------------- */
 

@@ -17,7 +17,6 @@
 #include "error.h"
 #include "layers.h"
 #include "rng.h"
-#include "spec.h"
 
 typedef enum {
     OP_CONV,
@@ -69,10 +68,10 @@ typedef struct {
     int n_slots, cap_slots;
     size_t *slot_size;   /* floats per sample */
     size_t n_params, n_params_decay, n_buffers;
-    char arch[SPEC_STR];
+    char arch[32];       /* the model table's name (nn/models.h) */
 } net_t;
 
-int net_build(net_t *n, const spec_t *s, int in_c, int in_h, int in_w, int classes, dp_err *e);
+/* Built by net_build (nn/model.h). */
 void net_free(net_t *n);
 
 /* PyTorch-like initialisation from the seed: conv and linear weights
@@ -113,6 +112,8 @@ size_t net_kept_bytes(const net_t *n, int B);
 void net_ws_free(net_ws *ws);
 /* Where the caller writes the input batch [B][in_c][in_h][in_w]. */
 float *net_input(net_ws *ws);
+/* The logits [B][classes] of the last forward pass. */
+const float *net_logits(const net_t *n, const net_ws *ws);
 
 /* Modes of net_forward. NET_TRAIN: BN uses batch statistics and updates
  * `buffers`, dropout is active (needs rng). NET_EVAL: running statistics, no

@@ -20,7 +20,11 @@ typedef struct {
 void sgd_step(float *p, const float *g, float *mom, size_t n, size_t n_decay, float lr,
               const sgd_cfg_t *cfg);
 
-enum { LR_CONSTANT, LR_STEP, LR_COSINE };
+/* optim.schedule and optim.wd_mode (the spec's names, in enum order). */
+typedef enum { LR_CONSTANT, LR_STEP, LR_COSINE, LR_SCHEDULE_COUNT } lr_kind;
+#define LR_SCHEDULE_NAMES {"constant", "step", "cosine"}
+typedef enum { WD_COUPLED, WD_DECOUPLED, WD_MODE_COUNT } wd_mode;
+#define WD_MODE_NAMES {"coupled", "decoupled"}
 
 typedef struct {
     int kind;

@@ -11,11 +11,11 @@
 
 #include "bench.h"
 #include "gemm.h"
+#include "model.h"
 #include "net.h"
 #include "optim.h"
 #include "clock.h"
 #include "rng.h"
-#include "spec.h"
 
 #define MAX_ITEMS 16
 #define PEAK_DIM 1024
@@ -88,30 +88,30 @@ static int make_plan(const bench_opts *o, plan_t *p, dp_err *e) {
     return 0;
 }
 
-/* The benchmark models, pinned field by field (not left to spec defaults) so
- * that bench/bench_torch.py builds exactly the same networks. */
-static void model_spec(spec_t *s, const char *model, int *c, int *h, int *w) {
-    spec_defaults(s);
-    s->model.dropout = 0.0f;
-    s->model.bn_momentum = 0.1f;
-    s->model.bn_eps = 1e-5f;
-    s->optim.label_smoothing = 0.0f;
-    snprintf(s->model.arch, sizeof s->model.arch, "%s", model);
+/* The benchmark models, pinned field by field, so that bench/bench_torch.py
+ * builds exactly the same networks. */
+static void model_of(model_cfg *m, const char *model) {
+    memset(m, 0, sizeof *m);
+    m->bn_momentum = 0.1f;
+    m->bn_eps = 1e-5f;
+    m->classes = 10;
+    m->batchnorm = 1;
     if (strcmp(model, "resnet20") == 0) {
-        s->model.base_width = 16;
-        *c = 3, *h = 32, *w = 32;
+        m->arch = MODEL_RESNET20;
+        m->base_width = 16;
+        m->in_c = 3, m->in_h = 32, m->in_w = 32;
     } else if (strcmp(model, "cnn") == 0) {
-        s->model.n_widths = 2;
-        s->model.widths[0] = 32;
-        s->model.widths[1] = 64;
-        s->model.fc = 128;
-        s->model.batchnorm = 1;
-        *c = 1, *h = 28, *w = 28;
+        m->arch = MODEL_CNN;
+        m->n_widths = 2;
+        m->widths[0] = 32;
+        m->widths[1] = 64;
+        m->fc = 128;
+        m->in_c = 1, m->in_h = 28, m->in_w = 28;
     } else { /* mlp */
-        s->model.n_hidden = 1;
-        s->model.hidden[0] = 256;
-        s->model.batchnorm = 1;
-        *c = 1, *h = 28, *w = 28;
+        m->arch = MODEL_MLP;
+        m->n_hidden = 1;
+        m->hidden[0] = 256;
+        m->in_c = 1, m->in_h = 28, m->in_w = 28;
     }
 }
 
@@ -353,12 +353,12 @@ static void model_free(model_t *m) {
 /* threads: the most the replay will use (the column matrices of CALL_CONV_DIN). */
 static int model_setup(model_t *m, const char *name, int B, int want_gemm, int threads,
                        uint64_t seed, dp_err *e) {
-    static spec_t s; /* large; bench_run is not re-entrant anyway (BLIS threads are global) */
-    int c, h, w, rc;
+    model_cfg mc;
+    int rc;
     memset(m, 0, sizeof *m);
     m->B = B;
-    model_spec(&s, name, &c, &h, &w);
-    if ((rc = net_build(&m->net, &s, c, h, w, 10, e))) return rc;
+    model_of(&mc, name);
+    if ((rc = net_build(&m->net, &mc, e))) return rc;
     if ((rc = net_ws_alloc(&m->ws, &m->net, B, e))) goto fail;
     const net_t *n = &m->net;
     size_t np = n->n_params, nb = n->n_buffers ? n->n_buffers : 1;
@@ -372,7 +372,7 @@ static int model_setup(model_t *m, const char *name, int B, int want_gemm, int t
     rng_t g;
     rng_init(&g, seed, RNG_STREAM_SYNTHETIC);
     float *x = net_input(&m->ws);
-    size_t nx = (size_t)B * c * h * w;
+    size_t nx = (size_t)B * mc.in_c * mc.in_h * mc.in_w;
     for (size_t i = 0; i < nx; i++) x[i] = (float)rng_normal(&g);
     for (int i = 0; i < B; i++) m->labels[i] = (int32_t)rng_below(&g, (uint32_t)n->classes);
     net_describe(n, m->desc, sizeof m->desc);

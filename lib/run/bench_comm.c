@@ -1,15 +1,16 @@
 #include "bench_comm.h"
+#include "model.h"
 #include "net.h"
+#include "spec_map.h"
 #include "clock.h"
 #include "workers.h"
 
 int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
-    int in_c = s->data.n_shape == 3 ? s->data.shape[0] : 1;
-    int in_h = s->data.n_shape == 3 ? s->data.shape[1] : 28;
-    int in_w = s->data.n_shape == 3 ? s->data.shape[2] : 28;
     net_t net;
     worker_set ws = {0};
-    int rc = net_build(&net, s, in_c, in_h, in_w, s->data.classes, e);
+    model_cfg m;
+    int rc = spec_model_cfg_for_data(&m, s, e);
+    if (!rc) rc = net_build(&net, &m, e);
     if (rc) return rc;
     if ((rc = workers_alloc(&ws, c, net.n_params, net.n_buffers, s->run.seed, e))) goto done;
     size_t n = net.n_params + net.n_buffers;
@@ -32,7 +33,7 @@ int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
     }
     if (c->rank == 0) {
         fprintf(out, "sync of %s: %zu values (%zu params + %zu BN buffers), M=%d workers on %d ranks, %d reps\n",
-                s->model.arch, n, net.n_params, net.n_buffers, c->workers, c->size, reps);
+                model_name(s->model.arch), n, net.n_params, net.n_buffers, c->workers, c->size, reps);
         fprintf(out, "  dppf sync (local sum + allreduce + rounding): %8.3f ms\n", 1e3 * t_sync);
         fprintf(out, "  bare MPI_Allreduce of %zu doubles:           %8.3f ms\n", n, 1e3 * t_bare);
         if (t_bare > 0) fprintf(out, "  ratio sync / bare allreduce:                 %8.2f\n", t_sync / t_bare);

@@ -2,12 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
 #include "dataset.h"
 #include "directions.h"
+#include "evaluate.h"
 #include "flatness.h"
 #include "net.h"
-#include "objective.h"
+#include "runstate.h"
 
 void flatness_opts_default(flatness_opts *o) {
     memset(o, 0, sizeof *o);
@@ -64,62 +64,53 @@ static void row(const printer *p, const char *measure, double value, const char 
 int flatness_run(const flatness_opts *o, FILE *out, dp_err *e) {
     int rc = check_measures(o->measures, e);
     if (rc) return rc;
-    checkpoint_t c = {0};
-    dataset_t train = {0}, test = {0};
-    net_t net = {0};
+    ckpt_model x;
     objective_t obj = {0};
     float **dirs = NULL;
-    if ((rc = checkpoint_read(o->ckpt, &c, e))) return rc;
-    if ((rc = dataset_load(o->spec, &train, &test, e))) goto done;
-    if ((rc = net_build(&net, o->spec, train.c, train.h, train.w, train.classes, e))) goto done;
-    if (c.n_params != net.n_params || c.n_buffers != net.n_buffers) {
-        rc = dp_fail(e, DP_EUSAGE, "checkpoint '%s' holds %llu parameters but the spec's model has %zu",
-                     o->ckpt, (unsigned long long)c.n_params, net.n_params);
-        goto done;
-    }
-    batch_cfg_t bc;
-    batch_cfg_from_spec(&bc, o->spec, &train);
-    if ((rc = objective_init(&obj, &net, &train, &bc, o->samples, o->batch, c.avg_buffers, e))) goto done;
+    if ((rc = ckpt_model_open(&x, o->spec, o->ckpt, 1, e))) return rc;
+    const checkpoint_t *c = &x.ckpt;
+    const net_t *net = &x.net;
+    if ((rc = objective_init(&obj, &x.net, &x.train, &x.bc, o->samples, o->batch, c->avg_buffers, e))) goto done;
     loss_fn f;
     loss_fn_objective(&f, &obj);
-    const float *w = c.avg_params;
-    printer p = {out, o->csv, o->ckpt, (long long)c.step, (int)c.n_workers, obj.n};
+    const float *w = c->avg_params;
+    printer p = {out, o->csv, o->ckpt, (long long)c->step, (int)c->n_workers, obj.n};
     double acc, L = objective_loss(&obj, w, &acc);
     char d[256];
     if (o->csv) {
         fprintf(out, "checkpoint,step,workers,samples,measure,value\n");
     } else {
         fprintf(out, "flatness of %s (step %lld, %u worker%s; averaged model, BN eval mode)\n", o->ckpt,
-                (long long)c.step, c.n_workers, c.n_workers > 1 ? "s" : "");
-        fprintf(out, "on the first %d training samples of %s\n\n", obj.n, o->spec->data.dataset);
+                (long long)c->step, c->n_workers, c->n_workers > 1 ? "s" : "");
+        fprintf(out, "on the first %d training samples of %s\n\n", obj.n, dataset_name(o->spec->data.dataset));
         fprintf(out, "  %-14s %14s   %s\n", "measure", "value", "details");
     }
     row(&p, "train_loss", L, "loss at the averaged model");
     row(&p, "train_acc", acc, "accuracy at the averaged model");
     if (wants(o->measures, "mv")) {
         mv_result r;
-        if ((rc = sharp_mean_valley(&f, w, &net, &o->mv, NULL, 0, &r, NULL, NULL, NULL, NULL, e))) goto done;
+        if ((rc = sharp_mean_valley(&f, w, net, &o->mv, NULL, 0, &r, NULL, NULL, NULL, NULL, e))) goto done;
         snprintf(d, sizeof d, "mean valley width over %d %s-normalised random directions (threshold %s %.3g)",
                  r.k, dir_norm_name(o->mv.norm), o->mv.threshold == MV_RELATIVE ? "x(1+eps), eps" : "+eps, eps", o->mv.eps);
         row(&p, "mv", r.mv, d);
         row(&p, "imv", r.imv, "inverse mean valley = 1 / mv (larger = sharper)");
-        if (c.n_workers > 1) {
+        if (c->n_workers > 1) {
             /* The workers span the valley: directions from the average to each worker. */
-            dirs = calloc(c.n_workers, sizeof *dirs);
+            dirs = calloc(c->n_workers, sizeof *dirs);
             if (!dirs) {
                 rc = dp_fail(e, DP_ENOMEM, "out of memory");
                 goto done;
             }
-            for (uint32_t i = 0; i < c.n_workers; i++) {
-                dirs[i] = malloc(net.n_params * sizeof(float));
+            for (uint32_t i = 0; i < c->n_workers; i++) {
+                dirs[i] = malloc(net->n_params * sizeof(float));
                 if (!dirs[i]) {
                     rc = dp_fail(e, DP_ENOMEM, "out of memory");
                     goto done;
                 }
-                vec_sub(dirs[i], c.worker_params + (size_t)i * net.n_params, w, net.n_params);
+                vec_sub(dirs[i], c->worker_params + (size_t)i * net->n_params, w, net->n_params);
             }
             mv_result rw;
-            rc = sharp_mean_valley(&f, w, &net, &o->mv, (const float *const *)dirs, (int)c.n_workers, &rw,
+            rc = sharp_mean_valley(&f, w, net, &o->mv, (const float *const *)dirs, (int)c->n_workers, &rw,
                                    NULL, NULL, NULL, NULL, e);
             if (rc == DP_EUSAGE) { /* e.g. a worker sitting exactly at the average */
                 row(&p, "mv_workers", NAN, e->msg);
@@ -161,12 +152,9 @@ int flatness_run(const flatness_opts *o, FILE *out, dp_err *e) {
     }
 done:
     if (dirs)
-        for (uint32_t i = 0; i < c.n_workers; i++) free(dirs[i]);
+        for (uint32_t i = 0; i < c->n_workers; i++) free(dirs[i]);
     free(dirs);
     objective_free(&obj);
-    net_free(&net);
-    dataset_free(&train);
-    dataset_free(&test);
-    checkpoint_free(&c);
+    ckpt_model_close(&x);
     return rc;
 }

@@ -5,23 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkpoint.h"
-#include "dataset.h"
 #include "interop.h"
+#include "model.h"
 #include "net.h"
+#include "runstate.h"
 #include "safetensors.h"
-#include "train.h"
+#include "spec_map.h"
 
-/* The model of the spec; the input shape and class count come from the
- * dataset, exactly as training builds it. */
+/* The model of the spec, for the input shape and classes of its dataset
+ * (without loading it), exactly as training builds it. */
 static int build_model(const spec_t *s, net_t *net, dp_err *e) {
-    dataset_t tr, te;
-    int rc = dataset_load(s, &tr, &te, e);
-    if (rc) return rc;
-    rc = net_build(net, s, tr.c, tr.h, tr.w, tr.classes, e);
-    dataset_free(&tr);
-    dataset_free(&te);
-    return rc;
+    model_cfg m;
+    int rc = spec_model_cfg_for_data(&m, s, e);
+    return rc ? rc : net_build(net, &m, e);
 }
 
 /* If tensor `ti` is a BatchNorm's running_var, the layer's name (for the
@@ -105,46 +101,43 @@ static void fmt_ints(char *buf, size_t len, const int *v, int n) {
 }
 
 int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err *e) {
-    checkpoint_t c = {0};
-    net_t net = {0};
+    ckpt_model x;
     tlist l = {.e = e};
-    int rc = checkpoint_read(o->ckpt, &c, e);
-    if (!rc) rc = build_model(s, &net, e);
-    if (!rc && (c.n_params != net.n_params || c.n_buffers != net.n_buffers))
-        rc = dp_fail(e, DP_EUSAGE,
-                     "checkpoint '%s' holds %llu parameters but the spec's model (%s) has %zu",
-                     o->ckpt, (unsigned long long)c.n_params, s->model.arch, net.n_params);
-    if (!rc && o->worker >= (int)c.n_workers)
+    int rc = ckpt_model_open(&x, s, o->ckpt, 0, e);
+    if (rc) return rc;
+    const checkpoint_t *c = &x.ckpt;
+    const net_t *net = &x.net;
+    if (o->worker >= (int)c->n_workers)
         rc = dp_fail(e, DP_EUSAGE, "--worker %d: checkpoint '%s' holds workers 0..%u", o->worker,
-                     o->ckpt, c.n_workers - 1);
+                     o->ckpt, c->n_workers - 1);
     if (rc) goto done;
 
-    size_t np = net.n_params, nb = net.n_buffers;
-    l.nbt = c.step; /* every worker ran one train-mode forward per step */
+    size_t np = net->n_params, nb = net->n_buffers;
+    l.nbt = c->step; /* every worker ran one train-mode forward per step */
     if (o->worker < 0)
-        rc = add_model(&l, &net, "", c.avg_params, c.avg_buffers);
+        rc = add_model(&l, net, "", c->avg_params, c->avg_buffers);
     else
-        rc = add_model(&l, &net, "", c.worker_params + np * o->worker,
-                       c.worker_buffers + nb * o->worker);
-    for (uint32_t i = 0; !rc && o->all_workers && i < c.n_workers; i++) {
+        rc = add_model(&l, net, "", c->worker_params + np * o->worker,
+                       c->worker_buffers + nb * o->worker);
+    for (uint32_t i = 0; !rc && o->all_workers && i < c->n_workers; i++) {
         char prefix[32];
         snprintf(prefix, sizeof prefix, "worker%u.", i);
-        rc = add_model(&l, &net, prefix, c.worker_params + np * i, c.worker_buffers + nb * i);
+        rc = add_model(&l, net, prefix, c->worker_params + np * i, c->worker_buffers + nb * i);
     }
     if (rc) goto done;
 
     /* Metadata: strings only (the format's rule). */
     char desc[256], ver[32], step[32], epoch[32], workers[32], shape[64], classes[32], source[64],
         widths[160], hidden[160], fc[32], bw[32], drop[32], mom[32], eps[32];
-    net_describe(&net, desc, sizeof desc);
+    net_describe(net, desc, sizeof desc);
     snprintf(ver, sizeof ver, "%s", DPPF_VERSION);
-    snprintf(step, sizeof step, "%lld", (long long)c.step);
-    snprintf(epoch, sizeof epoch, "%lld", (long long)c.epoch);
-    snprintf(workers, sizeof workers, "%u", c.n_workers);
-    fmt_ints(shape, sizeof shape, (int[]){net.in_c, net.in_h, net.in_w}, 3);
-    snprintf(classes, sizeof classes, "%d", net.classes);
+    snprintf(step, sizeof step, "%lld", (long long)c->step);
+    snprintf(epoch, sizeof epoch, "%lld", (long long)c->epoch);
+    snprintf(workers, sizeof workers, "%u", c->n_workers);
+    fmt_ints(shape, sizeof shape, (int[]){net->in_c, net->in_h, net->in_w}, 3);
+    snprintf(classes, sizeof classes, "%d", net->classes);
     if (o->worker >= 0) snprintf(source, sizeof source, "worker %d", o->worker);
-    else snprintf(source, sizeof source, "average of %u worker%s", c.n_workers, c.n_workers > 1 ? "s" : "");
+    else snprintf(source, sizeof source, "average of %u worker%s", c->n_workers, c->n_workers > 1 ? "s" : "");
     fmt_ints(widths, sizeof widths, s->model.widths, s->model.n_widths);
     fmt_ints(hidden, sizeof hidden, s->model.hidden, s->model.n_hidden);
     snprintf(fc, sizeof fc, "%d", s->model.fc);
@@ -152,8 +145,8 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     snprintf(drop, sizeof drop, "%g", s->model.dropout);
     snprintf(mom, sizeof mom, "%g", s->model.bn_momentum);
     snprintf(eps, sizeof eps, "%g", s->model.bn_eps);
-    const char *arch = s->model.arch;
-    int cnn = !strcmp(arch, "cnn"), mlp = !strcmp(arch, "mlp"), resnet = !cnn && !mlp;
+    const char *arch = model_name(s->model.arch);
+    int cnn = s->model.arch == MODEL_CNN, mlp = s->model.arch == MODEL_MLP, resnet = !cnn && !mlp;
     st_meta meta[24];
     int nm = 0;
 #define META(k, v) (meta[nm++] = (st_meta){(char *)(k), (char *)(v)})
@@ -175,18 +168,17 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     META("epoch", epoch);
     META("workers", workers);
     META("exported", source);
-    META("spec", c.spec_yaml);
+    META("spec", c->spec_yaml);
 #undef META
     rc = st_write(o->out, l.t, l.n, meta, nm, e);
     if (!rc && summary)
         fprintf(summary, "dppf export: %s (%s, step %lld) -> %s: %d tensors%s\n", desc, source,
-                (long long)c.step, o->out, l.n,
+                (long long)c->step, o->out, l.n,
                 o->all_workers ? ", every worker under worker<i>." : "");
 done:
     for (int i = 0; i < l.n; i++) free(l.t[i].name);
     free(l.t);
-    net_free(&net);
-    checkpoint_free(&c);
+    ckpt_model_close(&x);
     return rc;
 }
 
@@ -301,7 +293,7 @@ int interop_import(const spec_t *s, const char *model_path, const char *out_ckpt
                 goto done;
             }
     }
-    rc = train_write_start(s, params, net.n_params, buffers, net.n_buffers, out_ckpt, e);
+    rc = runstate_write_start(s, params, net.n_params, buffers, net.n_buffers, out_ckpt, e);
     if (!rc && summary) {
         char desc[256];
         net_describe(&net, desc, sizeof desc);

@@ -11,7 +11,8 @@
 #include "landscape.h"
 #include "report.h"
 #include "net.h"
-#include "objective.h"
+#include "evaluate.h"
+#include "runstate.h"
 #include "plot.h"
 
 void landscape_opts_default(landscape_opts *o) {
@@ -66,9 +67,8 @@ static void lerp(float *out, const float *x, const float *y, double t, size_t n)
 }
 
 typedef struct {
-    checkpoint_t c, c2;
-    dataset_t train, test;
-    net_t net;
+    ckpt_model m; /* the checkpoint, its model and data */
+    checkpoint_t c2;
     objective_t otr, ote;
     float *p, *buf, *d1, *d2, *diff;
     double *res; /* [4][npts]: train loss, train acc, test loss, test acc */
@@ -78,8 +78,8 @@ typedef struct {
  * directions of the length of worker 0's offset, so the picture's units are
  * "one worker offset". */
 static int workers_plane(land_ctx *x, size_t np, dp_err *e) {
-    vec_sub(x->d1, x->c.worker_params, x->c.avg_params, np);
-    vec_sub(x->d2, x->c.worker_params + np, x->c.avg_params, np);
+    vec_sub(x->d1, x->m.ckpt.worker_params, x->m.ckpt.avg_params, np);
+    vec_sub(x->d2, x->m.ckpt.worker_params + np, x->m.ckpt.avg_params, np);
     double n1 = vec_norm(x->d1, np);
     if (!(n1 > 0)) return dp_fail(e, DP_ENUMERIC, "--plane workers: worker 0 sits on the average (no spread)");
     vec_axpy(x->d2, -vec_dot(x->d2, x->d1, np) / (n1 * n1), x->d1, np);
@@ -91,13 +91,10 @@ static int workers_plane(land_ctx *x, size_t np, dp_err *e) {
 }
 
 static void ctx_free(land_ctx *x) {
-    checkpoint_free(&x->c);
     checkpoint_free(&x->c2);
     objective_free(&x->otr);
     objective_free(&x->ote);
-    net_free(&x->net);
-    dataset_free(&x->train);
-    dataset_free(&x->test);
+    ckpt_model_close(&x->m);
     free(x->p);
     free(x->buf);
     free(x->d1);
@@ -108,8 +105,8 @@ static void ctx_free(land_ctx *x) {
 
 /* Sets x->p and x->buf to point k's parameters and BN buffers. */
 static void point_params(land_ctx *x, const landscape_opts *o, int N, double lo, double hi, int k) {
-    size_t np = x->net.n_params, nb = x->net.n_buffers;
-    const checkpoint_t *c = &x->c;
+    size_t np = x->m.net.n_params, nb = x->m.net.n_buffers;
+    const checkpoint_t *c = &x->m.ckpt;
     int i = k % N;
     double t = land_coord(lo, hi, i, N);
     switch (o->mode) {
@@ -266,15 +263,8 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
     }
     short_name(o->ckpt, name, sizeof name);
 
-    if ((rc = checkpoint_read(o->ckpt, &x.c, e))) goto done;
-    if ((rc = dataset_load(o->spec, &x.train, &x.test, e))) goto done;
-    if ((rc = net_build(&x.net, o->spec, x.train.c, x.train.h, x.train.w, x.train.classes, e))) goto done;
-    size_t np = x.net.n_params, nb = x.net.n_buffers;
-    if (x.c.n_params != np || x.c.n_buffers != nb) {
-        rc = dp_fail(e, DP_EUSAGE, "checkpoint '%s' holds %llu parameters but the spec's model has %zu", o->ckpt,
-                     (unsigned long long)x.c.n_params, np);
-        goto done;
-    }
+    if ((rc = ckpt_model_open(&x.m, o->spec, o->ckpt, 1, e))) goto done;
+    size_t np = x.m.net.n_params, nb = x.m.net.n_buffers;
     if (m == LAND_1D_LINE) {
         if ((rc = checkpoint_read(o->to_ckpt, &x.c2, e))) goto done;
         if (x.c2.n_params != np || x.c2.n_buffers != nb) {
@@ -283,12 +273,12 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             goto done;
         }
     }
-    if ((m == LAND_1D_WORKERS || wplane) && x.c.n_workers < 2) {
+    if ((m == LAND_1D_WORKERS || wplane) && x.m.ckpt.n_workers < 2) {
         rc = dp_fail(e, DP_EUSAGE, "landscape %s: checkpoint '%s' holds %u worker; needs 2 or more",
-                     wplane ? "--plane workers" : "workers", o->ckpt, x.c.n_workers);
+                     wplane ? "--plane workers" : "workers", o->ckpt, x.m.ckpt.n_workers);
         goto done;
     }
-    int M = (int)x.c.n_workers;
+    int M = (int)x.m.ckpt.n_workers;
     int ncurves = m == LAND_2D ? N : m == LAND_1D_WORKERS ? M : 1;
     if ((long long)N * ncurves > 1000000) {
         rc = dp_fail(e, DP_EUSAGE, "landscape: %d x %d points is too many", N, ncurves);
@@ -318,17 +308,16 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         if (wplane) {
             if ((rc = workers_plane(&x, np, e))) goto done;
         } else {
-            if ((rc = dir_make(x.d1, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 0, e))) goto done;
+            if ((rc = dir_make(x.d1, x.m.ckpt.avg_params, np, &x.m.net, o->norm, o->keep_1d, o->seed, 0, e))) goto done;
             if (m == LAND_2D &&
-                (rc = dir_make(x.d2, x.c.avg_params, np, &x.net, o->norm, o->keep_1d, o->seed, 1, e)))
+                (rc = dir_make(x.d2, x.m.ckpt.avg_params, np, &x.m.net, o->norm, o->keep_1d, o->seed, 1, e)))
                 goto done;
         }
     }
-    batch_cfg_t bc;
-    batch_cfg_from_spec(&bc, o->spec, &x.train);
+    const batch_cfg_t bc = x.m.bc;
     int batch = o->batch > 0 ? o->batch : 256;
-    if ((rc = objective_init(&x.otr, &x.net, &x.train, &bc, o->samples, batch, x.buf, e))) goto done;
-    if (o->test && (rc = objective_init(&x.ote, &x.net, &x.test, &bc, 0, batch, x.buf, e))) goto done;
+    if ((rc = objective_init(&x.otr, &x.m.net, &x.m.train, &bc, o->samples, batch, x.buf, e))) goto done;
+    if (o->test && (rc = objective_init(&x.ote, &x.m.net, &x.m.test, &bc, 0, batch, x.buf, e))) goto done;
 
     /* ---- the grid: point k on rank k % size ---- */
     double t0 = now_seconds();
@@ -362,10 +351,10 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
     const char *tag = m == LAND_2D ? "2d" : m == LAND_1D_RANDOM ? "1d-random" : m == LAND_1D_LINE ? "1d-line" : "1d-workers";
     snprintf(path, sizeof path, "%s/landscape-%s.csv", dir, tag);
     if ((rc = write_csv(path, o, &x, N, npts, lo, hi, e))) goto done;
-    net_describe(&x.net, desc, sizeof desc);
-    fprintf(out, "loss landscape (%s) of %s: step %lld, %d worker%s; %s\n", tag, o->ckpt, (long long)x.c.step, M,
+    net_describe(&x.m.net, desc, sizeof desc);
+    fprintf(out, "loss landscape (%s) of %s: step %lld, %d worker%s; %s\n", tag, o->ckpt, (long long)x.m.ckpt.step, M,
             M > 1 ? "s" : "", desc);
-    fprintf(out, "  data: first %d training samples of %s%s; BN eval mode\n", x.otr.n, o->spec->data.dataset,
+    fprintf(out, "  data: first %d training samples of %s%s; BN eval mode\n", x.otr.n, dataset_name(o->spec->data.dataset),
             o->test ? " + the test set" : "");
     if (wplane)
         fprintf(out, "  plane of the workers: d1 = x_0 - avg (|d1| = %.4g), d2 = the part of x_1 - avg\n"
@@ -438,7 +427,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 fprintf(out, "  workers projected on the plane (least squares in span(d1, d2)):\n");
             }
             for (int i = 0; !rc && i < M; i++) {
-                vec_sub(x.diff, x.c.worker_params + (size_t)i * np, x.c.avg_params, np);
+                vec_sub(x.diff, x.m.ckpt.worker_params + (size_t)i * np, x.m.ckpt.avg_params, np);
                 double a, b, cap, dist = vec_norm(x.diff, np);
                 if ((rc = land_project(x.diff, x.d1, x.d2, np, &a, &b, &cap, e))) break;
                 fprintf(f, "%d,%.9g,%.9g,%.9g,%.9g\n", i, a, b, dist, cap);
@@ -478,7 +467,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         if (m == LAND_2D) {
             /* Short enough for the 800 px image at the font's scale 2: path and architecture. */
             snprintf(title, sizeof title, "%s: %.40s (%.16s)", wplane ? "workers' plane" : "train loss", name,
-                     x.net.arch);
+                     x.m.net.arch);
             if (wplane) {
                 snprintf(xl, sizeof xl, "a: d1 = w0 - avg (|d1| = %.3g)", vec_norm(x.d1, np));
                 snprintf(yl, sizeof yl, "b: d2 = (w1 - avg) orthogonal to d1");
@@ -503,7 +492,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         } else {
             snprintf(title, sizeof title, "%s: %.40s (%.16s)",
                      m == LAND_1D_RANDOM ? "random direction" : m == LAND_1D_LINE ? "line to --to" : "avg -> workers",
-                     name, x.net.arch);
+                     name, x.m.net.arch);
             const char *xlab = m == LAND_1D_RANDOM ? "t (params = avg + t d, d filter-normalised)"
                                : m == LAND_1D_LINE ? "t (0 = this checkpoint, 1 = the other)"
                                                    : "t (0 = average, 1 = worker i)";

@@ -17,25 +17,21 @@
 #include <unistd.h>
 
 #include "algo.h"
-#include "checkpoint.h"
+#include "clock.h"
 #include "dataset.h"
-#include "eval.h"
+#include "evaluate.h"
 #include "fault.h"
 #include "gemm.h"
 #include "metrics.h"
+#include "model.h"
 #include "net.h"
 #include "optim.h"
 #include "plot.h"
-#include "predict.h"
-#include "clock.h"
 #include "report.h"
+#include "runstate.h"
+#include "spec_map.h"
 #include "train.h"
 #include "workers.h"
-
-/* Scalars of the run kept at the head of the checkpoint's `extra` floats,
- * bit-copied 8 bytes per slot, followed by algorithm state (EASGD centre). */
-enum { XS_LAST_SYNC, XS_ROUNDS, XS_BYTES, XS_SPREAD_MEAN, XS_SPREAD_MAX, XS_COUNT };
-#define EXTRA_HEAD (2 * XS_COUNT)
 
 typedef struct {
     const spec_t *s;
@@ -150,128 +146,32 @@ static int prepare_run_dir(trainer *t, const train_opts *o, dp_err *e) {
     return write_text_atomic(path, t->spec_yaml, e);
 }
 
-static void put_u64(float *slot, uint64_t v) { memcpy(slot, &v, sizeof v); }
-static uint64_t get_u64(const float *slot) {
-    uint64_t v;
-    memcpy(&v, slot, sizeof v);
-    return v;
-}
-static void put_f64(float *slot, double v) { memcpy(slot, &v, sizeof v); }
-static double get_f64(const float *slot) {
-    double v;
-    memcpy(&v, slot, sizeof v);
-    return v;
+/* The run's state as the checkpoint module sees it. */
+static run_state state_of(trainer *t) {
+    return (run_state){.spec_yaml = t->spec_yaml, .wk = &t->wk, .algo = &t->algo, .comm = t->comm,
+                       .step = t->step, .steps_per_epoch = t->spe, .wall = t->wall};
 }
 
-static size_t extra_floats(const trainer *t) {
-    return EXTRA_HEAD + (t->algo.center ? t->wk.n_params + t->wk.n_buffers : 0);
-}
-
-/* Gathers every worker's state on rank 0 and writes the checkpoint there. */
+/* Gathers every worker's state on rank 0 and writes <out_dir>/<name> there. */
 static int save_checkpoint(trainer *t, const char *name, dp_err *e) {
-    size_t np = t->wk.n_params, nb = t->wk.n_buffers, per = 2 * np + nb + 8;
-    int M = t->M, L = t->wk.local;
-    int rc = workers_average(&t->wk, 0, e);
-    if (rc) return rc;
-    float *local = malloc(per * L * sizeof(float));
-    float *all = is_root(t) ? malloc(per * M * sizeof(float)) : NULL;
-    checkpoint_t c = {0};
-    if (!local || (is_root(t) && !all)) {
-        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
-        goto done;
-    }
-    for (int k = 0; k < L; k++) {
-        float *dst = local + per * k;
-        const worker_t *w = &t->wk.w[k];
-        memcpy(dst, w->params, (np + nb) * sizeof(float)); /* params | buffers */
-        memcpy(dst + np + nb, w->mom, np * sizeof(float));
-        memcpy(dst + 2 * np + nb, w->rng.s, sizeof w->rng.s); /* 8 floats = 4 u64 */
-    }
-    rc = comm_gather_to_root(t->comm, local, per * L, all, e);
-    if (rc || !is_root(t)) goto done;
-
-    c.spec_yaml = t->spec_yaml;
-    c.n_workers = (uint32_t)M;
-    c.n_rng = 1;
-    c.n_params = np, c.n_buffers = nb, c.n_opt = np;
-    c.n_extra = extra_floats(t);
-    c.epoch = t->step / t->spe;
-    c.step = t->step;
-    c.wall_seconds = t->wall;
-    c.avg_params = t->wk.avg;
-    c.avg_buffers = t->wk.avg + np;
-    c.worker_params = malloc(np * M * sizeof(float));
-    c.worker_buffers = malloc((nb ? nb : 1) * M * sizeof(float));
-    c.worker_opt = malloc(np * M * sizeof(float));
-    c.rng = malloc(4 * M * sizeof(uint64_t));
-    c.extra = malloc(c.n_extra * sizeof(float));
-    if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) {
-        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
-        goto done;
-    }
-    for (int i = 0; i < M; i++) {
-        const float *src = all + per * i;
-        memcpy(c.worker_params + np * i, src, np * sizeof(float));
-        memcpy(c.worker_buffers + nb * i, src + np, nb * sizeof(float));
-        memcpy(c.worker_opt + np * i, src + np + nb, np * sizeof(float));
-        memcpy(c.rng + 4 * i, src + 2 * np + nb, 4 * sizeof(uint64_t));
-    }
-    put_u64(c.extra + 2 * XS_LAST_SYNC, (uint64_t)t->algo.last_sync);
-    put_u64(c.extra + 2 * XS_ROUNDS, t->comm->rounds);
-    put_u64(c.extra + 2 * XS_BYTES, t->comm->bytes);
-    put_f64(c.extra + 2 * XS_SPREAD_MEAN, t->algo.spread_mean);
-    put_f64(c.extra + 2 * XS_SPREAD_MAX, t->algo.spread_max);
-    if (t->algo.center) memcpy(c.extra + EXTRA_HEAD, t->algo.center, (np + nb) * sizeof(float));
     char path[SPEC_PATH + 64];
     snprintf(path, sizeof path, "%s/%s", t->s->run.out_dir, name);
-    rc = checkpoint_write(path, &c, e);
-done:
-    free(c.worker_params);
-    free(c.worker_buffers);
-    free(c.worker_opt);
-    free(c.rng);
-    free(c.extra);
-    free(local);
-    free(all);
-    if (comm_agree_error(t->comm, rc)) return rc ? rc : DP_EMPI;
-    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s/%s", t->s->run.out_dir, name);
+    run_state r = state_of(t);
+    int rc = runstate_save(&r, path, e);
+    if (rc) return rc;
+    snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", path);
     t->last_ckpt_step = t->step;
     return 0;
 }
 
 static int load_resume(trainer *t, const char *path, dp_err *e) {
-    checkpoint_t c;
-    int rc = checkpoint_read(path, &c, e);
+    run_state r = state_of(t);
+    int rc = runstate_load(&r, path, e);
     if (rc) return rc;
-    size_t np = t->wk.n_params, nb = t->wk.n_buffers;
-    if (c.n_params != np || c.n_buffers != nb || c.n_workers != (uint32_t)t->M ||
-        c.n_opt != np || c.n_rng != 1 || c.n_extra != extra_floats(t)) {
-        rc = dp_fail(e, DP_EUSAGE,
-                     "checkpoint '%s' does not match the spec: it holds %u workers x %llu "
-                     "parameters, the spec builds %d x %zu",
-                     path, c.n_workers, (unsigned long long)c.n_params, t->M, np);
-        checkpoint_free(&c);
-        return rc;
-    }
-    for (int k = 0; k < t->wk.local; k++) {
-        worker_t *w = &t->wk.w[k];
-        int i = w->index;
-        memcpy(w->params, c.worker_params + np * i, np * sizeof(float));
-        memcpy(w->buffers, c.worker_buffers + nb * i, nb * sizeof(float));
-        memcpy(w->mom, c.worker_opt + np * i, np * sizeof(float));
-        memcpy(w->rng.s, c.rng + 4 * i, sizeof w->rng.s);
-    }
-    t->step = c.step;
-    t->wall = c.wall_seconds;
-    t->algo.last_sync = (int64_t)get_u64(c.extra + 2 * XS_LAST_SYNC);
-    t->comm->rounds = get_u64(c.extra + 2 * XS_ROUNDS);
-    t->comm->bytes = get_u64(c.extra + 2 * XS_BYTES);
-    t->algo.spread_mean = get_f64(c.extra + 2 * XS_SPREAD_MEAN);
-    t->algo.spread_max = get_f64(c.extra + 2 * XS_SPREAD_MAX);
-    if (t->algo.center) memcpy(t->algo.center, c.extra + EXTRA_HEAD, (np + nb) * sizeof(float));
+    t->step = r.step;
+    t->wall = r.wall;
     snprintf(t->last_ckpt, sizeof t->last_ckpt, "%s", path);
-    t->last_ckpt_step = c.step;
-    checkpoint_free(&c);
+    t->last_ckpt_step = t->step;
     return 0;
 }
 
@@ -478,8 +378,9 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->eval_interval = llround(s->run.eval_every * t->spe);
     if (t->eval_interval < 1) t->eval_interval = 1;
 
-    if ((rc = net_build(&t->net, s, t->train.c, t->train.h, t->train.w, t->train.classes, e)))
-        return rc;
+    model_cfg mc;
+    spec_model_cfg(&mc, s, t->train.c, t->train.h, t->train.w, t->train.classes);
+    if ((rc = net_build(&t->net, &mc, e))) return rc;
     if ((rc = net_ws_alloc(&t->ws, &t->net, t->B, e))) return rc;
     if ((rc = workers_alloc(&t->wk, comm, t->net.n_params, t->net.n_buffers, s->run.seed, e)))
         return rc;
@@ -497,39 +398,11 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
             memcpy(w->params, t->wk.w[0].params, (t->wk.n_params + t->wk.n_buffers) * sizeof(float));
     }
 
-    algo_cfg ac = {
-        .kind = algo_kind(s->dist.algorithm),
-        .tau = s->dist.tau,
-        .pull = s->dist.pull,
-        .push = s->dist.push,
-        .push_form = strcmp(s->dist.push_form, "inverse") == 0 ? PUSH_INVERSE : PUSH_NORMALIZED,
-        .push_warmup_epochs = s->dist.push_warmup,
-        .moving_rate = s->dist.moving_rate,
-        .qsr_beta = s->dist.qsr_beta,
-        .post_local_epochs = s->dist.post_local,
-        .momentum_sync = strcmp(s->dist.momentum_sync, "reset") == 0     ? MOM_RESET
-                         : strcmp(s->dist.momentum_sync, "average") == 0 ? MOM_AVERAGE
-                                                                        : MOM_KEEP,
-    };
-    if (ac.kind < 0) return dp_fail(e, DP_EUSAGE, "dist.algorithm: unknown algorithm '%s'", s->dist.algorithm);
+    algo_cfg ac;
+    spec_algo_cfg(&ac, s);
     if ((rc = algo_init(&t->algo, &ac, &t->wk, e))) return rc;
-
-    t->sgd = (sgd_cfg_t){.momentum = s->optim.momentum,
-                         .weight_decay = s->optim.weight_decay,
-                         .nesterov = s->optim.nesterov,
-                         .decoupled = strcmp(s->optim.wd_mode, "decoupled") == 0};
-    lr_schedule_t *sc = &t->sched;
-    sc->kind = strcmp(s->optim.schedule, "step") == 0     ? LR_STEP
-               : strcmp(s->optim.schedule, "cosine") == 0 ? LR_COSINE
-                                                          : LR_CONSTANT;
-    sc->base_lr = s->optim.lr;
-    sc->min_lr = s->optim.min_lr;
-    sc->gamma = s->optim.gamma;
-    sc->n_milestones = s->optim.n_milestones;
-    memcpy(sc->milestones, s->optim.milestones, sizeof sc->milestones);
-    sc->warmup_steps = llround(s->optim.warmup_epochs * t->spe);
-    sc->total_steps = t->total_steps;
-    sc->steps_per_epoch = t->spe;
+    spec_sgd_cfg(&t->sgd, s);
+    spec_lr_schedule(&t->sched, s, t->spe, t->total_steps);
 
     if (o->resume && (rc = load_resume(t, o->resume, e))) return rc;
     if (is_root(t) && (rc = metrics_open(&t->mw, s->run.out_dir, o->resume ? t->step : -1, e)))
@@ -559,11 +432,11 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
     net_describe(&t->net, desc, sizeof desc);
     double ddp_bytes = (double)t->step * t->wk.n_params * sizeof(double); /* as comm.c counts */
     fprintf(f, "dppf train: %s\n", desc);
-    fprintf(f, "  data        %s: %d train / %d test samples\n", s->data.dataset, t->train.n,
+    fprintf(f, "  data        %s: %d train / %d test samples\n", dataset_name(s->data.dataset), t->train.n,
             t->test.n);
-    fprintf(f, "  run         %d worker%s, %s", t->M, t->M > 1 ? "s" : "", s->dist.algorithm);
-    if (strcmp(s->dist.algorithm, "ddp") != 0) fprintf(f, " tau=%d", s->dist.tau);
-    if (strcmp(s->dist.algorithm, "dppf") == 0) fprintf(f, " pull=%g push=%g", s->dist.pull, s->dist.push);
+    fprintf(f, "  run         %d worker%s, %s", t->M, t->M > 1 ? "s" : "", algo_name(s->dist.algorithm));
+    if (s->dist.algorithm != ALGO_DDP) fprintf(f, " tau=%d", s->dist.tau);
+    if (s->dist.algorithm == ALGO_DPPF) fprintf(f, " pull=%g push=%g", s->dist.pull, s->dist.push);
     fprintf(f, ", batch %d per worker, %lld steps (%.2f epochs), %d rank%s\n", t->B,
             (long long)t->step, (double)t->step / t->spe, t->comm->size, t->comm->size > 1 ? "s" : "");
     fprintf(f, "  result      test acc %.4f  test loss %.4f  train acc %.4f  train loss %.4f\n",
@@ -628,79 +501,5 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     }
     if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
     teardown(&t);
-    return rc;
-}
-
-int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e) {
-    checkpoint_t c;
-    int rc = checkpoint_read(ckpt_path, &c, e);
-    if (rc) return rc;
-    spec_defaults(s);
-    char name[SPEC_PATH + 32];
-    snprintf(name, sizeof name, "%s (stored spec)", ckpt_path);
-    rc = spec_load_string(s, c.spec_yaml, name, e);
-    checkpoint_free(&c);
-    return rc;
-}
-
-int eval_checkpoint(const spec_t *s, const char *ckpt_path, const char *predictions_csv, eval_report *r,
-                    dp_err *e) {
-    eval_setup x;
-    int B = s->optim.batch_size < 256 ? 256 : s->optim.batch_size;
-    int rc = eval_setup_open(&x, s, ckpt_path, B, e);
-    if (rc) return rc;
-    eval_result tr, te;
-    const checkpoint_t *c = &x.ckpt;
-    eval_model(&x.net, &x.ws, c->avg_params, c->avg_buffers, &x.train, &x.bc, x.labels, x.idx, &tr);
-    eval_model(&x.net, &x.ws, c->avg_params, c->avg_buffers, &x.test, &x.bc, x.labels, x.idx, &te);
-    *r = (eval_report){.train_loss = tr.loss, .train_acc = tr.acc, .test_loss = te.loss, .test_acc = te.acc,
-                       .n_train = tr.n, .n_test = te.n, .workers = (int)c->n_workers, .step = c->step};
-    if (predictions_csv) rc = predict_write(&x, predictions_csv, e);
-    eval_setup_close(&x);
-    return rc;
-}
-
-int train_write_start(const spec_t *s, const float *params, size_t n_params,
-                      const float *buffers, size_t n_buffers, const char *path, dp_err *e) {
-    /* Exactly what setup() leaves before the first step, so that resuming from
-     * this file is a fresh run from these weights: zero momentum and run
-     * counters, each worker's RNG stream as workers_alloc seeds it, and the
-     * EASGD centre equal to the starting point (as algo_init sets it). */
-    size_t np = n_params, nb = n_buffers, M = (size_t)s->dist.workers;
-    int easgd = algo_kind(s->dist.algorithm) == ALGO_EASGD;
-    checkpoint_t c = {0};
-    c.spec_yaml = spec_to_yaml(s, e);
-    if (!c.spec_yaml) return e->code ? e->code : DP_ENOMEM;
-    c.n_workers = (uint32_t)M;
-    c.n_rng = 1;
-    c.n_params = np, c.n_buffers = nb, c.n_opt = np;
-    c.n_extra = EXTRA_HEAD + (easgd ? np + nb : 0);
-    c.avg_params = (float *)params; /* checkpoint_write only reads */
-    c.avg_buffers = (float *)buffers;
-    c.worker_params = dp_calloc(np * M, sizeof(float), "checkpoint parameters", e);
-    c.worker_buffers = dp_calloc(nb * M, sizeof(float), "checkpoint buffers", e);
-    c.worker_opt = dp_calloc(np * M, sizeof(float), "checkpoint momentum", e);
-    c.rng = dp_calloc(4 * M, sizeof(uint64_t), "checkpoint rng", e);
-    c.extra = dp_calloc(c.n_extra, sizeof(float), "checkpoint extra", e);
-    int rc = 0;
-    if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) rc = DP_ENOMEM;
-    for (size_t i = 0; !rc && i < M; i++) {
-        memcpy(c.worker_params + np * i, params, np * sizeof(float));
-        memcpy(c.worker_buffers + nb * i, buffers, nb * sizeof(float));
-        rng_t r;
-        rng_init(&r, s->run.seed, RNG_STREAM_WORKER + (uint64_t)i);
-        memcpy(c.rng + 4 * i, r.s, sizeof r.s);
-    }
-    if (!rc && easgd) {
-        memcpy(c.extra + EXTRA_HEAD, params, np * sizeof(float));
-        memcpy(c.extra + EXTRA_HEAD + np, buffers, nb * sizeof(float));
-    }
-    if (!rc) rc = checkpoint_write(path, &c, e);
-    free(c.spec_yaml);
-    free(c.worker_params);
-    free(c.worker_buffers);
-    free(c.worker_opt);
-    free(c.rng);
-    free(c.extra);
     return rc;
 }
