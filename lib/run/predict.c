@@ -4,12 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "file.h"
 #include "predict.h"
 
 int predict_write(eval_setup *x, const char *out_csv, dp_err *e) {
-    FILE *f = fopen(out_csv, "w");
-    if (!f) return dp_fail(e, DP_EIO, "cannot write '%s': %s", out_csv, strerror(errno));
-    int rc = 0, B = x->ws.max_batch, K = x->net.classes;
+    atomic_file a;
+    int rc = atomic_open(&a, out_csv, NULL, e);
+    if (rc) return rc;
+    FILE *f = a.f;
+    int B = x->ws.max_batch, K = x->net.classes;
     const dataset_t *test = &x->test;
     fprintf(f, "index,label,pred");
     for (int k = 0; k < K; k++) fprintf(f, ",logit%d", k);
@@ -30,7 +33,5 @@ int predict_write(eval_setup *x, const char *out_csv, dp_err *e) {
             fputc('\n', f);
         }
     }
-    if (ferror(f)) rc = dp_fail(e, DP_EIO, "cannot write '%s': write error", out_csv);
-    if (fclose(f) != 0 && !rc) rc = dp_fail(e, DP_EIO, "cannot write '%s': %s", out_csv, strerror(errno));
-    return rc;
+    return atomic_commit(&a, e); /* catches a failed fprintf too */
 }
