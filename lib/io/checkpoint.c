@@ -5,18 +5,15 @@
  * build fail at compile time rather than write files nobody else can read.
  * The reader trusts nothing until size, magic, version and CRC have passed,
  * then checks that the declared counts account for the file size exactly. */
-#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include "atomic_file.h"
 #include "checkpoint.h"
 #include "fault.h"
+#include "file.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "the checkpoint format is little-endian; add byte swapping for this host");
@@ -32,18 +29,12 @@ enum { MIN_BYTES = HEAD_BYTES + COUNTS_BYTES + CRC_BYTES };
 /* ---- writing ---- */
 
 typedef struct {
-    FILE *f;
+    atomic_file a; /* keeps the first write error; later writes are skipped */
     uLong crc;
-    int err; /* first errno seen; later writes are skipped */
 } writer;
 
 static void put(writer *w, const void *p, size_t len) {
-    if (w->err || len == 0) return;
-    if (fwrite(p, 1, len, w->f) != len) {
-        w->err = errno ? errno : EIO;
-        return;
-    }
-    w->crc = crc32_z(w->crc, p, len);
+    if (len && !atomic_put(&w->a, p, len)) w->crc = crc32_z(w->crc, p, len);
 }
 
 static void put_u32(writer *w, uint32_t v) { put(w, &v, sizeof v); }
@@ -85,15 +76,9 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
             return dp_fail(e, DP_ERUNTIME, "cannot write checkpoint '%s': %s is missing", path,
                            arr[i].name);
 
-    char *tmp = atomic_tmp_name(path);
-    if (!tmp) return dp_fail(e, DP_ENOMEM, "out of memory writing checkpoint '%s'", path);
-
-    writer w = {.f = fopen(tmp, "wb"), .crc = crc32_z(0, Z_NULL, 0)};
-    if (!w.f) {
-        int err = errno;
-        free(tmp);
-        return dp_fail(e, DP_EIO, "cannot write checkpoint '%s': %s", path, strerror(err));
-    }
+    writer w = {.crc = crc32_z(0, Z_NULL, 0)};
+    int rc = atomic_open(&w.a, path, "checkpoint", e);
+    if (rc) return rc;
     put(&w, MAGIC, sizeof MAGIC);
     put_u32(&w, CHECKPOINT_VERSION);
     put_u32(&w, 0);
@@ -112,7 +97,7 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
         put(&w, arr[i].p, arr[i].bytes);
         /* Test-only (lib/fault.h): die with the file half written, as a crash would. */
         if (i == N_ARR / 2 && fault_at("checkpoint-kill", c->step, -1)) {
-            fflush(w.f);
+            fflush(w.a.f);
             raise(SIGKILL);
         }
     }
@@ -120,15 +105,7 @@ int checkpoint_write(const char *path, const checkpoint_t *c, dp_err *e) {
     put_u32(&w, crc);
 
     /* A crash leaves either the old checkpoint or the new one. */
-    w.err = atomic_commit(w.f, tmp, path, w.err);
-    free(tmp);
-    if (w.err) {
-        int full = w.err == ENOSPC || w.err == EFBIG || w.err == EDQUOT;
-        return dp_fail(e, DP_EIO, "cannot write checkpoint '%s': %s%s; the previous file of that "
-                       "name, if any, is unchanged", path, strerror(w.err),
-                       full ? " (disk full or file size limit)" : "");
-    }
-    return 0;
+    return atomic_commit(&w.a, e);
 }
 
 /* ---- reading ---- */
@@ -143,46 +120,6 @@ static uint64_t get_u64(const unsigned char *p) {
     uint64_t v;
     memcpy(&v, p, sizeof v);
     return v;
-}
-
-/* Reads the whole regular file at `path` into a fresh buffer. */
-static int slurp(const char *path, unsigned char **buf, size_t *size, dp_err *e) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return dp_fail(e, DP_EIO, "cannot open checkpoint '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        int err = errno;
-        fclose(f);
-        return dp_fail(e, DP_EIO, "cannot read checkpoint '%s': %s", path, strerror(err));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        fclose(f);
-        return dp_fail(e, DP_EIO, "cannot read checkpoint '%s': not a regular file", path);
-    }
-    if ((uint64_t)st.st_size > SIZE_MAX / 2) {
-        fclose(f);
-        return dp_fail(e, DP_EIO, "cannot read checkpoint '%s': file too large (%lld bytes)",
-                       path, (long long)st.st_size);
-    }
-    size_t n = (size_t)st.st_size;
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) {
-        fclose(f);
-        return dp_fail(e, DP_ENOMEM, "out of memory reading checkpoint '%s' (%zu bytes)", path, n);
-    }
-    size_t got = fread(b, 1, n, f);
-    int rd_err = ferror(f) ? (errno ? errno : EIO) : 0;
-    int grew = got == n && fgetc(f) != EOF;
-    fclose(f);
-    if (rd_err || got != n || grew) {
-        free(b);
-        if (rd_err)
-            return dp_fail(e, DP_EIO, "cannot read checkpoint '%s': %s", path, strerror(rd_err));
-        return dp_fail(e, DP_EIO, "cannot read checkpoint '%s': file changed while reading", path);
-    }
-    *buf = b;
-    *size = n;
-    return 0;
 }
 
 void checkpoint_free(checkpoint_t *c) {
@@ -210,7 +147,8 @@ int checkpoint_read(const char *path, checkpoint_t *c, dp_err *e) {
     memset(c, 0, sizeof *c);
     unsigned char *b = NULL;
     size_t size = 0;
-    int rc = slurp(path, &b, &size, e);
+    /* a checkpoint may be large; the limit only keeps size + 1 from overflowing */
+    int rc = file_read_all(path, "checkpoint", SIZE_MAX / 2, &b, &size, e);
     if (rc) return rc;
     rc = checkpoint_parse(b, size, path, c, e);
     free(b);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "file.h"
 
 /* Trims spaces/tabs/CR/LF at both ends, in place. */
 static char *trim(char *s) {
@@ -138,9 +139,10 @@ static int read_stream(FILE *f, const char *path, csv_table *t, dp_err *e) {
 
 int csv_read(const char *path, csv_table *t, dp_err *e) {
     memset(t, 0, sizeof *t);
-    FILE *f = fopen(path, "r");
-    if (!f) return dp_fail(e, DP_EIO, "cannot read '%s': %s", path, strerror(errno));
-    int rc = read_stream(f, path, t, e);
+    FILE *f;
+    int rc = file_fopen_read(path, "CSV file", &f, e);
+    if (rc) return rc;
+    rc = read_stream(f, path, t, e);
     fclose(f);
     return rc;
 }

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "dataset.h"
+#include "file.h"
 
 #define IDX_IMAGES_MAGIC 0x00000803u /* ubyte, 3 dims */
 #define IDX_LABELS_MAGIC 0x00000801u /* ubyte, 1 dim */
@@ -92,14 +94,25 @@ static uint32_t be32(const unsigned char *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
-static int gz_open(gzFile *f, const char *path, const char *hint, dp_err *e) {
-    errno = 0;
-    *f = gzopen(path, "rb");
-    if (!*f) {
-        int err = errno;
-        if (!err) return dp_fail(e, DP_ENOMEM, "out of memory opening '%s'", path);
-        return dp_fail(e, DP_EIO, "cannot open '%s': %s%s%s", path, strerror(err), hint ? "; " : "",
-                       hint ? hint : "");
+/* Opens a dataset file through the regular-file check (file.h); the hint
+ * (where to get the data) follows the message. */
+static int open_data(const char *path, const char *what, const char *hint, int *fd, dp_err *e) {
+    int rc = file_open_read(path, what, fd, e);
+    if (rc == DP_EIO && hint && e) {
+        size_t len = strlen(e->msg);
+        snprintf(e->msg + len, sizeof e->msg - len, "; %s", hint);
+    }
+    return rc;
+}
+
+static int gz_open(gzFile *f, const char *path, const char *what, const char *hint, dp_err *e) {
+    int fd;
+    *f = NULL;
+    int rc = open_data(path, what, hint, &fd, e);
+    if (rc) return rc;
+    if (!(*f = gzdopen(fd, "rb"))) {
+        close(fd);
+        return dp_fail(e, DP_ENOMEM, "out of memory opening '%s'", path);
     }
     gzbuffer(*f, 1 << 17);
     return 0;
@@ -201,7 +214,7 @@ static int idx_read(const char *images_path, const char *labels_path, dataset_t 
     memset(d, 0, sizeof *d);
     gzFile f;
     unsigned char hdr[16] = {0};
-    int rc = gz_open(&f, images_path, hint, e);
+    int rc = gz_open(&f, images_path, "dataset images", hint, e);
     if (rc) return rc;
     rc = idx_header(f, images_path, IDX_IMAGES_MAGIC, hdr, 16, e);
     uint32_t n = be32(hdr + 4), rows = be32(hdr + 8), cols = be32(hdr + 12);
@@ -215,7 +228,7 @@ static int idx_read(const char *images_path, const char *labels_path, dataset_t 
     gzclose(f);
     if (rc) return rc;
 
-    rc = gz_open(&f, labels_path, hint, e);
+    rc = gz_open(&f, labels_path, "dataset labels", hint, e);
     if (!rc) rc = idx_header(f, labels_path, IDX_LABELS_MAGIC, hdr, 8, e);
     if (!rc && be32(hdr + 4) != n)
         rc = dp_fail(e, DP_EIO, "%s: holds %u labels but %s holds %u images", labels_path,
@@ -252,50 +265,49 @@ int idx_load(const char *images_path, const char *labels_path, dataset_t *d, dp_
 
 static int cifar_read(const char *dir, int train, dataset_t *d, const char *hint, dp_err *e) {
     memset(d, 0, sizeof *d);
-    int nfiles = train ? CIFAR_TRAIN_BATCHES : 1;
+    int nfiles = train ? CIFAR_TRAIN_BATCHES : 1, rc = 0;
     char path[CIFAR_TRAIN_BATCHES][PATH_MAX];
+    FILE *f[CIFAR_TRAIN_BATCHES] = {NULL};
     int64_t count[CIFAR_TRAIN_BATCHES], total = 0;
-    for (int k = 0; k < nfiles; k++) {
+    /* All batches are opened (and their sizes checked) before anything is allocated. */
+    for (int k = 0; k < nfiles && !rc; k++) {
         int len = train ? snprintf(path[k], PATH_MAX, "%s/data_batch_%d.bin", dir, k + 1)
                         : snprintf(path[k], PATH_MAX, "%s/test_batch.bin", dir);
-        if (len >= PATH_MAX) return dp_fail(e, DP_EIO, "CIFAR-10 folder path too long: '%s'", dir);
+        if (len >= PATH_MAX) {
+            rc = dp_fail(e, DP_EIO, "CIFAR-10 folder path too long: '%s'", dir);
+            break;
+        }
+        int fd;
         struct stat st;
-        if (stat(path[k], &st))
-            return dp_fail(e, DP_EIO, "cannot open '%s': %s%s%s", path[k], strerror(errno),
-                           hint ? "; " : "", hint ? hint : "");
-        if (!S_ISREG(st.st_mode))
-            return dp_fail(e, DP_EIO, "%s: not a regular file", path[k]);
-        if (st.st_size == 0 || st.st_size % CIFAR_RECORD)
-            return dp_fail(e, DP_EIO,
-                           "%s: size %lld bytes is not a positive multiple of the %d-byte CIFAR-10 "
-                           "record (1 label byte + 3x32x32 pixels; the binary version, not the "
-                           "python one)",
-                           path[k], (long long)st.st_size, CIFAR_RECORD);
-        count[k] = st.st_size / CIFAR_RECORD;
-        total += count[k];
+        if ((rc = open_data(path[k], "CIFAR-10 batch", hint, &fd, e))) break;
+        if (fstat(fd, &st) != 0 || !(f[k] = fdopen(fd, "rb"))) {
+            rc = dp_fail(e, DP_EIO, "cannot read '%s': %s", path[k], strerror(errno));
+            close(fd);
+        } else if (st.st_size == 0 || st.st_size % CIFAR_RECORD)
+            rc = dp_fail(e, DP_EIO,
+                         "%s: size %lld bytes is not a positive multiple of the %d-byte CIFAR-10 "
+                         "record (1 label byte + 3x32x32 pixels; the binary version, not the "
+                         "python one)",
+                         path[k], (long long)st.st_size, CIFAR_RECORD);
+        else {
+            count[k] = st.st_size / CIFAR_RECORD;
+            total += count[k];
+        }
     }
-    if (total > INT_MAX) return dp_fail(e, DP_EIO, "%s: too many CIFAR-10 records (%lld)", dir,
-                                        (long long)total);
-    d->images = dp_calloc((size_t)total, CIFAR_PIXELS, "CIFAR-10 images", e);
-    d->labels = dp_calloc((size_t)total, 1, "CIFAR-10 labels", e);
-    if (!d->images || !d->labels) {
-        dataset_free(d);
-        return DP_ENOMEM;
+    if (!rc && total > INT_MAX)
+        rc = dp_fail(e, DP_EIO, "%s: too many CIFAR-10 records (%lld)", dir, (long long)total);
+    if (!rc) {
+        d->images = dp_calloc((size_t)total, CIFAR_PIXELS, "CIFAR-10 images", e);
+        d->labels = dp_calloc((size_t)total, 1, "CIFAR-10 labels", e);
+        if (!d->images || !d->labels) rc = DP_ENOMEM;
     }
     int64_t at = 0;
-    for (int k = 0; k < nfiles; k++) {
-        FILE *f = fopen(path[k], "rb");
-        if (!f) {
-            int rc = dp_fail(e, DP_EIO, "cannot open '%s': %s", path[k], strerror(errno));
-            dataset_free(d);
-            return rc;
-        }
-        int rc = 0;
+    for (int k = 0; k < nfiles && !rc; k++) {
         unsigned char rec[CIFAR_RECORD];
         for (int64_t i = 0; i < count[k] && !rc; i++, at++) {
-            if (fread(rec, 1, CIFAR_RECORD, f) != CIFAR_RECORD) {
+            if (fread(rec, 1, CIFAR_RECORD, f[k]) != CIFAR_RECORD) {
                 rc = dp_fail(e, DP_EIO, "%s: read error at record %lld: %s", path[k], (long long)i,
-                             ferror(f) ? strerror(errno) : "unexpected end of file");
+                             ferror(f[k]) ? strerror(errno) : "unexpected end of file");
                 break;
             }
             if (rec[0] >= 10)
@@ -307,11 +319,12 @@ static int cifar_read(const char *dir, int train, dataset_t *d, const char *hint
             /* The record is already [c][h][w], our layout. */
             memcpy(d->images + (size_t)at * CIFAR_PIXELS, rec + 1, CIFAR_PIXELS);
         }
-        fclose(f);
-        if (rc) {
-            dataset_free(d);
-            return rc;
-        }
+    }
+    for (int k = 0; k < nfiles; k++)
+        if (f[k]) fclose(f[k]);
+    if (rc) {
+        dataset_free(d);
+        return rc;
     }
     d->n = (int)total;
     d->c = 3;
@@ -506,15 +519,16 @@ int dataset_subset(dataset_t *d, int n, int random, uint64_t seed, dp_err *e) {
 /* ---- loading by name ------------------------------------------------------ */
 
 /* `folder/base.gz` if it exists, else `folder/base` if it exists; else an
- * error naming both. */
+ * error naming both. A name that is there but cannot be looked up (a symbolic
+ * link loop, no permission) is taken, so that opening it says why. */
 static int find_idx_file(char *out, size_t size, const char *folder, const char *base,
                          const char *hint, dp_err *e) {
     struct stat st;
     if ((size_t)snprintf(out, size, "%s/%s.gz", folder, base) >= size)
         return dp_fail(e, DP_EIO, "data folder path too long: '%s'", folder);
-    if (!stat(out, &st)) return 0;
+    if (!stat(out, &st) || errno != ENOENT) return 0;
     snprintf(out, size, "%s/%s", folder, base);
-    if (!stat(out, &st)) return 0;
+    if (!stat(out, &st) || errno != ENOENT) return 0;
     return dp_fail(e, DP_EIO, "cannot open '%s/%s[.gz]': %s; %s", folder, base, strerror(errno),
                    hint);
 }

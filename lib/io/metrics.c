@@ -1,8 +1,9 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
+#include "file.h"
 #include "metrics.h"
 
 const char METRICS_HEADER[] =
@@ -11,9 +12,11 @@ const char METRICS_HEADER[] =
 
 /* Reads the rows of an existing metrics.csv up to a step, for resuming. */
 static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
+    struct stat st;
     *rc = 0;
-    FILE *f = fopen(path, "r");
-    if (!f) return NULL; /* nothing to keep */
+    if (stat(path, &st) != 0 && errno == ENOENT) return NULL; /* nothing to keep */
+    FILE *f;
+    if ((*rc = file_fopen_read(path, "metrics", &f, e))) return NULL;
     size_t cap = 1 << 16, len = 0;
     char *out = malloc(cap), line[4096];
     if (!out) {
@@ -53,33 +56,21 @@ static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
 int metrics_open(metrics_writer *m, const char *dir, int64_t keep_until_step, dp_err *e) {
     m->f = NULL;
     snprintf(m->path, sizeof m->path, "%s/metrics.csv", dir);
-    char *keep = NULL;
-    if (keep_until_step >= 0) {
-        int rc;
-        keep = kept_rows(m->path, keep_until_step, e, &rc);
-        if (rc) return rc;
-    }
+    int rc = 0;
+    char *keep = keep_until_step >= 0 ? kept_rows(m->path, keep_until_step, e, &rc) : NULL;
+    if (rc) return rc;
     /* The new file (header and kept rows) is written under a temporary name
      * and renamed over the old one, so a crash now never loses the rows a
      * later resume needs. Rows are then appended to the renamed file. */
-    char tmp[sizeof m->path + 32];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", m->path, (long)getpid());
-    errno = 0;
-    FILE *f = fopen(tmp, "w");
-    int err = f ? 0 : errno;
-    if (f && (fprintf(f, "%s\n%s", METRICS_HEADER, keep ? keep : "") < 0 || fflush(f) != 0 ||
-              fsync(fileno(f)) != 0 || rename(tmp, m->path) != 0))
-        err = errno ? errno : EIO;
-    free(keep);
-    if (err) {
-        if (f) {
-            fclose(f);
-            remove(tmp);
-        }
-        return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(err));
+    atomic_file a;
+    if (!(rc = atomic_open(&a, m->path, NULL, e))) {
+        atomic_put(&a, METRICS_HEADER, strlen(METRICS_HEADER));
+        atomic_put(&a, "\n", 1);
+        if (keep) atomic_put(&a, keep, strlen(keep));
+        rc = atomic_commit_keep(&a, &m->f, e);
     }
-    m->f = f;
-    return 0;
+    free(keep);
+    return rc;
 }
 
 int metrics_append(metrics_writer *m, const metrics_row *r, dp_err *e) {

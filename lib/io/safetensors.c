@@ -5,15 +5,12 @@
  * other JSON (numbers with signs or fractions, true/null, nested values,
  * unknown keys) is an error rather than something to skip, so a file is
  * either fully understood or rejected with the byte where it went wrong. */
-#include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "atomic_file.h"
+#include "file.h"
 #include "safetensors.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
@@ -507,28 +504,12 @@ fail:
 
 int st_read(const char *path, st_file *f, dp_err *e) {
     memset(f, 0, sizeof *f);
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return dp_fail(e, DP_EIO, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fileno(fp), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fclose(fp);
-        return dp_fail(e, DP_EIO, "cannot read '%s': not a regular file", path);
-    }
-    size_t n = (size_t)st.st_size;
-    unsigned char *b = malloc(n ? n : 1);
-    if (!b) {
-        fclose(fp);
-        return dp_fail(e, DP_ENOMEM, "out of memory reading '%s' (%zu bytes)", path, n);
-    }
-    size_t got = fread(b, 1, n, fp);
-    int bad = ferror(fp) || got != n || fgetc(fp) != EOF;
-    fclose(fp);
-    if (bad) {
-        free(b);
-        return dp_fail(e, DP_EIO, "cannot read '%s': read error or file changed while reading",
-                       path);
-    }
-    int rc = st_parse(b, n, path, f, e);
+    unsigned char *b;
+    size_t n;
+    /* the limit only keeps size + 1 from overflowing: st_parse checks the rest */
+    int rc = file_read_all(path, "safetensors file", SIZE_MAX / 2, &b, &n, e);
+    if (rc) return rc;
+    rc = st_parse(b, n, path, f, e);
     if (rc) {
         free(b);
         return rc;
@@ -675,29 +656,22 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
                        "cannot write '%s': a tensor name or metadata is not valid UTF-8", path);
     }
 
-    char *tmp = atomic_tmp_name(path);
-    if (!tmp) {
-        free(h.s);
-        free(off);
-        return dp_fail(e, DP_ENOMEM, "out of memory writing '%s'", path);
-    }
-    FILE *fp = fopen(tmp, "wb");
-    int err = fp ? 0 : errno;
-    if (fp) {
+    atomic_file a;
+    int rc = atomic_open(&a, path, NULL, e);
+    if (!rc) {
         uint64_t hl = h.len;
-        if (fwrite(&hl, 8, 1, fp) != 1 || fwrite(h.s, 1, h.len, fp) != h.len) err = errno ? errno : EIO;
-        for (size_t sz = 8; sz >= 1 && !err; sz /= 2)
-            for (int i = 0; i < n && !err; i++) {
+        atomic_put(&a, &hl, 8);
+        atomic_put(&a, h.s, h.len);
+        for (size_t sz = 8; sz >= 1; sz /= 2)
+            for (int i = 0; i < n; i++) {
                 if (st_dtype_size(t[i].dtype) != sz) continue;
                 size_t bytes = sz;
                 for (int d = 0; d < t[i].ndim; d++) bytes *= t[i].shape[d];
-                if (bytes && fwrite(t[i].data, 1, bytes, fp) != bytes) err = errno ? errno : EIO;
+                atomic_put(&a, t[i].data, bytes); /* skipped after a failed write */
             }
-        err = atomic_commit(fp, tmp, path, err);
+        rc = atomic_commit(&a, e);
     }
-    free(tmp);
     free(h.s);
     free(off);
-    if (err) return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(err));
-    return 0;
+    return rc;
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "file.h"
 #include "spec.h"
 
 typedef enum { K_INT, K_INT64, K_UINT64, K_FLOAT, K_BOOL, K_STR, K_ENUM, K_INTS, K_FLOATS } ktype;
@@ -935,41 +936,11 @@ int spec_load_string(spec_t *s, const char *yaml, const char *name, dp_err *e) {
 
 int spec_load_file(spec_t *s, const char *path, dp_err *e) {
     enum { MAX_BYTES = 16 << 20 }; /* a spec is a few KiB; refuse to slurp a wrong file */
-    FILE *f = fopen(path, "rb");
-    if (!f) return dp_fail(e, DP_EIO, "cannot open spec file '%s': %s", path, strerror(errno));
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    if (!buf) {
-        fclose(f);
-        return dp_fail(e, DP_ENOMEM, "out of memory reading spec file '%s'", path);
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= MAX_BYTES) {
-                free(buf);
-                fclose(f);
-                return dp_fail(e, DP_EIO, "spec file '%s' is larger than %d MiB", path, MAX_BYTES >> 20);
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return dp_fail(e, DP_ENOMEM, "out of memory reading spec file '%s'", path);
-            }
-            buf = nb, cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) break;
-    }
-    if (ferror(f)) {
-        int err = errno;
-        free(buf);
-        fclose(f);
-        return dp_fail(e, DP_EIO, "cannot read spec file '%s': %s", path, strerror(err));
-    }
-    fclose(f);
-    int rc = load_text(s, buf, len, path, e);
+    unsigned char *buf;
+    size_t len;
+    int rc = file_read_all(path, "spec file", MAX_BYTES, &buf, &len, e);
+    if (rc) return rc;
+    rc = load_text(s, (const char *)buf, len, path, e);
     free(buf);
     return rc;
 }

@@ -1,10 +1,10 @@
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "eval.h"
 #include "evaluate.h"
+#include "file.h"
 #include "runstate.h"
 
 typedef struct {
@@ -30,9 +30,11 @@ static void write_predictions(void *ctx, net_ws *ws, const int32_t *labels, int 
 
 static int predict_write(ckpt_model *x, net_ws *ws, int32_t *labels, int32_t *idx, const char *out_csv,
                          dp_err *e) {
-    FILE *f = fopen(out_csv, "w");
-    if (!f) return dp_fail(e, DP_EIO, "cannot write '%s': %s", out_csv, strerror(errno));
-    int rc = 0, K = x->net.classes;
+    atomic_file a;
+    int rc = atomic_open(&a, out_csv, NULL, e);
+    if (rc) return rc;
+    FILE *f = a.f;
+    int K = x->net.classes;
     fprintf(f, "index,label,pred");
     for (int k = 0; k < K; k++) fprintf(f, ",logit%d", k);
     fputc('\n', f);
@@ -40,9 +42,7 @@ static int predict_write(ckpt_model *x, net_ws *ws, int32_t *labels, int32_t *id
     eval_result r;
     eval_dataset(&x->net, ws, x->ckpt.avg_params, x->ckpt.avg_buffers, &x->test, &x->bc, 0, NET_EVAL,
                  labels, idx, write_predictions, &p, &r);
-    if (ferror(f)) rc = dp_fail(e, DP_EIO, "cannot write '%s': write error", out_csv);
-    if (fclose(f) != 0 && !rc) rc = dp_fail(e, DP_EIO, "cannot write '%s': %s", out_csv, strerror(errno));
-    return rc;
+    return atomic_commit(&a, e); /* catches a failed fprintf too */
 }
 
 int eval_checkpoint(const spec_t *s, const char *ckpt_path, const char *predictions_csv, eval_report *r,

@@ -8,6 +8,7 @@
 #include "checkpoint.h"
 #include "dataset.h"
 #include "clock.h"
+#include "file.h"
 #include "landscape.h"
 #include "report.h"
 #include "net.h"
@@ -142,8 +143,10 @@ static void point_params(land_ctx *x, const landscape_opts *o, int N, double lo,
 
 static int write_csv(const char *path, const landscape_opts *o, const land_ctx *x, int N, int npts,
                      double lo, double hi, dp_err *e) {
-    FILE *f = fopen(path, "w");
-    if (!f) return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(errno));
+    atomic_file a;
+    int rc = atomic_open(&a, path, NULL, e);
+    if (rc) return rc;
+    FILE *f = a.f;
     const double *r = x->res;
     if (o->mode == LAND_2D) fputs("a,b,", f);
     else if (o->mode == LAND_1D_WORKERS) fputs("worker,t,", f);
@@ -158,9 +161,7 @@ static int write_csv(const char *path, const landscape_opts *o, const land_ctx *
         if (o->test) fprintf(f, ",%.9g,%.9g", r[2 * npts + k], r[3 * npts + k]);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    if (fclose(f) != 0 || bad) return dp_fail(e, DP_EIO, "error writing '%s'", path);
-    return 0;
+    return atomic_commit(&a, e); /* catches a failed fprintf too */
 }
 
 /* The last path component of the checkpoint's folder and its file name,
@@ -418,10 +419,10 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
         if (M > 1) {
             x.diff = dp_calloc(np, sizeof(float), "a difference", e);
             FILE *f = NULL;
+            atomic_file wf;
             snprintf(path, sizeof path, "%s/landscape-2d-workers.csv", dir);
             if (!x.diff) rc = DP_ENOMEM;
-            else if (!(f = fopen(path, "w")))
-                rc = dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(errno));
+            else if (!(rc = atomic_open(&wf, path, NULL, e))) f = wf.f;
             if (!rc) {
                 fprintf(f, "worker,a,b,dist,captured\n");
                 fprintf(out, "  workers projected on the plane (least squares in span(d1, d2)):\n");
@@ -454,7 +455,8 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 else snprintf(mnames[0], sizeof mnames[0], "avg + %d w", near);
                 mk[0].label = mnames[0];
             }
-            if (f && (fclose(f) != 0) && !rc) rc = dp_fail(e, DP_EIO, "error writing '%s'", path);
+            if (f && rc) atomic_abort(&wf);
+            else if (f) rc = atomic_commit(&wf, e);
             if (!rc && !wplane)
                 fprintf(out, "  (random directions are nearly orthogonal to the workers' offsets in %zu dimensions,\n"
                              "   so the workers sit near the centre and the plane holds little of their spread)\n",

@@ -21,6 +21,7 @@
 #include "dataset.h"
 #include "evaluate.h"
 #include "fault.h"
+#include "file.h"
 #include "gemm.h"
 #include "metrics.h"
 #include "model.h"
@@ -81,18 +82,7 @@ static int mkdir_p(const char *path, dp_err *e) {
 }
 
 static int write_text_atomic(const char *path, const char *text, dp_err *e) {
-    char tmp[SPEC_PATH + 64];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%d", path, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    if (!f) return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(errno));
-    int ok = fputs(text, f) >= 0;
-    ok &= fclose(f) == 0;
-    if (!ok || rename(tmp, path) != 0) {
-        int err = errno;
-        unlink(tmp);
-        return dp_fail(e, DP_EIO, "cannot write '%s': %s", path, strerror(err));
-    }
-    return 0;
+    return atomic_write_text(path, text, e);
 }
 
 /* Is `name[0..len)` one of the files a run writes? */
