@@ -96,15 +96,15 @@ int flatness_run(const flatness_opts *o, FILE *out, dp_err *e) {
         row(&p, "imv", r.imv, "inverse mean valley = 1 / mv (larger = sharper)");
         if (c->n_workers > 1) {
             /* The workers span the valley: directions from the average to each worker. */
-            dirs = calloc(c->n_workers, sizeof *dirs);
+            dirs = dp_calloc(c->n_workers, sizeof *dirs, "worker directions", e);
             if (!dirs) {
-                rc = dp_fail(e, DP_ENOMEM, "out of memory");
+                rc = DP_ENOMEM;
                 goto done;
             }
             for (uint32_t i = 0; i < c->n_workers; i++) {
-                dirs[i] = malloc(net->n_params * sizeof(float));
+                dirs[i] = dp_calloc(net->n_params, sizeof(float), "a worker direction", e);
                 if (!dirs[i]) {
-                    rc = dp_fail(e, DP_ENOMEM, "out of memory");
+                    rc = DP_ENOMEM;
                     goto done;
                 }
                 vec_sub(dirs[i], c->worker_params + (size_t)i * net->n_params, w, net->n_params);

@@ -27,6 +27,17 @@ static double get_f64(const float *slot) {
 /* Per worker, gathered on rank 0: [params | buffers] [momentum] [rng: 8 floats = 4 u64]. */
 static size_t per_worker(const worker_set *wk) { return 2 * wk->n_params + wk->n_buffers + 8; }
 
+/* The per-worker arrays and extra floats of a checkpoint of M workers. */
+static int alloc_arrays(checkpoint_t *c, size_t M, dp_err *e) {
+    size_t np = c->n_params, nb = c->n_buffers;
+    c->worker_params = dp_calloc(np * M, sizeof(float), "checkpoint parameters", e);
+    c->worker_buffers = dp_calloc((nb ? nb : 1) * M, sizeof(float), "checkpoint buffers", e);
+    c->worker_opt = dp_calloc(np * M, sizeof(float), "checkpoint momentum", e);
+    c->rng = dp_calloc(4 * M, sizeof(uint64_t), "checkpoint random streams", e);
+    c->extra = dp_calloc(c->n_extra, sizeof(float), "checkpoint extra", e);
+    return c->worker_params && c->worker_buffers && c->worker_opt && c->rng && c->extra ? 0 : DP_ENOMEM;
+}
+
 static void free_arrays(checkpoint_t *c) {
     free(c->worker_params);
     free(c->worker_buffers);
@@ -41,11 +52,11 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
     int M = r->comm->workers, L = wk->local, root = r->comm->rank == 0;
     int rc = workers_average(wk, 0, e);
     if (rc) return rc;
-    float *local = malloc(per * L * sizeof(float));
-    float *all = root ? malloc(per * M * sizeof(float)) : NULL;
+    float *local = dp_calloc(per * L, sizeof(float), "the workers' state for a checkpoint", e);
+    float *all = root ? dp_calloc(per * M, sizeof(float), "every worker's state for a checkpoint", e) : NULL;
     checkpoint_t c = {0};
     if (!local || (root && !all)) {
-        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
+        rc = DP_ENOMEM;
         goto done;
     }
     for (int k = 0; k < L; k++) {
@@ -68,15 +79,7 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
     c.wall_seconds = r->wall;
     c.avg_params = wk->avg;
     c.avg_buffers = wk->avg + np;
-    c.worker_params = malloc(np * M * sizeof(float));
-    c.worker_buffers = malloc((nb ? nb : 1) * M * sizeof(float));
-    c.worker_opt = malloc(np * M * sizeof(float));
-    c.rng = malloc(4 * M * sizeof(uint64_t));
-    c.extra = malloc(c.n_extra * sizeof(float));
-    if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) {
-        rc = dp_fail(e, DP_ENOMEM, "out of memory writing a checkpoint");
-        goto done;
-    }
+    if ((rc = alloc_arrays(&c, (size_t)M, e))) goto done;
     for (int i = 0; i < M; i++) {
         const float *src = all + per * i;
         memcpy(c.worker_params + np * i, src, np * sizeof(float));
@@ -189,12 +192,7 @@ int runstate_write_start(const spec_t *s, const float *params, size_t n_params, 
         c.n_extra = EXTRA_HEAD + algo.n_state;
         c.avg_params = start;
         c.avg_buffers = start + np;
-        c.worker_params = dp_calloc(np * M, sizeof(float), "checkpoint parameters", e);
-        c.worker_buffers = dp_calloc(nb * M, sizeof(float), "checkpoint buffers", e);
-        c.worker_opt = dp_calloc(np * M, sizeof(float), "checkpoint momentum", e);
-        c.rng = dp_calloc(4 * M, sizeof(uint64_t), "checkpoint rng", e);
-        c.extra = dp_calloc(c.n_extra, sizeof(float), "checkpoint extra", e);
-        if (!c.worker_params || !c.worker_buffers || !c.worker_opt || !c.rng || !c.extra) rc = DP_ENOMEM;
+        rc = alloc_arrays(&c, M, e);
     }
     for (size_t i = 0; !rc && i < M; i++) {
         memcpy(c.worker_params + np * i, params, np * sizeof(float));

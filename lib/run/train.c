@@ -209,7 +209,8 @@ static int nonfinite_loss(trainer *t, const worker_t *w, rng_t rng0, float loss,
     if (rc) return rc;
     char what[400], layer[160];
     int len = snprintf(what, sizeof what, "the training loss is %s", isnan(loss) ? "NaN" : "Inf");
-    float *buffers = malloc((t->wk.n_buffers ? t->wk.n_buffers : 1) * sizeof(float));
+    dp_err ignored; /* without memory for the copy the diagnosis is skipped, not the error */
+    float *buffers = dp_calloc(t->wk.n_buffers ? t->wk.n_buffers : 1, sizeof(float), "a diagnosis", &ignored);
     int op = -2; /* -2: not diagnosed (no memory for the copy) */
     if (buffers) {
         memcpy(buffers, w->buffers, t->wk.n_buffers * sizeof(float));
