@@ -1,4 +1,5 @@
 /* main.c - the dppf command line: finds the subcommand in one table and runs it. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,6 +80,10 @@ static int help(int argc, char **argv) {
 }
 
 int main(int argc, char **argv) {
+    /* A write past `ulimit -f` must fail with EFBIG, so that the library reports
+     * it (exit 3, naming the file) and removes its temp file; by default the
+     * signal would kill the process and leave the temp file behind. */
+    signal(SIGXFSZ, SIG_IGN);
     if (argc < 2) {
         print_usage(stderr);
         return DP_EUSAGE;
