@@ -27,8 +27,9 @@ for ro in /sys/kernel /proc/self; do
 done
 
 # --- Disk full (simulated by a file size limit: writes past it fail with EFBIG) ---
-# 100 KB: spec.yaml and metrics.csv fit, a checkpoint does not.
-limited() { ( trap '' XFSZ; ulimit -f 100; exec "$@" ); }
+# 100 KB: spec.yaml and metrics.csv fit, a checkpoint does not. SIGXFSZ keeps
+# its default action (killing the process): dppf must ignore it itself.
+limited() { ( ulimit -f 100; exec env --default-signal=XFSZ "$@" ); }
 expect_exit 3 "disk full at the first checkpoint" -- limited "$DPPF" train base.yaml $SYN --set run.out_dir=full1
 expect_output "cannot write checkpoint 'full1/checkpoint-e1\.bin'.*(disk full|too large)" "names the checkpoint and says disk full"
 [ -z "$(ls full1 | grep -E '^checkpoint.*\.bin$')" ] && pass "no checkpoint file left" || fail "checkpoint files left: $(ls full1)"
