@@ -9,6 +9,12 @@ int resolve_spec(const char *config, const char *checkpoint, const opt_list *set
     if (config) {
         spec_defaults(s);
         rc = spec_load_file(s, config, e);
+        spec_t defaults;
+        spec_defaults(&defaults);
+        const char *first;
+        if (!rc && spec_diff(&defaults, s, &first, 1) == 0)
+            fprintf(stderr, "dppf: warning: spec '%s' sets no keys: every key takes its default "
+                            "(dppf schema lists them)\n", config);
     } else {
         rc = spec_from_checkpoint(s, checkpoint, e);
     }
@@ -20,17 +26,20 @@ int resolve_spec(const char *config, const char *checkpoint, const opt_list *set
 int print_error(const comm_t *c, dp_err *e) {
     /* A rank that stops because another failed has nothing of its own to say. */
     if (!e->msg[0]) snprintf(e->msg, sizeof e->msg, "stopping because another rank failed");
+    /* A run stopped by a signal did what was asked: not an error. */
+    const char *kind = e->code == DP_ESIGINT || e->code == DP_ESIGTERM ? "stopped" : "error";
     if (c && c->size > 1)
-        fprintf(stderr, "dppf: error (rank %d): %s\n", c->rank, e->msg);
+        fprintf(stderr, "dppf: %s (rank %d): %s\n", kind, c->rank, e->msg);
     else
-        fprintf(stderr, "dppf: error: %s\n", e->msg);
+        fprintf(stderr, "dppf: %s: %s\n", kind, e->msg);
     return e->code ? e->code : DP_ERUNTIME;
 }
 
 int finish_ranks(comm_t *c, int rc, dp_err *e) {
     if (rc) {
         print_error(c, e);
-        comm_abort(c, rc);
+        /* A stop request reached every rank at the same step: they end together. */
+        if (rc != DP_ESIGINT && rc != DP_ESIGTERM) comm_abort(c, rc);
     }
     comm_finalize(c);
     return rc;

@@ -57,9 +57,10 @@ expect_output "step [0-9]+ \(epoch [0-9.]+\), worker 0" "the message names step 
 expect_output "(layer|parameter tensor) [a-z0-9_.]+" "the message names the layer or tensor"
 expect_output "lower optim\.lr.*no checkpoint was written" "says what to do and that there is no checkpoint"
 [ ! -e nan1/checkpoint.bin ] && pass "no checkpoint of the diverged model" || fail "nan1/checkpoint.bin written"
-# After good checkpoints: the last good one stays loadable and is named.
-expect_exit 0 "a good 2-epoch run" -- "$DPPF" train base.yaml $SYN --set run.out_dir=nan2
-expect_exit 4 "continuing it with a huge learning rate diverges" -- "$DPPF" train --resume nan2/checkpoint.bin --set optim.epochs=4 --set optim.lr=1e6 --quiet
+# After good checkpoints: the last good one stays loadable and is named. A
+# learning rate that warms up to 100 over 4 epochs diverges at step 94 (in
+# epoch 3, after the checkpoints of epochs 1 and 2).
+expect_exit 4 "a run whose lr warms up too far diverges in epoch 3" -- "$DPPF" train base.yaml $SYN --set run.out_dir=nan2 --set optim.epochs=4 --set optim.lr=100 --set optim.warmup_epochs=4 --set optim.schedule=constant
 step=$(grep -oE 'diverged at step [0-9]+' "$WORK/out" | grep -oE '[0-9]+$')
 [ -n "$step" ] && [ "$step" -gt $((2 * SPE)) ] && pass "stops at step $step, after the last checkpoint" || fail "divergence step '$step'"
 expect_output "the last checkpoint, 'nan2/checkpoint\.bin' \(step $((2 * SPE))\), is intact" "names the intact last checkpoint"

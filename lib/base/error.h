@@ -15,6 +15,8 @@ enum {
     DP_ENUMERIC = 4, /* NaN/Inf in loss or parameters */
     DP_ENOMEM = 5,   /* allocation failed */
     DP_EMPI = 6,     /* communication failure / another rank failed */
+    DP_ESIGINT = 130, /* stopped by SIGINT after writing a checkpoint (the shell's 128 + 2) */
+    DP_ESIGTERM = 143,/* stopped by SIGTERM after writing a checkpoint (128 + 15) */
 };
 
 typedef struct {

@@ -5,7 +5,9 @@
  * real runs. DPPF_FAULT=KIND:STEP[@RANK], STEP counted from 1, RANK default any:
  *   error:STEP[@RANK]          train fails with an error before optimizer step STEP
  *   checkpoint-kill:STEP       the process SIGKILLs itself half-way through
- *                              writing the first checkpoint file at step STEP */
+ *                              writing the first checkpoint file at step STEP
+ *   sigterm:STEP[@RANK]        the process sends itself SIGTERM before step STEP
+ *                              (as a cluster's preemption would) */
 #ifndef DPPF_FAULT_H
 #define DPPF_FAULT_H
 

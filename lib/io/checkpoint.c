@@ -5,6 +5,7 @@
  * build fail at compile time rather than write files nobody else can read.
  * The reader trusts nothing until size, magic, version and CRC have passed,
  * then checks that the declared counts account for the file size exactly. */
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -224,6 +225,21 @@ int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_
         goto out;
     }
 
+    /* Fields a valid checksum does not vouch for: a file can be crafted (or
+     * written by a buggy tool) with any value, and every reader trusts these. */
+    const char *bad = NULL;
+    if (c->n_workers < 1) bad = "n_workers (no workers)";
+    else if (c->n_rng < 1) bad = "n_rng (no random streams)";
+    else if (c->n_opt != 0 && c->n_opt != c->n_params) bad = "n_opt (neither 0 nor n_params)";
+    else if (c->step < 0) bad = "step (negative)";
+    else if (c->epoch < 0 || c->epoch > c->step) bad = "epoch (not in [0, step])";
+    else if (!(c->wall_seconds >= 0) || !isfinite(c->wall_seconds)) bad = "wall_seconds (not a time)";
+    if (bad) {
+        rc = dp_fail(e, DP_EIO, "checkpoint '%s': invalid field %s: the file is not one dppf wrote",
+                     path, bad);
+        goto out;
+    }
+
     c->spec_yaml = dp_calloc(1, (size_t)spec_len + 1, "checkpoint spec", e);
     if (c->spec_yaml) memcpy(c->spec_yaml, b + HEAD_BYTES, (size_t)spec_len);
     c->avg_params = take(&at, sz[0], "checkpoint avg_params", e);
@@ -236,6 +252,19 @@ int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_
     if (!c->spec_yaml || !c->avg_params || !c->avg_buffers || !c->worker_params ||
         !c->worker_buffers || !c->worker_opt || !c->rng || !c->extra)
         rc = DP_ENOMEM; /* dp_calloc recorded which */
+    /* Model floats must be numbers (the `extra` floats hold bit-copied
+     * integers and are the run state's to check). */
+    const struct { const float *p; size_t n; const char *what; } arrays[] = {
+        {c->avg_params, sz[0] / 4, "the averaged parameters"}, {c->avg_buffers, sz[1] / 4, "the averaged BN buffers"},
+        {c->worker_params, sz[2] / 4, "a worker's parameters"}, {c->worker_buffers, sz[3] / 4, "a worker's BN buffers"},
+        {c->worker_opt, sz[4] / 4, "a worker's momentum"}};
+    for (size_t i = 0; !rc && i < sizeof arrays / sizeof *arrays; i++)
+        for (size_t j = 0; j < arrays[i].n; j++)
+            if (!isfinite(arrays[i].p[j])) {
+                rc = dp_fail(e, DP_EIO, "checkpoint '%s': %s hold a NaN or Inf (value %zu): a diverged "
+                             "or damaged model", path, arrays[i].what, j);
+                break;
+            }
 out:
     if (rc) checkpoint_free(c);
     return rc;

@@ -38,6 +38,7 @@ typedef struct {
     const char *default_path; /* "" = no files */
     const char *hint;         /* how to get the files, for error messages */
     int c, h, w, classes;     /* 0: from the spec (synthetic) */
+    int n_train, n_test;      /* samples in the standard files (a memory estimate) */
     double mean[3], std[3];   /* published per-channel statistics; std[0] = 0: measured */
     int flip;                 /* random horizontal flip by default */
 } dataset_info;
@@ -45,16 +46,16 @@ typedef struct {
 static const dataset_info INFO[DATA_COUNT] = {
     [DATA_FASHION_MNIST] = {"/usr/share/datasets/fashion-mnist",
                             "install the Debian package dataset-fashion-mnist or set data.path",
-                            1, 28, 28, 10, {0.2860}, {0.3530}, 0},
+                            1, 28, 28, 10, 60000, 10000, {0.2860}, {0.3530}, 0},
     /* No Debian package ships MNIST; this mirrors the Fashion-MNIST layout. */
     [DATA_MNIST] = {"/usr/share/datasets/mnist",
                     "download the four MNIST IDX files there (see datasets/README.md) or set data.path",
-                    1, 28, 28, 10, {0.1307}, {0.3081}, 0},
+                    1, 28, 28, 10, 60000, 10000, {0.1307}, {0.3081}, 0},
     [DATA_CIFAR10] = {"data/cifar-10-batches-bin",
                       "download and unpack cifar-10-binary.tar.gz (see datasets/README.md) and set "
                       "data.path to its cifar-10-batches-bin folder",
-                      3, 32, 32, 10, {0.4914, 0.4822, 0.4465}, {0.2470, 0.2435, 0.2616}, 1},
-    [DATA_SYNTHETIC] = {"", "", 0, 0, 0, 0, {0}, {0}, 0},
+                      3, 32, 32, 10, 50000, 10000, {0.4914, 0.4822, 0.4465}, {0.2470, 0.2435, 0.2616}, 1},
+    [DATA_SYNTHETIC] = {"", "", 0, 0, 0, 0, 0, 0, {0}, {0}, 0},
 };
 
 static const char *const NAMES[] = {DPPF_DATASETS(DPPF_X_NAME)};
@@ -70,6 +71,15 @@ int dataset_find(const char *name) {
 const char *dataset_default_path(const char *name) {
     int id = dataset_find(name);
     return id >= 0 ? INFO[id].default_path : "";
+}
+
+uint64_t dataset_bytes(const spec_t *s) {
+    int c = 0, h = 0, w = 0, classes = 0;
+    if (dataset_shape(s, &c, &h, &w, &classes, NULL)) return 0;
+    const dataset_info *d = &INFO[s->data.dataset];
+    uint64_t n = s->data.dataset == DATA_SYNTHETIC ? (uint64_t)s->data.train_size + (uint64_t)s->data.test_size
+                                                   : (uint64_t)d->n_train + (uint64_t)d->n_test;
+    return n * ((uint64_t)c * h * w + 1);
 }
 
 int dataset_shape(const spec_t *s, int *c, int *h, int *w, int *classes, dp_err *e) {

@@ -25,6 +25,9 @@ const char *dataset_default_path(const char *name);
  * standard shape of a named dataset: a model built from it for files of another
  * shape has other sizes, which checkpoint checks catch). */
 int dataset_shape(const spec_t *s, int *c, int *h, int *w, int *classes, dp_err *e);
+/* Bytes the spec's train and test sets take in memory once loaded (before
+ * subsets are taken); 0 when unknown. */
+uint64_t dataset_bytes(const spec_t *s);
 
 /* Individual readers (also used by tests and the datasets/ check tool). */
 int idx_load(const char *images_path, const char *labels_path, dataset_t *d, dp_err *e);

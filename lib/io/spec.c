@@ -1096,6 +1096,34 @@ int spec_validate(const spec_t *s, dp_err *e) {
     return 0;
 }
 
+int spec_diff(const spec_t *a, const spec_t *b, const char **out, int max) {
+    int n = 0;
+    char ta[4 * SPEC_PATH + 16], tb[4 * SPEC_PATH + 16]; /* an escaped path fits */
+    for (size_t i = 0; i < NKEYS; i++) {
+        sb_t x, y;
+        sb_fixed(&x, ta, sizeof ta);
+        sb_fixed(&y, tb, sizeof tb);
+        fmt_value(&x, a, &keys[i]);
+        fmt_value(&y, b, &keys[i]);
+        if (strcmp(ta, tb) == 0) continue;
+        if (n < max) out[n] = keys[i].key;
+        n++;
+    }
+    return n;
+}
+
+int spec_value_text(const spec_t *s, const char *key, char *buf, size_t len) {
+    for (size_t i = 0; i < NKEYS; i++) {
+        if (strcmp(keys[i].key, key) != 0) continue;
+        sb_t b;
+        sb_fixed(&b, buf, len);
+        fmt_value(&b, s, &keys[i]);
+        return 0;
+    }
+    if (len) buf[0] = '\0';
+    return -1;
+}
+
 char *spec_to_yaml(const spec_t *s, dp_err *e) {
     sb_t b = {0};
     sb_str(&b, "# dppf experiment spec, fully resolved: every key, defaults included.\n");

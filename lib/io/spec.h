@@ -112,6 +112,12 @@ int spec_set(spec_t *s, const char *assignment, dp_err *e);
 /* Cross-field checks after all overrides (e.g. synthetic needs data.shape). */
 int spec_validate(const spec_t *s, dp_err *e);
 
+/* The keys ("section.name") whose values differ between a and b, in schema
+ * order: the first `max` go into keys (static strings); returns how many differ. */
+int spec_diff(const spec_t *a, const spec_t *b, const char **keys, int max);
+/* The value of `key` in s as the resolved YAML writes it; -1 for an unknown key. */
+int spec_value_text(const spec_t *s, const char *key, char *buf, size_t len);
+
 /* The resolved spec as YAML text (every key, commented by section); malloc'd. */
 char *spec_to_yaml(const spec_t *s, dp_err *e);
 

@@ -344,6 +344,19 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
     }
     if (rank != 0) goto done;
 
+    /* A NaN or Inf in the results is an error, not a picture. */
+    int bad = 0, first = -1;
+    for (int k = 0; k < npts; k++)
+        if (!isfinite(x.res[k]) || (o->test && !isfinite(x.res[2 * npts + k]))) bad++, first = first < 0 ? k : first;
+    if (bad) {
+        rc = dp_fail(e, DP_ENUMERIC,
+                     "landscape: the loss is NaN or Inf at %d of %d points (the first: point %d of the "
+                     "grid): the model overflows that far from the checkpoint; use a smaller --range "
+                     "(now %g); nothing was written",
+                     bad, npts, first, r);
+        goto done;
+    }
+
     /* ---- outputs (rank 0) ---- */
     if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
         rc = dp_fail(e, DP_EIO, "cannot create output folder '%s': %s", dir, strerror(errno));

@@ -1,3 +1,4 @@
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,9 @@
  * bit-copied 8 bytes per slot, followed by the algorithm's state. */
 enum { XS_LAST_SYNC, XS_ROUNDS, XS_BYTES, XS_SPREAD_MEAN, XS_SPREAD_MAX, XS_COUNT };
 #define EXTRA_HEAD (2 * XS_COUNT)
+/* After the algorithm's state, only when not all zero (so that checkpoints at
+ * evaluations keep the layout they always had): the interval sums, 3 f64. */
+#define EXTRA_TAIL 6
 
 static void put_u64(float *slot, uint64_t v) { memcpy(slot, &v, sizeof v); }
 static uint64_t get_u64(const float *slot) {
@@ -66,14 +70,18 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
         memcpy(dst + np + nb, w->mom, np * sizeof(float));
         memcpy(dst + 2 * np + nb, w->rng.s, sizeof w->rng.s);
     }
+    double sums[3] = {0, 0, 0};
+    if (r->interval) memcpy(sums, r->interval, sizeof sums);
     rc = comm_gather_to_root(r->comm, local, per * L, all, e);
+    if (!rc) rc = comm_sum_f64(r->comm, sums, 3, e);
     if (rc || !root) goto done;
+    int tail = sums[0] != 0 || sums[1] != 0 || sums[2] != 0;
 
     c.spec_yaml = (char *)r->spec_yaml; /* checkpoint_write only reads */
     c.n_workers = (uint32_t)M;
     c.n_rng = 1;
     c.n_params = np, c.n_buffers = nb, c.n_opt = np;
-    c.n_extra = EXTRA_HEAD + r->algo->n_state;
+    c.n_extra = EXTRA_HEAD + r->algo->n_state + (tail ? EXTRA_TAIL : 0);
     c.epoch = r->step / r->steps_per_epoch;
     c.step = r->step;
     c.wall_seconds = r->wall;
@@ -93,6 +101,7 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
     put_f64(c.extra + 2 * XS_SPREAD_MEAN, r->algo->spread_mean);
     put_f64(c.extra + 2 * XS_SPREAD_MAX, r->algo->spread_max);
     if (r->algo->n_state) memcpy(c.extra + EXTRA_HEAD, r->algo->state, r->algo->n_state * sizeof(float));
+    for (int i = 0; tail && i < 3; i++) put_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i, sums[i]);
     rc = checkpoint_write(path, &c, e);
 done:
     free_arrays(&c);
@@ -119,14 +128,42 @@ static int check_layout(const checkpoint_t *c, const run_state *r, const char *p
         what = "random streams per worker", have = c->n_rng, want = 1;
     else if (c->n_extra < EXTRA_HEAD)
         what = "run-counter floats", have = c->n_extra, want = EXTRA_HEAD + r->algo->n_state;
-    else if (c->n_extra - EXTRA_HEAD != r->algo->n_state)
+    else if (c->n_extra - EXTRA_HEAD != r->algo->n_state &&
+             c->n_extra - EXTRA_HEAD != r->algo->n_state + EXTRA_TAIL)
         what = "floats of algorithm state (dist.algorithm)", have = c->n_extra - EXTRA_HEAD,
         want = r->algo->n_state;
-    if (!what) return 0;
-    return dp_fail(e, DP_EUSAGE,
-                   "checkpoint '%s' does not match the spec: it holds %llu %s, the spec's run needs %llu",
-                   path, have, what, want);
+    if (what)
+        return dp_fail(e, DP_EUSAGE,
+                       "checkpoint '%s' does not match the spec: it holds %llu %s, the spec's run needs %llu",
+                       path, have, what, want);
+    /* Fields that are consistent in the file but not with this run. */
+    int64_t last_sync = (int64_t)get_u64(c->extra + 2 * XS_LAST_SYNC);
+    double sm = get_f64(c->extra + 2 * XS_SPREAD_MEAN), sx = get_f64(c->extra + 2 * XS_SPREAD_MAX);
+    if (c->step > r->total_steps)
+        return dp_fail(e, DP_EIO,
+                       "checkpoint '%s': field step is %lld, beyond the %lld steps of this run's spec "
+                       "(optim.epochs, optim.max_steps)",
+                       path, (long long)c->step, (long long)r->total_steps);
+    if (c->epoch != c->step / r->steps_per_epoch)
+        return dp_fail(e, DP_EIO,
+                       "checkpoint '%s': field epoch is %lld but step %lld is in epoch %lld of this run "
+                       "(%lld steps per epoch)",
+                       path, (long long)c->epoch, (long long)c->step, (long long)(c->step / r->steps_per_epoch),
+                       (long long)r->steps_per_epoch);
+    if (last_sync < 0 || last_sync > c->step)
+        return dp_fail(e, DP_EIO, "checkpoint '%s': its last sync (step %lld) is not in [0, step %lld]", path,
+                       (long long)last_sync, (long long)c->step);
+    if (!(sm >= 0 && sx >= sm && isfinite(sx)))
+        return dp_fail(e, DP_EIO, "checkpoint '%s': its spread (mean %g, max %g) is not a distance", path, sm, sx);
+    if (c->n_extra > EXTRA_HEAD + r->algo->n_state)
+        for (int i = 0; i < 3; i++) {
+            double v = get_f64(c->extra + EXTRA_HEAD + r->algo->n_state + 2 * i);
+            if (!(v >= 0 && isfinite(v)))
+                return dp_fail(e, DP_EIO, "checkpoint '%s': its training-loss sums are not valid", path);
+        }
+    return 0;
 }
+
 
 int runstate_load(run_state *r, const char *path, dp_err *e) {
     checkpoint_t c;
@@ -155,6 +192,11 @@ int runstate_load(run_state *r, const char *path, dp_err *e) {
     r->algo->spread_max = get_f64(c.extra + 2 * XS_SPREAD_MAX);
     if (r->algo->n_state)
         memcpy(r->algo->state, c.extra + EXTRA_HEAD, r->algo->n_state * sizeof(float));
+    /* The sums are over all workers: rank 0 takes them, the others start at 0. */
+    for (int i = 0; r->interval && i < 3; i++)
+        r->interval[i] = c.n_extra > EXTRA_HEAD + r->algo->n_state && r->comm->rank == 0
+                             ? get_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i)
+                             : 0;
     checkpoint_free(&c);
     return 0;
 }

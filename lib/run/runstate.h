@@ -4,7 +4,9 @@
  * This is the one module that knows how training state maps onto the
  * checkpoint file (io/checkpoint.h): every worker's parameters, BN buffers,
  * momentum and random stream, the averaged model, and in the `extra` floats
- * the run's counters followed by the algorithm's own state (dist/algo.h). */
+ * the run's counters followed by the algorithm's own state (dist/algo.h),
+ * and, for a checkpoint written between two evaluations (a run stopped by a
+ * signal), the training-loss sums since the last one. */
 #ifndef DPPF_RUNSTATE_H
 #define DPPF_RUNSTATE_H
 
@@ -26,7 +28,10 @@ typedef struct {
     algo_t *algo;
     comm_t *comm;          /* its sync counters are saved and restored too */
     int64_t step, steps_per_epoch;
+    int64_t total_steps;   /* load: the run's length; a checkpoint beyond it is refused */
     double wall;           /* training seconds so far */
+    double *interval;      /* [3]: this rank's training loss, correct and samples since the
+                              last evaluation (kept when a run stops between two) */
 } run_state;
 
 /* Collective (every rank calls it): gathers every worker on rank 0, which

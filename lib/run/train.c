@@ -29,8 +29,10 @@
 #include "optim.h"
 #include "plot.h"
 #include "report.h"
+#include "rundir.h"
 #include "runstate.h"
 #include "spec_map.h"
+#include "sysmem.h"
 #include "train.h"
 #include "workers.h"
 
@@ -49,97 +51,129 @@ typedef struct {
     int64_t spe, total_steps, eval_interval, step, perm_epoch;
     int M, B;
     double wall;                    /* training seconds so far (excl. evaluation) */
-    double run_loss, run_correct, run_samples; /* since the last evaluation */
+    double interval[3];             /* since the last evaluation: loss, correct, samples */
     double t_mark;                  /* wall at the last evaluation */
     metrics_row last;               /* the last evaluation */
     metrics_writer mw;
     const dp_report *report;
     char *spec_yaml;
+    rundir_t dir;                   /* run.out_dir, locked while the run lasts (rank 0) */
     char last_ckpt[SPEC_PATH + 64]; /* the newest complete checkpoint, "" if none */
     int64_t last_ckpt_step;
 } trainer;
 
 static int is_root(const trainer *t) { return t->comm->rank == 0; }
 
-static int mkdir_p(const char *path, dp_err *e) {
-    char buf[SPEC_PATH];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/') continue;
-        *p = 0;
-        if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            return dp_fail(e, DP_EIO, "cannot create folder '%s': %s", buf, strerror(errno));
-        *p = '/';
+/* Every rank must run the same spec (one launched with another config or
+ * other --set options would build other buffers and break the collective
+ * operations): rank 0's resolved spec is broadcast and compared before any
+ * work. A mismatch is DP_EUSAGE on every rank, naming the first differing key. */
+static int agree_on_spec(trainer *t, dp_err *e) {
+    comm_t *c = t->comm;
+    if (!c->mpi || c->size == 1) return 0;
+    uint64_t len = strlen(t->spec_yaml);
+    int rc = comm_broadcast(c, &len, sizeof len, e);
+    char *root = rc ? NULL : dp_calloc(len + 1, 1, "rank 0's spec", e);
+    if (!rc && !root) rc = DP_ENOMEM;
+    if (!rc && c->rank == 0) memcpy(root, t->spec_yaml, len);
+    if (!rc) rc = comm_broadcast(c, root, len, e);
+    int mine = 0;
+    if (!rc && strcmp(root, t->spec_yaml) != 0) {
+        spec_t r0;
+        dp_err ignored;
+        const char *key = "?";
+        char here[256] = "", there[256] = "";
+        spec_defaults(&r0);
+        if (spec_load_string(&r0, root, "rank 0's spec", &ignored) == 0 && spec_diff(&r0, t->s, &key, 1) > 0) {
+            spec_value_text(t->s, key, here, sizeof here);
+            spec_value_text(&r0, key, there, sizeof there);
+        }
+        mine = dp_fail(e, DP_EUSAGE,
+                       "this rank's spec differs from rank 0's: %s is %s here but %s on rank 0; every "
+                       "rank must be started with the same spec and --set options",
+                       key, here, there);
     }
-    if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-        return dp_fail(e, DP_EIO, "cannot create run folder '%s': %s", buf, strerror(errno));
-    struct stat st;
-    if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-        return dp_fail(e, DP_EIO, "run.out_dir '%s' exists and is not a folder", buf);
-    if (access(buf, W_OK) != 0)
-        return dp_fail(e, DP_EIO, "run folder '%s' is not writable: %s", buf, strerror(errno));
-    return 0;
-}
-
-static int write_text_atomic(const char *path, const char *text, dp_err *e) {
-    return atomic_write_text(path, text, e);
-}
-
-/* Is `name[0..len)` one of the files a run writes? */
-static int is_run_output(const char *name, size_t len) {
-    static const char *const fixed[] = {"spec.yaml", "metrics.csv", "checkpoint.bin", "curves.png"};
-    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
-        if (strlen(fixed[i]) == len && memcmp(name, fixed[i], len) == 0) return 1;
-    size_t k = strlen("checkpoint-e");
-    if (len <= k + 4 || memcmp(name, "checkpoint-e", k) != 0 || memcmp(name + len - 4, ".bin", 4))
-        return 0;
-    for (size_t i = k; i < len - 4; i++)
-        if (name[i] < '0' || name[i] > '9') return 0;
-    return 1;
-}
-
-/* Outputs are written as "<name>.tmp.<pid>" and renamed; a process killed
- * mid-write leaves its temp file behind. Those of dead processes are removed
- * (best effort) so they neither pile up nor get taken for results; a live
- * writer's are left alone. */
-static void remove_stale_temps(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        const char *tmp = strstr(de->d_name, ".tmp.");
-        if (!tmp || !is_run_output(de->d_name, (size_t)(tmp - de->d_name))) continue;
-        char *end;
-        long pid = strtol(tmp + 5, &end, 10);
-        if (end == tmp + 5 || *end || pid <= 0) continue;
-        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
-        char path[SPEC_PATH + 300];
-        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
-        (void)unlink(path);
-    }
-    closedir(d);
-}
-
-static int prepare_run_dir(trainer *t, const train_opts *o, dp_err *e) {
-    const char *dir = t->s->run.out_dir;
-    int rc = mkdir_p(dir, e);
+    free(root);
     if (rc) return rc;
-    remove_stale_temps(dir);
-    char path[SPEC_PATH + 32];
-    snprintf(path, sizeof path, "%s/metrics.csv", dir);
-    if (!o->resume && !o->force && access(path, F_OK) == 0)
-        return dp_fail(e, DP_EUSAGE,
-                       "run folder '%s' already holds a run (metrics.csv); use --force to "
-                       "overwrite it, --resume to continue it, or set run.out_dir",
-                       dir);
-    snprintf(path, sizeof path, "%s/spec.yaml", dir);
-    return write_text_atomic(path, t->spec_yaml, e);
+    int worst = comm_agree_error(c, mine);
+    if (worst && !mine)
+        dp_fail(e, worst, "another rank's spec differs from rank 0's (its message names the key)");
+    return worst;
+}
+
+/* What a resumed run may change: where it writes, how far it goes and how
+ * often it reports. Anything else would make it another run. */
+static const char *const RESUME_MAY_CHANGE[] = {"run.out_dir",          "optim.epochs",
+                                                "optim.max_steps",      "run.eval_every",
+                                                "run.checkpoint_every", "run.threads",
+                                                "data.path"};
+
+static int check_resume_spec(const spec_t *s, const char *path, dp_err *e) {
+    spec_t saved;
+    int rc = spec_from_checkpoint(&saved, path, e);
+    if (rc) return rc;
+    const char *keys[128];
+    int n = spec_diff(&saved, s, keys, 128), bad = 0;
+    char list[1024] = "";
+    size_t at = 0;
+    for (int i = 0; i < n && i < 128; i++) {
+        int ok = 0;
+        for (size_t j = 0; j < sizeof RESUME_MAY_CHANGE / sizeof *RESUME_MAY_CHANGE; j++)
+            ok |= !strcmp(keys[i], RESUME_MAY_CHANGE[j]);
+        if (ok) continue;
+        char was[128], now[128];
+        spec_value_text(&saved, keys[i], was, sizeof was);
+        spec_value_text(s, keys[i], now, sizeof now);
+        if (at < sizeof list)
+            at += (size_t)snprintf(list + at, sizeof list - at, "%s%s (%s -> %s)", bad ? ", " : "", keys[i], was, now);
+        bad++;
+    }
+    if (!bad) return 0;
+    return dp_fail(e, DP_EUSAGE,
+                   "--resume %s: the spec changes %d key%s of the run saved there: %s; a resumed run "
+                   "may change only run.out_dir, optim.epochs, optim.max_steps, run.eval_every, "
+                   "run.checkpoint_every, run.threads and data.path (start a new run to change more)",
+                   path, bad, bad > 1 ? "s" : "", list);
+}
+
+/* A run that cannot fit is refused before it allocates (instead of growing
+ * until the OOM killer ends it): the floor of what it needs on this rank,
+ * next to what the machine and the process's limits leave. */
+static int check_memory(trainer *t, const train_opts *o, dp_err *e) {
+    const spec_t *s = t->s;
+    model_cfg mc;
+    net_t probe;
+    int rc = spec_model_cfg_for_data(&mc, s, e);
+    if (!rc) rc = net_build(&probe, &mc, e); /* tables only: cheap */
+    if (rc) return rc;
+    const double np = (double)probe.n_params, nb = (double)probe.n_buffers;
+    const double L = t->comm->local, M = t->M;
+    double data = (double)dataset_bytes(s);
+    double ws = (double)net_kept_bytes(&probe, t->B);
+    double workers = 4.0 * (L * (4 * np + nb) + np + nb) + (M > 1 ? 8.0 * (np + nb) : 0);
+    double ckpt = t->comm->rank == 0 ? 4.0 * (2 * M * (2 * np + nb + 8)) : 4.0 * L * (2 * np + nb + 8);
+    net_free(&probe);
+    double need = data + ws + workers + ckpt;
+    sysmem_t avail;
+    if (o->force_memory || !sysmem_available(&avail)) return 0;
+    /* Ranks on one machine share it. */
+    double share = (double)avail.avail / (t->comm->node_ranks > 0 ? t->comm->node_ranks : 1);
+    if (need <= share) return 0;
+    return dp_fail(e, DP_ENOMEM,
+                   "the run needs at least %.1f MiB on this rank (data %.1f, %d workers' parameters, "
+                   "gradients and momentum %.1f, activations for batch %d %.1f, checkpoint buffers "
+                   "%.1f) but %.1f MiB are available (%s%s); lower the sizes, or use --force-memory "
+                   "to try anyway",
+                   need / 1048576, data / 1048576, t->comm->local, workers / 1048576, t->B, ws / 1048576,
+                   ckpt / 1048576, share / 1048576, avail.source,
+                   t->comm->node_ranks > 1 ? ", shared by this machine's ranks" : "");
 }
 
 /* The run's state as the checkpoint module sees it. */
 static run_state state_of(trainer *t) {
     return (run_state){.spec_yaml = t->spec_yaml, .wk = &t->wk, .algo = &t->algo, .comm = t->comm,
-                       .step = t->step, .steps_per_epoch = t->spe, .wall = t->wall};
+                       .step = t->step, .steps_per_epoch = t->spe, .total_steps = t->total_steps,
+                       .wall = t->wall, .interval = t->interval};
 }
 
 /* Gathers every worker's state on rank 0 and writes <out_dir>/<name> there. */
@@ -167,16 +201,21 @@ static int load_resume(trainer *t, const char *path, dp_err *e) {
 
 /* The error for a diverged run: where it broke, what to do, and what is safe. */
 static int diverged(const trainer *t, int64_t step, int worker, const char *what, dp_err *e) {
-    char ckpt[SPEC_PATH + 128];
+    char ckpt[SPEC_PATH + 128], hint[160];
     if (t->last_ckpt[0])
         snprintf(ckpt, sizeof ckpt, "the last checkpoint, '%s' (step %lld), is intact",
                  t->last_ckpt, (long long)t->last_ckpt_step);
     else
         snprintf(ckpt, sizeof ckpt, "no checkpoint was written yet");
-    return dp_fail(e, DP_ENUMERIC,
-                   "training diverged at step %lld (epoch %.2f), worker %d: %s; stopping (lower "
-                   "optim.lr, now %g, or add optim.warmup_epochs); %s",
-                   (long long)step, (double)step / t->spe, worker, what, t->s->optim.lr, ckpt);
+    /* A push that blew up shows right after a sync: the lr is not the cause then. */
+    if (t->s->dist.algorithm == ALGO_DPPF && t->s->dist.push > 0 && t->algo.last_sync == step)
+        snprintf(hint, sizeof hint, "lower dist.push (now %g) or raise dist.pull (now %g)",
+                 (double)t->s->dist.push, (double)t->s->dist.pull);
+    else
+        snprintf(hint, sizeof hint, "lower optim.lr, now %g, or add optim.warmup_epochs",
+                 (double)t->s->optim.lr);
+    return dp_fail(e, DP_ENUMERIC, "training diverged at step %lld (epoch %.2f), worker %d: %s; stopping (%s); %s",
+                   (long long)step, (double)step / t->spe, worker, what, hint, ckpt);
 }
 
 /* Finds the first non-finite parameter (the update of step t->step made it)
@@ -261,7 +300,7 @@ static int evaluate(trainer *t, int log, dp_err *e) {
             wacc += r.acc;
         }
     }
-    double sums[4] = {t->run_loss, t->run_correct, t->run_samples, wacc};
+    double sums[4] = {t->interval[0], t->interval[1], t->interval[2], wacc};
     rc = comm_sum_f64(t->comm, sums, 4, e);
     if (rc) return rc;
 
@@ -283,7 +322,7 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     m->spread_mean = t->algo.spread_mean;
     m->spread_max = t->algo.spread_max;
     m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
-    t->run_loss = t->run_correct = t->run_samples = 0;
+    t->interval[0] = t->interval[1] = t->interval[2] = 0;
     t->t_mark = t->wall;
     if (is_root(t)) {
         if (log) rc = metrics_append(&t->mw, m, e);
@@ -302,6 +341,8 @@ static int train_step(trainer *t, dp_err *e) {
     if (fault_at("error", (long long)t->step + 1, t->comm->rank))
         return dp_fail(e, DP_ERUNTIME, "injected fault before step %lld on rank %d (DPPF_FAULT "
                        "is set; it is for tests only)", (long long)t->step + 1, t->comm->rank);
+    /* Test-only: a SIGTERM as a cluster's preemption sends it, mid-run. */
+    if (fault_at("sigterm", (long long)t->step + 1, t->comm->rank)) raise(SIGTERM);
     int64_t epoch = t->step / t->spe, pos = t->step % t->spe;
     if (epoch != t->perm_epoch) {
         epoch_permutation(t->perm, t->train.n, t->s->run.seed, epoch);
@@ -318,9 +359,9 @@ static int train_step(trainer *t, dp_err *e) {
         float loss = net_forward(&t->net, &t->ws, w->params, w->buffers, t->labels, t->B, 1,
                                  &w->rng, &correct);
         if (!isfinite(loss)) return nonfinite_loss(t, w, rng0, loss, e);
-        t->run_loss += loss;
-        t->run_correct += correct;
-        t->run_samples += t->B;
+        t->interval[0] += loss;
+        t->interval[1] += correct;
+        t->interval[2] += t->B;
         memset(w->grads, 0, t->wk.n_params * sizeof(float));
         net_backward(&t->net, &t->ws, w->params, w->grads, t->labels, t->B);
     }
@@ -343,6 +384,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->B = s->optim.batch_size;
     t->perm_epoch = -1;
     t->last_ckpt_step = -1;
+    t->dir.lock_fd = -1;
     t->report = comm->rank == 0 ? o->report : NULL;
     /* Auto: this machine's CPUs shared among its ranks, so one process uses
      * every core and mpirun -np <cores> gives the faster layout of one thread
@@ -351,8 +393,11 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 
     t->spec_yaml = spec_to_yaml(s, e);
     if (!t->spec_yaml) return e->code ? e->code : DP_ENOMEM;
-    int rc = 0;
-    if (is_root(t)) rc = prepare_run_dir(t, o, e);
+    /* Everything that can be checked is, before anything is written. */
+    int rc = agree_on_spec(t, e);
+    if (rc) return rc;
+    if (o->resume) rc = check_resume_spec(s, o->resume, e);
+    if (!rc) rc = check_memory(t, o, e);
     if ((rc = comm_agree_error(comm, rc))) return rc;
 
     if ((rc = dataset_load(s, &t->train, &t->test, e))) return rc;
@@ -368,6 +413,14 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
         t->total_steps = s->optim.max_steps;
     t->eval_interval = llround(s->run.eval_every * t->spe);
     if (t->eval_interval < 1) t->eval_interval = 1;
+
+    if (is_root(t)) {
+        rc = rundir_open(&t->dir, s->run.out_dir, o->resume ? RUNDIR_RESUME : o->force ? RUNDIR_FORCE : RUNDIR_NEW, e);
+        char path[SPEC_PATH + 32];
+        snprintf(path, sizeof path, "%s/spec.yaml", s->run.out_dir);
+        if (!rc) rc = atomic_write_text(path, t->spec_yaml, e);
+    }
+    if ((rc = comm_agree_error(comm, rc))) return rc;
 
     model_cfg mc;
     spec_model_cfg(&mc, s, t->train.c, t->train.h, t->train.w, t->train.classes);
@@ -404,6 +457,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 
 static void teardown(trainer *t) {
     metrics_close(&t->mw);
+    rundir_close(&t->dir);
     algo_free(&t->algo);
     workers_free(&t->wk);
     net_ws_free(&t->ws);
@@ -454,7 +508,8 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         return rc;
     }
     int64_t start = t.step;
-    while (!rc && t.step < t.total_steps) {
+    int stop = 0;
+    while (!rc && !stop && t.step < t.total_steps) {
         double ts = now_seconds();
         rc = train_step(&t, e);
         t.wall += now_seconds() - ts;
@@ -470,16 +525,29 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
             rc = save_checkpoint(&t, name, e);
             if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
         }
+        /* A stop request ends the run after this step; every rank agrees on
+         * the step (mpirun delivers the signal to each at its own moment). */
+        stop = o->stop ? *o->stop : 0;
+        if (!rc && comm->mpi && comm->size > 1) stop = comm_agree_error(comm, stop);
         if (report_wants_status(t.report)) {
             char extra[96];
             snprintf(extra, sizeof extra, "epoch %.2f loss %.4f",
-                     (double)t.step / t.spe, t.run_samples > 0 ? t.run_loss / (t.run_samples / t.B) : 0.0);
+                     (double)t.step / t.spe, t.interval[2] > 0 ? t.interval[0] / (t.interval[2] / t.B) : 0.0);
             report_status(t.report, "train", t.step, t.total_steps, extra);
         }
     }
     /* Resumed a finished run: report it, but its last row is already logged. */
-    if (!rc && t.step == start) rc = evaluate(&t, 0, e);
+    if (!rc && !stop && t.step == start) rc = evaluate(&t, 0, e);
     if (!rc) rc = save_checkpoint(&t, "checkpoint.bin", e);
+    if (!rc && stop) {
+        rc = dp_fail(e, stop == SIGINT ? DP_ESIGINT : DP_ESIGTERM,
+                     "stopped by %s at step %lld (epoch %.2f) of %lld; '%s' holds the run: continue "
+                     "it with dppf train --resume %s",
+                     stop == SIGINT ? "SIGINT" : "SIGTERM", (long long)t.step, (double)t.step / t.spe,
+                     (long long)t.total_steps, t.last_ckpt, t.last_ckpt);
+        teardown(&t);
+        return rc;
+    }
     if (!rc && is_root(&t)) {
         /* The training-curves picture; a failure to draw it does not fail the run. */
         char csv[SPEC_PATH + 32], png[SPEC_PATH + 32];

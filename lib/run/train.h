@@ -3,6 +3,7 @@
 #ifndef DPPF_TRAIN_H
 #define DPPF_TRAIN_H
 
+#include <signal.h>
 #include <stdio.h>
 
 #include "comm.h"
@@ -12,9 +13,14 @@
 
 typedef struct {
     const char *resume;   /* checkpoint to continue from, or NULL */
-    int force;            /* reuse a run folder that already holds another run */
+    int force;            /* replace the run a run folder holds (its outputs are removed) */
+    int force_memory;     /* start even when the run seems not to fit in memory */
     const dp_report *report; /* evaluations and progress (rank 0), nullable */
     FILE *summary;        /* where the final summary goes (stdout), NULL = none */
+    /* Set (by a signal handler) to SIGINT or SIGTERM to stop: the run finishes
+     * its step, writes checkpoint.bin and returns DP_ESIGINT / DP_ESIGTERM.
+     * Nullable. */
+    volatile sig_atomic_t *stop;
 } train_opts;
 
 /* Runs training as the spec says; writes <run.out_dir>/{spec.yaml,

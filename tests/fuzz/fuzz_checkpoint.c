@@ -4,8 +4,9 @@
  * Input: one flag byte, then the file image. Flag bit 0 makes the harness
  * write a correct CRC over the image first; without it random mutations
  * almost never get past the checksum, and the count checks behind it are
- * what must hold against a crafted file. A checkpoint that loads has its
- * stored spec parsed as `dppf eval/landscape` do. */
+ * what must hold against a crafted file. A checkpoint that loads must have
+ * the field invariants checkpoint_parse promises, and has its stored spec
+ * parsed as `dppf eval/landscape` do. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         FUZZ_CHECK(rc == DP_EIO || rc == DP_ENOMEM, "code %d: %s", rc, e.msg);
         return 0;
     }
+    /* What every reader may then trust (checkpoint_parse's field checks). */
+    FUZZ_CHECK(c.n_workers >= 1 && c.n_rng >= 1 && c.step >= 0 && c.epoch >= 0 && c.epoch <= c.step,
+               "accepted workers %u rng %u step %lld epoch %lld", c.n_workers, c.n_rng, (long long)c.step,
+               (long long)c.epoch);
+    FUZZ_CHECK(c.wall_seconds >= 0 && c.wall_seconds <= 1.8e308, "accepted wall_seconds %g", c.wall_seconds);
+    for (uint64_t i = 0; i < c.n_params; i++) FUZZ_CHECK(c.avg_params[i] - c.avg_params[i] == 0, "NaN/Inf accepted");
     uint64_t W = c.n_workers;
     touch(c.spec_yaml, strlen(c.spec_yaml) + 1);
     touch(c.avg_params, c.n_params * 4);
