@@ -32,12 +32,15 @@ static uint64_t splitmix(uint64_t *s) {
 
 /* Arbitrary 32-bit patterns (NaN payloads, denormals, -0 included): the file
  * must carry bits, not values. */
-static float *rand_floats(uint64_t n, uint64_t *s) {
+/* Random bit patterns; with `finite`, NaN and Inf patterns (exponent all
+ * ones) get their exponent lowered, so every value is a number. */
+static float *rand_floats(uint64_t n, uint64_t *s, int finite) {
     if (n == 0) return NULL;
     float *a = malloc(n * sizeof(float));
     cr_assert_not_null(a);
     for (uint64_t i = 0; i < n; i++) {
         uint32_t u = (uint32_t)splitmix(s);
+        if (finite && (u & 0x7f800000u) == 0x7f800000u) u &= ~0x00800000u;
         memcpy(&a[i], &u, 4);
     }
     return a;
@@ -54,21 +57,22 @@ static checkpoint_t make_ckpt(uint32_t W, uint64_t np, uint64_t nb, uint64_t no,
     for (size_t i = 0; i < spec_len; i++)
         c.spec_yaml[i] = i % 23 == 22 ? '\n' : (char)(' ' + splitmix(&s) % 95);
     c.spec_yaml[spec_len] = 0;
-    c.epoch = (int64_t)(splitmix(&s) % 1000) - 3;
-    c.step = (int64_t)(splitmix(&s) >> 1);
-    uint64_t u = splitmix(&s);
-    memcpy(&c.wall_seconds, &u, 8);
-    c.avg_params = rand_floats(np, &s);
-    c.avg_buffers = rand_floats(nb, &s);
-    c.worker_params = rand_floats(W * np, &s);
-    c.worker_buffers = rand_floats(W * nb, &s);
-    c.worker_opt = rand_floats(W * no, &s);
+    /* Fields the reader checks are valid (step >= epoch >= 0, a time, finite
+     * parameters); everything else is arbitrary bits. */
+    c.epoch = (int64_t)(splitmix(&s) % 1000);
+    c.step = c.epoch + (int64_t)(splitmix(&s) >> 2);
+    c.wall_seconds = (double)(splitmix(&s) >> 11) * 0x1p-20;
+    c.avg_params = rand_floats(np, &s, 1);
+    c.avg_buffers = rand_floats(nb, &s, 0);
+    c.worker_params = rand_floats(W * np, &s, 1);
+    c.worker_buffers = rand_floats(W * nb, &s, 0);
+    c.worker_opt = rand_floats(W * no, &s, 0);
     if (W && nr) {
         c.rng = malloc(W * nr * 4 * sizeof(uint64_t));
         cr_assert_not_null(c.rng);
         for (uint64_t i = 0; i < (uint64_t)W * nr * 4; i++) c.rng[i] = splitmix(&s);
     }
-    c.extra = rand_floats(nx, &s);
+    c.extra = rand_floats(nx, &s, 0);
     return c;
 }
 
@@ -396,8 +400,8 @@ Test(checkpoint, zero_length_arrays) {
     checkpoint_free(&b);
     checkpoint_free(&a);
 
-    /* Everything empty: the smallest valid file (header + CRC only). */
-    checkpoint_t z = {.epoch = -1, .step = 0, .wall_seconds = 0.5};
+    /* Everything empty but one worker: the smallest valid file (header + CRC only). */
+    checkpoint_t z = {.n_workers = 1, .epoch = 0, .step = 0, .wall_seconds = 0.5};
     write_ok(path, &z);
     struct stat st;
     cr_assert_eq(stat(path, &st), 0);
@@ -405,6 +409,13 @@ Test(checkpoint, zero_length_arrays) {
     cr_assert_eq(checkpoint_read(path, &b, &e), 0, "%s", e.msg);
     expect_same(&z, &b);
     checkpoint_free(&b);
+    /* No workers at all, or a negative epoch: checksum-valid, still refused. */
+    z.n_workers = 0;
+    write_ok(path, &z);
+    expect_read_fails(path, "invalid field n_workers", "no workers");
+    z.n_workers = 1, z.epoch = -1;
+    write_ok(path, &z);
+    expect_read_fails(path, "invalid field epoch", "negative epoch");
 }
 
 Test(checkpoint, missing_array_is_refused) {

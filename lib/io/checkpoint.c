@@ -229,7 +229,6 @@ int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_
      * written by a buggy tool) with any value, and every reader trusts these. */
     const char *bad = NULL;
     if (c->n_workers < 1) bad = "n_workers (no workers)";
-    else if (c->n_rng < 1) bad = "n_rng (no random streams)";
     else if (c->n_opt != 0 && c->n_opt != c->n_params) bad = "n_opt (neither 0 nor n_params)";
     else if (c->step < 0) bad = "step (negative)";
     else if (c->epoch < 0 || c->epoch > c->step) bad = "epoch (not in [0, step])";
@@ -252,12 +251,11 @@ int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_
     if (!c->spec_yaml || !c->avg_params || !c->avg_buffers || !c->worker_params ||
         !c->worker_buffers || !c->worker_opt || !c->rng || !c->extra)
         rc = DP_ENOMEM; /* dp_calloc recorded which */
-    /* Model floats must be numbers (the `extra` floats hold bit-copied
-     * integers and are the run state's to check). */
+    /* Parameters must be numbers: training checks them before it writes a
+     * checkpoint. (BN statistics may legitimately overflow shortly before a
+     * run diverges, and the `extra` floats hold bit-copied integers.) */
     const struct { const float *p; size_t n; const char *what; } arrays[] = {
-        {c->avg_params, sz[0] / 4, "the averaged parameters"}, {c->avg_buffers, sz[1] / 4, "the averaged BN buffers"},
-        {c->worker_params, sz[2] / 4, "a worker's parameters"}, {c->worker_buffers, sz[3] / 4, "a worker's BN buffers"},
-        {c->worker_opt, sz[4] / 4, "a worker's momentum"}};
+        {c->avg_params, sz[0] / 4, "the averaged parameters"}, {c->worker_params, sz[2] / 4, "a worker's parameters"}};
     for (size_t i = 0; !rc && i < sizeof arrays / sizeof *arrays; i++)
         for (size_t j = 0; j < arrays[i].n; j++)
             if (!isfinite(arrays[i].p[j])) {
