@@ -50,7 +50,7 @@ latest_checkpoint() {
 }
 
 # 1. Killed half-way through writing the epoch-3 checkpoint (test-only fault
-# injection, lib/fault.h): the half-written temp file is left, the checkpoints
+# injection, lib/base/fault.h): the half-written temp file is left, the checkpoints
 # before it are intact, and resuming finishes the run as if nothing happened.
 { DPPF_FAULT=checkpoint-kill:$((3 * SPE)) "$DPPF" train base.yaml $SPEC --set run.out_dir=mid >"$WORK/out" 2>&1; } 2>/dev/null
 st=$?  # (the braces keep bash's "Killed" notice out of the log)

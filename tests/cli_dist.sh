@@ -28,7 +28,7 @@ else
 fi
 
 # Communication counts: steps/tau rounds of one flat buffer (params; no BN buffers
-# here), reduced as doubles (8 bytes a value; see lib/comm.h).
+# here), reduced as doubles (8 bytes a value; see lib/dist/comm.h).
 nparams=$("$DPPF" train base.yaml $BASE $W4 --set dist.algorithm=localsgd --set run.out_dir=count --set optim.epochs=1 2>/dev/null | sed -n 's/.* \([0-9][0-9]*\) parameters.*/\1/p')
 last=$(tail -n 1 lsgd4/metrics.csv)
 step=$(echo "$last" | cut -d, -f2); rounds=$(echo "$last" | cut -d, -f10); bytes=$(echo "$last" | cut -d, -f11)

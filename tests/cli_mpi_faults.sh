@@ -42,7 +42,7 @@ else
 fi
 
 # (b) An error on rank 1 only, in the middle of the run (test-only fault
-# injection, lib/fault.h): rank 0 is waiting in a sync at that moment.
+# injection, lib/base/fault.h): rank 0 is waiting in a sync at that moment.
 t0=$(ms)
 DPPF_FAULT=error:41@1 timeout 60 $MPIRUN -np 2 "$DPPF" train base.yaml $SPEC --set run.out_dir=failed >"$WORK/stdout" 2>"$WORK/out"
 st=$?

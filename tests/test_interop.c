@@ -1,5 +1,5 @@
 /* dppf import: a checkpoint made from the seed's own initialisation, written
- * to safetensors here (names built independently of lib/interop.c), must
+ * to safetensors here (names built independently of lib/run/interop.c), must
  * resume as a fresh run: `train --resume INIT.bin` gives the same metrics and
  * the same final checkpoint, bit for bit, as `train` from scratch. That pins
  * everything a step-0 checkpoint must hold (zero momentum, each worker's RNG

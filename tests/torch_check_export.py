@@ -18,7 +18,7 @@ equivalent torch models and give the same test-set outputs.
 
 The safetensors header is read and written with json + struct (Debian has no
 safetensors package). The models: make_resnet_fixture.ResNet (the reference
-used by test_torch_resnet), and below the cnn and mlp of lib/net.c with its
+used by test_torch_resnet), and below the cnn and mlp of lib/nn/model_{cnn,mlp}.c with its
 module names. Exit status 0 = agreement, 1 = mismatch, 2 = usage/input error.
 """
 import gzip
@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("DPPF_FASHION_MNIST", "/usr/share/datasets/fashion-mnist")
-# dppf's Fashion-MNIST normalisation (lib/dataset.c batch_cfg_from_spec).
+# dppf's Fashion-MNIST normalisation (lib/io/dataset.c batch_cfg_from_spec).
 MEAN, STD = 0.2860, 0.3530
 
 DTYPES = {"F32": (np.float32, torch.float32), "F64": (np.float64, torch.float64),
@@ -52,7 +52,7 @@ def load_resnet_class():
 
 
 class CNN(nn.Module):
-    """lib/net.c build_cnn: per width conv3x3 (bias only without BN) -> BN ->
+    """lib/nn/model_cnn.c: per width conv3x3 (bias only without BN) -> BN ->
     ReLU -> maxpool 2 (while the map is at least 2x2); flatten; fc1 -> fc1_bn
     -> ReLU when fc > 0; classifier."""
 
@@ -95,7 +95,7 @@ class CNN(nn.Module):
 
 
 class MLP(nn.Module):
-    """lib/net.c build_mlp: flatten; fc<i> -> bn<i> -> ReLU per hidden size; classifier."""
+    """lib/nn/model_mlp.c: flatten; fc<i> -> bn<i> -> ReLU per hidden size; classifier."""
 
     def __init__(self, in_features, classes, hidden, bn, bn_momentum, bn_eps):
         super().__init__()
