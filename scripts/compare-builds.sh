@@ -38,8 +38,11 @@ run() { # bin tag config [--set ...]: one process, 2 ranks, and a resume from ep
    cp p1/checkpoint-e1.bin start.bin
    "$bin" train --resume start.bin --set run.out_dir=r1 --quiet >/dev/null)
 }
-strip_timing() { # metrics.csv without samples_per_s and wall_s
-  awk -F, 'NR==1{for(i=1;i<=NF;i++)if($i=="samples_per_s"||$i=="wall_s")skip[i]=1}
+strip_timing() { # metrics.csv without the timing columns (samples_per_s, wall_s,
+  # modeled_time_s) and without columns the old build does not write (a build
+  # may append new ones); the old build's header is $2
+  awk -F, -v keep="$(head -1 "$2")" 'BEGIN{n=split(keep,k,",");for(i=1;i<=n;i++)want[k[i]]=1}
+    NR==1{for(i=1;i<=NF;i++)if(!want[$i]||$i=="samples_per_s"||$i=="wall_s"||$i=="modeled_time_s")skip[i]=1}
     {s="";for(i=1;i<=NF;i++)if(!skip[i])s=s (s==""?"":",") $i;print s}' "$1"
 }
 digest() { # MODE FILE: hash of a checkpoint without wall_seconds and the CRC (and the spec: MODE state)
@@ -61,9 +64,9 @@ for c in "${cases[@]}"; do
   run "$new" "new-$name" "${args[@]}"
   for d in p1 p2 r1; do
     a="$work/old-$name/$d" b="$work/new-$name/$d"
-    if ! cmp -s <(strip_timing "$a/metrics.csv") <(strip_timing "$b/metrics.csv"); then
+    if ! cmp -s <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$b/metrics.csv" "$a/metrics.csv"); then
       echo "DIFF $name/$d/metrics.csv"
-      diff <(strip_timing "$a/metrics.csv") <(strip_timing "$b/metrics.csv") | head -4 || true
+      diff <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$b/metrics.csv" "$a/metrics.csv") | head -4 || true
       fail=1
     fi
     for f in "$a"/checkpoint*.bin; do

@@ -60,3 +60,19 @@ void rng_shuffle_i32(rng_t *r, int32_t *a, size_t n) {
         a[j] = t;
     }
 }
+
+double rng_gamma(rng_t *r, double shape) {
+    if (shape < 1) { /* Gamma(a) = Gamma(a + 1) * U^(1/a) */
+        double u = rng_uniform(r);
+        return rng_gamma(r, shape + 1) * pow(u > 0 ? u : 1e-300, 1.0 / shape);
+    }
+    double d = shape - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+    for (;;) {
+        double x = rng_normal(r), v = 1 + c * x;
+        if (v <= 0) continue;
+        v = v * v * v;
+        double u = rng_uniform(r);
+        if (u < 1 - 0.0331 * x * x * x * x) return d * v;
+        if (log(u > 0 ? u : 1e-300) < 0.5 * x * x + d * (1 - v + log(v))) return d * v;
+    }
+}

@@ -125,11 +125,14 @@ int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int c
     }
     double inv = 1.0 / c->workers;
     for (size_t i = 0; i < n; i++) out[i] = (float)(acc[i] * inv);
-    if (count) {
-        c->rounds++;
-        c->bytes += n * sizeof(double);
-    }
+    if (count) comm_count(c, n * sizeof(double));
     return 0;
+}
+
+void comm_count(comm_t *c, size_t bytes) {
+    c->rounds++;
+    c->bytes += bytes;
+    c->modeled_s += netmodel_allreduce_s(&c->net, c->workers, (double)bytes);
 }
 
 int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e) {

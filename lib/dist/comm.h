@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "netmodel.h"
 
 typedef struct {
     int rank, size;    /* this process among `size` ranks */
@@ -19,6 +20,8 @@ typedef struct {
     int local, first;  /* this rank runs workers [first, first + local) */
     uint64_t rounds;   /* parameter/gradient syncs so far */
     uint64_t bytes;    /* bytes each worker has contributed to syncs so far */
+    netmodel_cfg net;  /* the network a modeled time is computed for (kind 0: none) */
+    double modeled_s;  /* seconds the counted syncs would take on that network */
     double *acc;       /* reduction scratch (see comm_mean_workers) */
     size_t acc_cap;
 } comm_t;
@@ -52,6 +55,10 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e);
  * amplifies that difference.) Counts one round and n*8 bytes per worker
  * (what the allreduce carries) when `count` is set and M > 1. out may alias bufs[0]. */
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e);
+
+/* Counts one sync round in which every worker sends `bytes`: rounds, bytes
+ * and the modeled network time (every counting collective calls it). */
+void comm_count(comm_t *c, size_t bytes);
 
 /* Element-wise sum over ranks of doubles (metrics; not counted). */
 int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e);

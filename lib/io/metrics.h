@@ -15,6 +15,8 @@
  *   tau_now               current sync period in steps (1 for ddp)
  *   spread_mean,spread_max  mean and max over workers of ||x_i - avg|| at the last sync
  *   worker_test_acc       mean test accuracy of the individual workers (= test_acc when M = 1)
+ *   modeled_time_s        modeled wall-clock seconds on the spec's network (net.*): compute
+ *                         of the steps plus the modeled syncs; 0 with net.model none
  * Accuracies are fractions in [0, 1]. */
 #ifndef DPPF_METRICS_H
 #define DPPF_METRICS_H
@@ -30,7 +32,7 @@ typedef struct {
     double lr, train_loss, train_acc, test_loss, test_acc, samples_per_s, wall_s;
     uint64_t comm_rounds, comm_bytes;
     int tau_now;
-    double spread_mean, spread_max, worker_test_acc;
+    double spread_mean, spread_max, worker_test_acc, modeled_time_s;
 } metrics_row;
 
 extern const char METRICS_HEADER[];

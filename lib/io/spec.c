@@ -73,6 +73,9 @@ static const char *const SCHEDULES[] = LR_SCHEDULE_NAMES;
 static const char *const ALGORITHMS[] = {DPPF_ALGORITHMS(DPPF_X_NAME)};
 static const char *const PUSH_FORMS[] = PUSH_FORM_NAMES;
 static const char *const MOMENTUM_SYNCS[] = MOMENTUM_SYNC_NAMES;
+static const char *const PARTITIONS[] = PARTITION_NAMES;
+static const char *const NETMODELS[] = NETMODEL_NAMES;
+static const char *const TOPOLOGIES[] = TOPOLOGY_NAMES;
 
 static const key_def keys[] = {
     /* data */
@@ -98,6 +101,13 @@ static const key_def keys[] = {
     {R_INT(data, classes), GE(2), LE(256), .def = "10", .help = "synthetic: number of classes"},
     {R_INT(data, train_size), GE(1), .def = "5000", .help = "synthetic: training samples"},
     {R_INT(data, test_size), GE(1), .def = "1000", .help = "synthetic: test samples"},
+    {R_ENUM(data, partition, PARTITIONS), .def = "iid",
+     .help = "how the training set is split over the workers: iid (one shared shuffle), dirichlet "
+             "(label skew, Hsu et al. 2019) or shards (k label shards each, McMahan et al. 2017)"},
+    {R_FLOAT(data, dirichlet_alpha), GT(0), .def = "0.5",
+     .help = "dirichlet: concentration alpha of each class's split (large = IID mix, 0.1 = strong skew)"},
+    {R_INT(data, shards_per_worker), GE(1), LE(1000), .def = "2",
+     .help = "shards: label-sorted shards per worker"},
     /* model */
     {R_ENUM(model, arch, MODELS), .def = "cnn",
      .help = "network architecture"},
@@ -169,6 +179,16 @@ static const key_def keys[] = {
      .help = "localsgd: epochs of ddp before local steps (post-local SGD)"},
     {R_ENUM(dist, momentum_sync, MOMENTUM_SYNCS), .def = "keep",
      .help = "what a parameter sync does to each worker's momentum buffer"},
+    /* net */
+    {R_ENUM(net, model, NETMODELS), .def = "none",
+     .help = "modeled wall-clock time (metrics column modeled_time_s): none, or alpha_beta "
+             "(each sync an allreduce on links of net.latency_us and net.bandwidth_gbps)"},
+    {R_ENUM(net, topology, TOPOLOGIES), .def = "ring",
+     .help = "allreduce of the model: ring, tree (binomial reduce + broadcast) or ps (parameter server)"},
+    {R_FLOAT(net, latency_us), GE(0), LE(1e9), .def = "10", .help = "link latency alpha, microseconds"},
+    {R_FLOAT(net, bandwidth_gbps), GT(0), LE(1e6), .def = "10", .help = "link bandwidth beta, Gbit/s"},
+    {R_FLOAT(net, step_time_s), GE(0), LE(1e6), .def = "0",
+     .help = "compute seconds of one worker's step; 0 = measured here (this machine's time per worker)"},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 

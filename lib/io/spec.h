@@ -16,7 +16,9 @@
 #include "datasets.h"
 #include "error.h"
 #include "models.h"
+#include "netmodel.h"
 #include "optim.h"
+#include "sampler.h"
 
 #define SPEC_MAX_LIST 16
 #define SPEC_STR 256
@@ -41,6 +43,9 @@ typedef struct {
         int classes;             /* synthetic */
         int train_size;          /* synthetic */
         int test_size;           /* synthetic */
+        int partition;           /* PART_* (nn/sampler.h): how the workers' data differ */
+        float dirichlet_alpha;   /* dirichlet: concentration (large = IID mix) */
+        int shards_per_worker;   /* shards: label shards per worker */
     } data;
     struct {
         int arch;                /* MODEL_* (nn/models.h) */
@@ -94,6 +99,13 @@ typedef struct {
         float post_local;        /* localsgd: epochs of ddp before local steps */
         int momentum_sync;       /* MOM_KEEP | MOM_RESET | MOM_AVERAGE */
     } dist;
+    struct {
+        int model;               /* NETMODEL_* (dist/netmodel.h) */
+        int topology;            /* TOPO_RING | TOPO_TREE | TOPO_PS */
+        float latency_us;
+        float bandwidth_gbps;
+        float step_time_s;       /* compute seconds of one worker's step; 0 = measured */
+    } net;
 } spec_t;
 
 /* Defaults for every key (the documented ones). */

@@ -62,3 +62,22 @@ void spec_lr_schedule(lr_schedule_t *l, const spec_t *s, int64_t steps_per_epoch
     l->total_steps = total_steps;
     l->steps_per_epoch = steps_per_epoch;
 }
+
+void spec_sampler_cfg(sampler_cfg *c, const spec_t *s, int first, int local, int64_t steps_per_epoch) {
+    *c = (sampler_cfg){.kind = s->data.partition,
+                       .alpha = s->data.dirichlet_alpha,
+                       .shards = s->data.shards_per_worker,
+                       .workers = s->dist.workers,
+                       .first = first,
+                       .local = local,
+                       .batch = s->optim.batch_size,
+                       .steps_per_epoch = steps_per_epoch,
+                       .seed = s->run.seed};
+}
+
+void spec_netmodel_cfg(netmodel_cfg *n, const spec_t *s) {
+    *n = (netmodel_cfg){.kind = s->net.model,
+                        .topology = s->net.topology,
+                        .latency_s = 1e-6 * s->net.latency_us,
+                        .bandwidth = 1e9 / 8 * (double)s->net.bandwidth_gbps};
+}

@@ -46,7 +46,8 @@ static int has_suffix(const char *s, size_t len, const char *x) {
 /* Is `name[0..len)` one of the files a run writes, or a landscape made from
  * its checkpoint? */
 static int is_run_output(const char *name, size_t len) {
-    static const char *const fixed[] = {"spec.yaml", "metrics.csv", "checkpoint.bin", "curves.png"};
+    static const char *const fixed[] = {"spec.yaml", "metrics.csv", "checkpoint.bin", "curves.png",
+                                        "partition.csv"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
         if (strlen(fixed[i]) == len && memcmp(name, fixed[i], len) == 0) return 1;
     if (has_prefix(name, len, "landscape-") && (has_suffix(name, len, ".csv") || has_suffix(name, len, ".png")))

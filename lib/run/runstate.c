@@ -11,9 +11,12 @@
  * bit-copied 8 bytes per slot, followed by the algorithm's state. */
 enum { XS_LAST_SYNC, XS_ROUNDS, XS_BYTES, XS_SPREAD_MEAN, XS_SPREAD_MAX, XS_COUNT };
 #define EXTRA_HEAD (2 * XS_COUNT)
-/* After the algorithm's state, only when not all zero (so that checkpoints at
- * evaluations keep the layout they always had): the interval sums, 3 f64. */
-#define EXTRA_TAIL 6
+/* After the algorithm's state, only when not all zero (so that the
+ * checkpoints of runs without a network model, at evaluations, keep the
+ * layout they always had): the interval sums (3 f64), then the modeled
+ * compute and network seconds (2 f64). */
+enum { TAIL_SUMS = 3, TAIL_COUNT = 5 };
+#define EXTRA_TAIL (2 * TAIL_COUNT)
 
 static void put_u64(float *slot, uint64_t v) { memcpy(slot, &v, sizeof v); }
 static uint64_t get_u64(const float *slot) {
@@ -70,12 +73,15 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
         memcpy(dst + np + nb, w->mom, np * sizeof(float));
         memcpy(dst + 2 * np + nb, w->rng.s, sizeof w->rng.s);
     }
-    double sums[3] = {0, 0, 0};
-    if (r->interval) memcpy(sums, r->interval, sizeof sums);
+    double tailv[TAIL_COUNT] = {0};
+    if (r->interval) memcpy(tailv, r->interval, TAIL_SUMS * sizeof(double));
     rc = comm_gather_to_root(r->comm, local, per * L, all, e);
-    if (!rc) rc = comm_sum_f64(r->comm, sums, 3, e);
+    if (!rc) rc = comm_sum_f64(r->comm, tailv, TAIL_SUMS, e);
     if (rc || !root) goto done;
-    int tail = sums[0] != 0 || sums[1] != 0 || sums[2] != 0;
+    tailv[3] = r->modeled_compute ? *r->modeled_compute : 0;
+    tailv[4] = r->comm->modeled_s;
+    int tail = 0;
+    for (int i = 0; i < TAIL_COUNT; i++) tail |= tailv[i] != 0;
 
     c.spec_yaml = (char *)r->spec_yaml; /* checkpoint_write only reads */
     c.n_workers = (uint32_t)M;
@@ -101,7 +107,7 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
     put_f64(c.extra + 2 * XS_SPREAD_MEAN, r->algo->spread_mean);
     put_f64(c.extra + 2 * XS_SPREAD_MAX, r->algo->spread_max);
     if (r->algo->n_state) memcpy(c.extra + EXTRA_HEAD, r->algo->state, r->algo->n_state * sizeof(float));
-    for (int i = 0; tail && i < 3; i++) put_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i, sums[i]);
+    for (int i = 0; tail && i < TAIL_COUNT; i++) put_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i, tailv[i]);
     rc = checkpoint_write(path, &c, e);
 done:
     free_arrays(&c);
@@ -156,10 +162,11 @@ static int check_layout(const checkpoint_t *c, const run_state *r, const char *p
     if (!(sm >= 0 && sx >= sm && isfinite(sx)))
         return dp_fail(e, DP_EIO, "checkpoint '%s': its spread (mean %g, max %g) is not a distance", path, sm, sx);
     if (c->n_extra > EXTRA_HEAD + r->algo->n_state)
-        for (int i = 0; i < 3; i++) {
+        for (int i = 0; i < TAIL_COUNT; i++) {
             double v = get_f64(c->extra + EXTRA_HEAD + r->algo->n_state + 2 * i);
             if (!(v >= 0 && isfinite(v)))
-                return dp_fail(e, DP_EIO, "checkpoint '%s': its training-loss sums are not valid", path);
+                return dp_fail(e, DP_EIO, "checkpoint '%s': its %s are not valid", path,
+                               i < TAIL_SUMS ? "training-loss sums" : "modeled times");
         }
     return 0;
 }
@@ -192,11 +199,13 @@ int runstate_load(run_state *r, const char *path, dp_err *e) {
     r->algo->spread_max = get_f64(c.extra + 2 * XS_SPREAD_MAX);
     if (r->algo->n_state)
         memcpy(r->algo->state, c.extra + EXTRA_HEAD, r->algo->n_state * sizeof(float));
+    double tailv[TAIL_COUNT] = {0};
+    if (c.n_extra > EXTRA_HEAD + r->algo->n_state)
+        for (int i = 0; i < TAIL_COUNT; i++) tailv[i] = get_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i);
     /* The sums are over all workers: rank 0 takes them, the others start at 0. */
-    for (int i = 0; r->interval && i < 3; i++)
-        r->interval[i] = c.n_extra > EXTRA_HEAD + r->algo->n_state && r->comm->rank == 0
-                             ? get_f64(c.extra + EXTRA_HEAD + r->algo->n_state + 2 * i)
-                             : 0;
+    for (int i = 0; r->interval && i < TAIL_SUMS; i++) r->interval[i] = r->comm->rank == 0 ? tailv[i] : 0;
+    if (r->modeled_compute) *r->modeled_compute = tailv[3];
+    r->comm->modeled_s = tailv[4];
     checkpoint_free(&c);
     return 0;
 }

@@ -5,8 +5,9 @@
  * checkpoint file (io/checkpoint.h): every worker's parameters, BN buffers,
  * momentum and random stream, the averaged model, and in the `extra` floats
  * the run's counters followed by the algorithm's own state (dist/algo.h),
- * and, for a checkpoint written between two evaluations (a run stopped by a
- * signal), the training-loss sums since the last one. */
+ * and, when any is not zero, a tail: the training-loss sums since the last
+ * evaluation (a run stopped between two by a signal) and the modeled time so
+ * far (net.*). */
 #ifndef DPPF_RUNSTATE_H
 #define DPPF_RUNSTATE_H
 
@@ -32,6 +33,8 @@ typedef struct {
     double wall;           /* training seconds so far */
     double *interval;      /* [3]: this rank's training loss, correct and samples since the
                               last evaluation (kept when a run stops between two) */
+    double *modeled_compute; /* modeled compute seconds so far (with comm->modeled_s, the
+                                modeled time of net.*) */
 } run_state;
 
 /* Collective (every rank calls it): gathers every worker on rank 0, which

@@ -3,9 +3,8 @@
  * Per step, every local worker draws its batch, runs forward and backward
  * (all in-process workers share one workspace), the algorithm may average the
  * gradients (ddp), every worker takes its SGD step, and the algorithm may sync
- * the parameters (localsgd, easgd, qsr, dppf). Data order: one permutation per
- * epoch from (seed, epoch); at step s worker i takes block s*M + i of it, so
- * M workers at batch B see exactly the samples one worker at batch M*B sees. */
+ * the parameters (localsgd, easgd, qsr, dppf). Which samples a worker's batch
+ * holds (IID or a non-IID partition) is nn/sampler.h's. */
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -47,11 +46,13 @@ typedef struct {
     algo_t algo;
     lr_schedule_t sched;
     sgd_cfg_t sgd;
-    int32_t *perm, *labels, *idx;
-    int64_t spe, total_steps, eval_interval, step, perm_epoch;
+    sampler_t sampler;
+    int32_t *labels, *idx;
+    int64_t spe, total_steps, eval_interval, step;
     int M, B;
     double wall;                    /* training seconds so far (excl. evaluation) */
     double interval[3];             /* since the last evaluation: loss, correct, samples */
+    double modeled_compute;         /* modeled compute seconds of the steps so far (net.*) */
     double t_mark;                  /* wall at the last evaluation */
     metrics_row last;               /* the last evaluation */
     metrics_writer mw;
@@ -173,7 +174,7 @@ static int check_memory(trainer *t, const train_opts *o, dp_err *e) {
 static run_state state_of(trainer *t) {
     return (run_state){.spec_yaml = t->spec_yaml, .wk = &t->wk, .algo = &t->algo, .comm = t->comm,
                        .step = t->step, .steps_per_epoch = t->spe, .total_steps = t->total_steps,
-                       .wall = t->wall, .interval = t->interval};
+                       .wall = t->wall, .interval = t->interval, .modeled_compute = &t->modeled_compute};
 }
 
 /* Gathers every worker's state on rank 0 and writes <out_dir>/<name> there. */
@@ -322,6 +323,7 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     m->spread_mean = t->algo.spread_mean;
     m->spread_max = t->algo.spread_max;
     m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
+    m->modeled_time_s = t->s->net.model == NETMODEL_NONE ? 0 : t->modeled_compute + t->comm->modeled_s;
     t->interval[0] = t->interval[1] = t->interval[2] = 0;
     t->t_mark = t->wall;
     if (is_root(t)) {
@@ -343,16 +345,11 @@ static int train_step(trainer *t, dp_err *e) {
                        "is set; it is for tests only)", (long long)t->step + 1, t->comm->rank);
     /* Test-only: a SIGTERM as a cluster's preemption sends it, mid-run. */
     if (fault_at("sigterm", (long long)t->step + 1, t->comm->rank)) raise(SIGTERM);
-    int64_t epoch = t->step / t->spe, pos = t->step % t->spe;
-    if (epoch != t->perm_epoch) {
-        epoch_permutation(t->perm, t->train.n, t->s->run.seed, epoch);
-        t->perm_epoch = epoch;
-    }
     double fepoch = (double)t->step / t->spe;
     float lr = lr_at(&t->sched, t->step);
     for (int k = 0; k < t->wk.local; k++) {
         worker_t *w = &t->wk.w[k];
-        const int32_t *idx = t->perm + (pos * t->M + w->index) * t->B;
+        const int32_t *idx = sampler_batch(&t->sampler, w->index, t->step);
         batch_fill(net_input(&t->ws), t->labels, &t->train, idx, t->B, &t->bc, 1, &w->rng);
         rng_t rng0 = w->rng; /* to replay this forward pass if it fails */
         int correct = 0;
@@ -376,13 +373,36 @@ static int train_step(trainer *t, dp_err *e) {
     return algo_after_step(&t->algo, &t->wk, t->step, (double)t->step / t->spe, lr, e);
 }
 
+/* <out_dir>/partition.csv: each worker's share of every class. */
+static int write_partition(trainer *t, dp_err *e) {
+    char path[SPEC_PATH + 32];
+    snprintf(path, sizeof path, "%s/partition.csv", t->s->run.out_dir);
+    const int K = t->train.classes;
+    int64_t *counts = dp_calloc((size_t)K, sizeof *counts, "a label histogram", e);
+    if (!counts) return DP_ENOMEM;
+    atomic_file a;
+    int rc = atomic_open(&a, path, "partition", e);
+    if (!rc) {
+        fprintf(a.f, "worker,samples");
+        for (int c = 0; c < K; c++) fprintf(a.f, ",class%d", c);
+        fputc('\n', a.f);
+        for (int w = 0; w < t->M; w++) {
+            fprintf(a.f, "%d,%lld", w, (long long)sampler_histogram(&t->sampler, w, counts));
+            for (int c = 0; c < K; c++) fprintf(a.f, ",%lld", (long long)counts[c]);
+            fputc('\n', a.f);
+        }
+        rc = atomic_commit(&a, e);
+    }
+    free(counts);
+    return rc;
+}
+
 static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     memset(t, 0, sizeof *t);
     t->s = s;
     t->comm = comm;
     t->M = s->dist.workers;
     t->B = s->optim.batch_size;
-    t->perm_epoch = -1;
     t->last_ckpt_step = -1;
     t->dir.lock_fd = -1;
     t->report = comm->rank == 0 ? o->report : NULL;
@@ -413,12 +433,16 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
         t->total_steps = s->optim.max_steps;
     t->eval_interval = llround(s->run.eval_every * t->spe);
     if (t->eval_interval < 1) t->eval_interval = 1;
+    sampler_cfg sc;
+    spec_sampler_cfg(&sc, s, comm->first, comm->local, t->spe);
+    if ((rc = sampler_init(&t->sampler, &sc, &t->train, e))) return rc;
 
     if (is_root(t)) {
         rc = rundir_open(&t->dir, s->run.out_dir, o->resume ? RUNDIR_RESUME : o->force ? RUNDIR_FORCE : RUNDIR_NEW, e);
         char path[SPEC_PATH + 32];
         snprintf(path, sizeof path, "%s/spec.yaml", s->run.out_dir);
         if (!rc) rc = atomic_write_text(path, t->spec_yaml, e);
+        if (!rc && s->data.partition != PART_IID) rc = write_partition(t, e);
     }
     if ((rc = comm_agree_error(comm, rc))) return rc;
 
@@ -428,10 +452,9 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     if ((rc = net_ws_alloc(&t->ws, &t->net, t->B, e))) return rc;
     if ((rc = workers_alloc(&t->wk, comm, t->net.n_params, t->net.n_buffers, s->run.seed, e)))
         return rc;
-    t->perm = dp_calloc((size_t)t->train.n, sizeof(int32_t), "the epoch permutation", e);
     t->labels = dp_calloc((size_t)t->B, sizeof(int32_t), "labels", e);
     t->idx = dp_calloc((size_t)t->B, sizeof(int32_t), "indices", e);
-    if (!t->perm || !t->labels || !t->idx) return DP_ENOMEM;
+    if (!t->labels || !t->idx) return DP_ENOMEM;
 
     /* Every worker starts from the same initialisation (as DDP and the paper do). */
     for (int k = 0; k < t->wk.local; k++) {
@@ -445,6 +468,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     algo_cfg ac;
     spec_algo_cfg(&ac, s);
     if ((rc = algo_init(&t->algo, &ac, &t->wk, e))) return rc;
+    spec_netmodel_cfg(&comm->net, s);
     spec_sgd_cfg(&t->sgd, s);
     spec_lr_schedule(&t->sched, s, t->spe, t->total_steps);
 
@@ -464,7 +488,7 @@ static void teardown(trainer *t) {
     net_free(&t->net);
     dataset_free(&t->train);
     dataset_free(&t->test);
-    free(t->perm);
+    sampler_free(&t->sampler);
     free(t->labels);
     free(t->idx);
     free(t->spec_yaml);
@@ -479,6 +503,19 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
     fprintf(f, "dppf train: %s\n", desc);
     fprintf(f, "  data        %s: %d train / %d test samples\n", dataset_name(s->data.dataset), t->train.n,
             t->test.n);
+    if (s->data.partition != PART_IID) {
+        int64_t lo = INT64_MAX, hi = 0;
+        for (int w = 0; w < t->M; w++) {
+            int64_t n = t->sampler.start[w + 1] - t->sampler.start[w];
+            lo = n < lo ? n : lo, hi = n > hi ? n : hi;
+        }
+        fprintf(f, "  partition   %s", s->data.partition == PART_DIRICHLET ? "dirichlet" : "shards");
+        if (s->data.partition == PART_DIRICHLET) fprintf(f, " alpha %g", (double)s->data.dirichlet_alpha);
+        else fprintf(f, " %d per worker", s->data.shards_per_worker);
+        fprintf(f, ": %lld..%lld samples per worker, label skew %.3f (mean total-variation distance "
+                   "to the whole set's mix; see partition.csv)\n",
+                (long long)lo, (long long)hi, sampler_skew(&t->sampler));
+    }
     fprintf(f, "  run         %d worker%s, %s", t->M, t->M > 1 ? "s" : "", algo_name(s->dist.algorithm));
     if (s->dist.algorithm != ALGO_DDP) fprintf(f, " tau=%d", s->dist.tau);
     if (s->dist.algorithm == ALGO_DPPF) fprintf(f, " pull=%g push=%g", s->dist.pull, s->dist.push);
@@ -512,7 +549,10 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     while (!rc && !stop && t.step < t.total_steps) {
         double ts = now_seconds();
         rc = train_step(&t, e);
-        t.wall += now_seconds() - ts;
+        double dt = now_seconds() - ts;
+        t.wall += dt;
+        /* One worker's compute per step: given, or this rank's step shared by its workers. */
+        t.modeled_compute += s->net.step_time_s > 0 ? s->net.step_time_s : dt / comm->local;
         if (rc) break;
         int epoch_end = t.step % t.spe == 0;
         int ckpt = epoch_end && s->run.checkpoint_every > 0 &&
