@@ -45,7 +45,8 @@ static void expect_spec_eq(const spec_t *a, const spec_t *b) {
     EQI(data.dataset); EQS(data.path); EQI(data.train_subset); EQI(data.test_subset);
     EQI(data.subset); EQI(data.normalize); EQFL(data, mean); EQFL(data, std);
     EQI(data.crop_pad); EQI(data.flip); EQIL(data, shape); EQI(data.classes);
-    EQI(data.train_size); EQI(data.test_size);
+    EQI(data.train_size); EQI(data.test_size); EQI(data.partition); EQF(data.dirichlet_alpha);
+    EQI(data.shards_per_worker);
     EQI(model.arch); EQIL(model, hidden); EQIL(model, widths); EQI(model.fc);
     EQI(model.batchnorm); EQI(model.base_width); EQF(model.dropout); EQF(model.bn_momentum);
     EQF(model.bn_eps);
@@ -56,6 +57,9 @@ static void expect_spec_eq(const spec_t *a, const spec_t *b) {
     EQU(run.seed); EQS(run.out_dir); EQF(run.eval_every); EQI(run.checkpoint_every);
     EQI(run.eval_train); EQI(run.threads);
     EQI(dist.workers); EQI(dist.algorithm); EQI(dist.tau); EQF(dist.pull); EQF(dist.push);
+    EQI(dist.push_form); EQF(dist.push_warmup); EQF(dist.moving_rate); EQF(dist.qsr_beta);
+    EQF(dist.post_local); EQI(dist.momentum_sync);
+    EQI(net.model); EQI(net.topology); EQF(net.latency_us); EQF(net.bandwidth_gbps); EQF(net.step_time_s);
 }
 
 static spec_t roundtrip(const spec_t *s) {
