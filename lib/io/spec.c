@@ -1165,6 +1165,8 @@ char *spec_to_yaml(const spec_t *s, dp_err *e) {
     return b.p;
 }
 
+int spec_key_count(void) { return (int)NKEYS; }
+
 void spec_print_schema(FILE *f) {
     size_t wkey = 3, wtype = 10, wdef = 7;
     char tbuf[256], dbuf[64];

@@ -133,6 +133,9 @@ int spec_value_text(const spec_t *s, const char *key, char *buf, size_t len);
 /* The resolved spec as YAML text (every key, commented by section); malloc'd. */
 char *spec_to_yaml(const spec_t *s, dp_err *e);
 
+/* How many keys the schema has. */
+int spec_key_count(void);
+
 /* Print the schema (key, type/range, default, help) for --help and docs. */
 void spec_print_schema(FILE *f);
 
