@@ -552,7 +552,8 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         double dt = now_seconds() - ts;
         t.wall += dt;
         /* One worker's compute per step: given, or this rank's step shared by its workers. */
-        t.modeled_compute += s->net.step_time_s > 0 ? s->net.step_time_s : dt / comm->local;
+        if (s->net.model != NETMODEL_NONE)
+            t.modeled_compute += s->net.step_time_s > 0 ? s->net.step_time_s : dt / comm->local;
         if (rc) break;
         int epoch_end = t.step % t.spe == 0;
         int ckpt = epoch_end && s->run.checkpoint_every > 0 &&
