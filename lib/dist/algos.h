@@ -28,6 +28,15 @@ typedef enum { MOM_KEEP, MOM_RESET, MOM_AVERAGE, MOM_COUNT } momentum_sync;
 typedef enum { PUSH_NORMALIZED, PUSH_INVERSE, PUSH_FORM_COUNT } push_form;
 #define PUSH_FORM_NAMES {"normalized", "inverse"}
 
+/* dist.push_every, dist.pull_every (dppf): the force at each sync, or at
+ * every local step against the last sync's average. */
+typedef enum { FORCE_AT_SYNC, FORCE_AT_STEP, FORCE_EVERY_COUNT } force_every;
+#define FORCE_EVERY_NAMES {"sync", "step"}
+
+/* dist.push_schedule (dppf): the push (or the target spread) over the run. */
+typedef enum { PUSH_CONSTANT, PUSH_LINEAR, PUSH_COSINE, PUSH_SCHEDULE_COUNT } push_schedule;
+#define PUSH_SCHEDULE_NAMES {"constant", "linear", "cosine"}
+
 /* The algorithm's name as the spec spells it ("?" when out of range). */
 const char *algo_name(int id);
 

@@ -391,6 +391,8 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 
     algo_cfg ac;
     spec_algo_cfg(&ac, s);
+    ac.net = &t->net;
+    ac.total_epochs = (double)t->total_steps / t->spe;
     if ((rc = algo_init(&t->algo, &ac, &t->wk, e))) return rc;
     spec_sgd_cfg(&t->sgd, s);
     spec_lr_schedule(&t->sched, s, t->spe, t->total_steps);
