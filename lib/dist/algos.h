@@ -16,7 +16,12 @@
     X(ALGO_LOCALSGD, "localsgd", algo_localsgd_ops) \
     X(ALGO_EASGD, "easgd", algo_easgd_ops)          \
     X(ALGO_QSR, "qsr", algo_qsr_ops)                \
-    X(ALGO_DPPF, "dppf", algo_dppf_ops)
+    X(ALGO_DPPF, "dppf", algo_dppf_ops)             \
+    X(ALGO_LSGD, "lsgd", algo_lsgd_ops)             \
+    X(ALGO_MGRAWA, "mgrawa", algo_mgrawa_ops)       \
+    X(ALGO_LGRAWA, "lgrawa", algo_lgrawa_ops)       \
+    X(ALGO_SLOWMO, "slowmo", algo_slowmo_ops)       \
+    X(ALGO_DILOCO, "diloco", algo_diloco_ops)
 
 typedef enum { DPPF_ALGORITHMS(DPPF_X_ENUM) ALGO_COUNT } algo_id;
 
