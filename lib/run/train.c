@@ -30,6 +30,7 @@
 #include "plot.h"
 #include "report.h"
 #include "runstate.h"
+#include "sam.h"
 #include "spec_map.h"
 #include "train.h"
 #include "workers.h"
@@ -45,6 +46,7 @@ typedef struct {
     algo_t algo;
     lr_schedule_t sched;
     sgd_cfg_t sgd;
+    sam_t sam;                      /* optim.sam_rho > 0: SAM's second pass */
     int32_t *perm, *labels, *idx;
     int64_t spe, total_steps, eval_interval, step, perm_epoch;
     int M, B;
@@ -323,6 +325,10 @@ static int train_step(trainer *t, dp_err *e) {
         t->run_samples += t->B;
         memset(w->grads, 0, t->wk.n_params * sizeof(float));
         net_backward(&t->net, &t->ws, w->params, w->grads, t->labels, t->B);
+        if (t->sam.rho > 0) /* same batch; the reported loss stays the first pass's */
+            sam_gradient(&t->sam, &t->net, &t->ws, w->params, w->buffers, w->grads, t->labels, t->B,
+                         &w->rng);
+        w->loss = loss;
     }
     int rc = algo_after_backward(&t->algo, &t->wk, t->step, fepoch, e);
     if (rc) return rc;
@@ -379,6 +385,9 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->labels = dp_calloc((size_t)t->B, sizeof(int32_t), "labels", e);
     t->idx = dp_calloc((size_t)t->B, sizeof(int32_t), "indices", e);
     if (!t->perm || !t->labels || !t->idx) return DP_ENOMEM;
+    if (s->optim.sam_rho > 0 && (rc = sam_init(&t->sam, t->net.n_params, t->net.n_buffers,
+                                               s->optim.sam_rho, s->optim.sam_adaptive, e)))
+        return rc;
 
     /* Every worker starts from the same initialisation (as DDP and the paper do). */
     for (int k = 0; k < t->wk.local; k++) {
@@ -407,6 +416,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 static void teardown(trainer *t) {
     metrics_close(&t->mw);
     algo_free(&t->algo);
+    sam_free(&t->sam);
     workers_free(&t->wk);
     net_ws_free(&t->ws);
     net_free(&t->net);
