@@ -15,6 +15,8 @@
  *   tau_now               current sync period in steps (1 for ddp)
  *   spread_mean,spread_max  mean and max over workers of ||x_i - avg|| at the last sync
  *   worker_test_acc       mean test accuracy of the individual workers (= test_acc when M = 1)
+ *   ema_test_loss,ema_test_acc  the EMA of the averaged model (run.ema_decay) on the test
+ *                         set; nan when run.ema_decay is 0
  * Accuracies are fractions in [0, 1]. */
 #ifndef DPPF_METRICS_H
 #define DPPF_METRICS_H
@@ -31,6 +33,7 @@ typedef struct {
     uint64_t comm_rounds, comm_bytes;
     int tau_now;
     double spread_mean, spread_max, worker_test_acc;
+    double ema_test_loss, ema_test_acc; /* NAN without run.ema_decay */
 } metrics_row;
 
 extern const char METRICS_HEADER[];

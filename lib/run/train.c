@@ -245,10 +245,13 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     rc = workers_average(&t->wk, 0, e);
     if (rc) return rc;
     double t0 = now_seconds();
-    eval_result test = {0}, train = {0};
+    eval_result test = {0}, train = {0}, ema = {.loss = NAN, .acc = NAN};
     if (is_root(t)) {
         eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->test, &t->bc, t->labels, t->idx,
                    &test);
+        if (t->algo.ema) /* run.ema_decay: the EMA of the averaged model too */
+            eval_model(&t->net, &t->ws, t->algo.ema, t->algo.ema + np, &t->test, &t->bc, t->labels,
+                       t->idx, &ema);
         if (t->s->run.eval_train)
             eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->train, &t->bc, t->labels,
                        t->idx, &train);
@@ -285,6 +288,8 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     m->spread_mean = t->algo.spread_mean;
     m->spread_max = t->algo.spread_max;
     m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
+    m->ema_test_loss = ema.loss;
+    m->ema_test_acc = ema.acc;
     t->run_loss = t->run_correct = t->run_samples = 0;
     t->t_mark = t->wall;
     if (is_root(t)) {
