@@ -14,30 +14,13 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "torch_check.h"
 #include "model.h"
 #include "net.h"
 #include "optim.h"
 #include "sam.h"
 
 #define TOL 1e-4
-
-static const float *need(const fixture *f, const char *name, size_t n) {
-    size_t got;
-    const float *p = fixture_get(f, name, &got);
-    cr_assert_not_null(p, "fixture lacks record \"%s\"", name);
-    cr_assert_eq(got, n, "fixture record \"%s\" has %zu values, expected %zu", name, got, n);
-    return p;
-}
-
-static double relerr(const float *a, const float *b, size_t n) {
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        if (!(d <= num)) num = d; /* also catches NaN */
-        if (fabs(b[i]) > den) den = fabs(b[i]);
-    }
-    return num / (den > 1e-6 ? den : 1e-6);
-}
 
 /* The worst error over every tensor against the fixture's "<prefix>.<name>". */
 static double worst_error(const net_t *net, const float *params, const float *buffers,
