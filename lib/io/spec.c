@@ -438,6 +438,8 @@ static void schema_type(sb_t *b, const key_def *k) {
         range_desc(b, k);
         if (k->or_empty)
             sb_printf(b, "] x%d or []", k->min_n);
+        else if (k->min_n == k->size)
+            sb_printf(b, "] x%d", k->min_n);
         else
             sb_printf(b, "] x%d..%d", k->min_n, k->size);
         return;
