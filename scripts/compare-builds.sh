@@ -11,6 +11,7 @@
 # Checkpoints embed the resolved spec, so a build that adds spec keys changes
 # them: COMPARE_SKIP_CKPT=1 then compares every checkpoint field but the spec.
 # wall_seconds (and so the CRC) differ between any two runs and are skipped.
+# metrics.csv is compared on the old build's columns (new builds only append).
 # Exit 0 when everything matches.
 set -euo pipefail
 old=$(readlink -f "$1") new=$(readlink -f "$2")
@@ -38,12 +39,12 @@ run() { # bin tag config [--set ...]: one process, 2 ranks, and a resume from ep
    cp p1/checkpoint-e1.bin start.bin
    "$bin" train --resume start.bin --set run.out_dir=r1 --quiet >/dev/null)
 }
-strip_timing() { # metrics.csv without the timing columns (samples_per_s, wall_s,
-  # modeled_time_s) and without columns the old build does not write (a build
-  # may append new ones); the old build's header is $2
-  awk -F, -v keep="$(head -1 "$2")" 'BEGIN{n=split(keep,k,",");for(i=1;i<=n;i++)want[k[i]]=1}
-    NR==1{for(i=1;i<=NF;i++)if(!want[$i]||$i=="samples_per_s"||$i=="wall_s"||$i=="modeled_time_s")skip[i]=1}
-    {s="";for(i=1;i<=NF;i++)if(!skip[i])s=s (s==""?"":",") $i;print s}' "$1"
+strip_timing() { # REF FILE: FILE's columns that REF has too, by name, without the timing
+  # columns samples_per_s, wall_s and modeled_time_s (metrics.csv only appends
+  # columns, so a newer build's extra ones are skipped)
+  awk -F, 'NR==FNR{if(FNR==1)for(i=1;i<=NF;i++)if($i!="samples_per_s"&&$i!="wall_s"&&$i!="modeled_time_s")want[$i]=1;next}
+    FNR==1{for(i=1;i<=NF;i++)keep[i]=($i in want)}
+    {s="";for(i=1;i<=NF;i++)if(keep[i])s=s (s==""?"":",") $i;print s}' "$1" "$2"
 }
 digest() { # MODE FILE: hash of a checkpoint without wall_seconds and the CRC (and the spec: MODE state)
   python3 - "$@" <<'PY'
@@ -64,9 +65,9 @@ for c in "${cases[@]}"; do
   run "$new" "new-$name" "${args[@]}"
   for d in p1 p2 r1; do
     a="$work/old-$name/$d" b="$work/new-$name/$d"
-    if ! cmp -s <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$b/metrics.csv" "$a/metrics.csv"); then
+    if ! cmp -s <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$a/metrics.csv" "$b/metrics.csv"); then
       echo "DIFF $name/$d/metrics.csv"
-      diff <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$b/metrics.csv" "$a/metrics.csv") | head -4 || true
+      diff <(strip_timing "$a/metrics.csv" "$a/metrics.csv") <(strip_timing "$a/metrics.csv" "$b/metrics.csv") | head -4 || true
       fail=1
     fi
     for f in "$a"/checkpoint*.bin; do

@@ -43,6 +43,19 @@ expect_exit 2 "--set bad value" -- "$DPPF" train ok.yaml --set optim.batch_size=
 expect_output "optim.batch_size" "--set bad value names the key"
 expect_exit 2 "--set bad dist.algorithm" -- "$DPPF" train ok.yaml --set dist.algorithm=magic
 expect_output "dist.algorithm" "unknown algorithm names the key"
+# The methods' keys: unknown names, out-of-range strengths, combinations without a fixed point.
+expect_exit 2 "unknown push_every" -- "$DPPF" train ok.yaml --set dist.push_every=sometimes
+expect_output "dist.push_every: expected one of sync, step, got 'sometimes'" "unknown push_every named with its choices"
+expect_exit 2 "lsgd pull out of range" -- "$DPPF" train ok.yaml --set dist.lsgd_pull=[0.5,1.5]
+expect_output "dist.lsgd_pull\[1\]: expected a number in \[0, 1\]" "out-of-range lsgd pull names the key and item"
+expect_exit 2 "negative sam_rho" -- "$DPPF" train ok.yaml --set optim.sam_rho=-0.05
+expect_output "optim.sam_rho: expected a number >= 0" "negative sam_rho names the key"
+expect_exit 2 "outer momentum 1" -- "$DPPF" train ok.yaml --set dist.outer_momentum=1
+expect_output "dist.outer_momentum" "outer momentum out of range names the key"
+expect_exit 2 "per-step pull without per-step push" -- "$DPPF" train ok.yaml --set dist.algorithm=dppf --set dist.pull_every=step
+expect_output "dist.pull_every: 'step' needs dist.push_every: step" "per-step pull explained"
+expect_exit 2 "lsgd groups that do not divide the workers" -- "$DPPF" train ok.yaml --set dist.algorithm=lsgd --set dist.workers=4 --set dist.lsgd_group=3
+expect_output "dist.lsgd_group: groups of 3 workers do not divide dist.workers = 4" "lsgd groups explained"
 [ ! -e run1 ] && pass "nothing written on --set errors" || fail "run folder created despite --set error"
 
 # A dataset that is not there: names the path, exit 3.

@@ -19,7 +19,7 @@
 static const char *OPTIM_KEYS =
     "valid keys in 'optim': lr, momentum, nesterov, weight_decay, wd_mode, wd_skip_bn_bias, "
     "schedule, milestones, gamma, min_lr, warmup_epochs, batch_size, epochs, max_steps, "
-    "label_smoothing";
+    "label_smoothing, sam_rho, sam_adaptive";
 
 /* Float fields compare by bits: the round trip must be exact, -0 included. */
 static int same_float(float a, float b) { return !memcmp(&a, &b, sizeof a); }
@@ -60,6 +60,10 @@ static void expect_spec_eq(const spec_t *a, const spec_t *b) {
     EQI(dist.push_form); EQF(dist.push_warmup); EQF(dist.moving_rate); EQF(dist.qsr_beta);
     EQF(dist.post_local); EQI(dist.momentum_sync);
     EQI(net.model); EQI(net.topology); EQF(net.latency_us); EQF(net.bandwidth_gbps); EQF(net.step_time_s);
+    EQF(optim.sam_rho); EQI(optim.sam_adaptive); EQF(run.ema_decay); EQI(dist.push_every);
+    EQI(dist.pull_every); EQI(dist.push_schedule); EQF(dist.target_spread); EQF(dist.target_rate);
+    EQFL(dist, lsgd_pull); EQI(dist.lsgd_group); EQF(dist.outer_lr); EQF(dist.outer_momentum);
+    EQI(dist.outer_nesterov);
 }
 
 static spec_t roundtrip(const spec_t *s) {
@@ -407,7 +411,8 @@ Test(spec, strings_and_enums) {
              "config.yaml:2:12: data.dataset: expected one of fashion-mnist, mnist, cifar10, synthetic, "
              "got 'imagenet'");
     load_msg("dist:\n  algorithm: sgd\n",
-             "config.yaml:2:14: dist.algorithm: expected one of ddp, localsgd, easgd, qsr, dppf, got 'sgd'");
+             "config.yaml:2:14: dist.algorithm: expected one of ddp, localsgd, easgd, qsr, dppf, lsgd, mgrawa, "
+             "lgrawa, slowmo, diloco, got 'sgd'");
     load_msg("run:\n  out_dir: \"\"\n", "config.yaml:2:12: run.out_dir: expected a non-empty string, got ''");
     load_fails("run:\n  out_dir:\n", DP_EUSAGE, "run.out_dir: expected a non-empty string, got an empty value", NULL);
     load_fails("data:\n  path: [a]\n", DP_EUSAGE, "data.path: expected a string, got a list", NULL);
@@ -482,7 +487,7 @@ Test(spec, unknown_key) {
     load_fails("optim:\n  seed: 3\n", DP_EUSAGE, "unknown key 'optim.seed'", "did you mean 'run.seed'?");
     load_fails("run: {sed: 3}\n", DP_EUSAGE,
                "config.yaml:1:7: unknown key 'run.sed'; valid keys in 'run': seed, out_dir, eval_every, "
-               "checkpoint_every, eval_train, threads; did you mean 'run.seed'?", NULL);
+               "checkpoint_every, eval_train, threads, ema_decay; did you mean 'run.seed'?", NULL);
 }
 
 Test(spec, duplicates) {
@@ -674,6 +679,43 @@ static void validate_ok(const char *const *sets) {
     cr_expect_eq(spec_validate(&s, &e), 0, "%s", e.msg);
 }
 
+Test(spec, validate_algorithm_keys) {
+    /* dppf's per-step forces: only the combinations whose spread is push/pull */
+    validate_ok((const char *[]){"dist.algorithm=dppf", "dist.push_every=step", NULL});
+    validate_ok((const char *[]){"dist.algorithm=dppf", "dist.push_every=step", "dist.pull_every=step",
+                                 "dist.push_form=inverse", NULL});
+    validate_msg((const char *[]){"dist.algorithm=dppf", "dist.pull_every=step", NULL},
+                 "dist.pull_every: 'step' needs dist.push_every: step (a per-step pull with the push "
+                 "at the sync would not keep the spread at push/pull)");
+    validate_msg((const char *[]){"dist.algorithm=dppf", "dist.push_every=step", "dist.push_form=inverse",
+                                  NULL},
+                 "dist.push_every: 'step' with push_form 'inverse' needs dist.pull_every: step too "
+                 "(only then is the spread (push/pull)^(1/3))");
+    validate_msg((const char *[]){"dist.algorithm=dppf", "dist.target_spread=0.5", NULL},
+                 "dist.target_spread: the adaptive push starts from dist.push, which must be > 0 (got 0)");
+    validate_ok((const char *[]){"dist.algorithm=dppf", "dist.target_spread=0.5", "dist.push=0.1", NULL});
+    /* lsgd's groups divide the workers; the global pull is what defines it */
+    validate_ok((const char *[]){"dist.algorithm=lsgd", "dist.workers=6", "dist.lsgd_group=3", NULL});
+    validate_msg((const char *[]){"dist.algorithm=lsgd", "dist.workers=4", "dist.lsgd_group=3", NULL},
+                 "dist.lsgd_group: groups of 3 workers do not divide dist.workers = 4");
+    validate_msg((const char *[]){"dist.algorithm=lsgd", "dist.lsgd_pull=[0.5, 0]", NULL},
+                 "dist.lsgd_pull: the global strength (the second value) must be > 0, got 0");
+    /* the other algorithms ignore these keys */
+    validate_ok((const char *[]){"dist.algorithm=localsgd", "dist.pull_every=step", "dist.lsgd_group=3",
+                                 "dist.workers=4", NULL});
+    /* ranges and names, named by key */
+    set_msg("dist.lsgd_pull=[0.5, 1.5]", "--set dist.lsgd_pull=[0.5, 1.5]: dist.lsgd_pull[1]: "
+            "expected a number in [0, 1], got '1.5'");
+    set_msg("dist.lsgd_pull=[0.5]", "--set dist.lsgd_pull=[0.5]: dist.lsgd_pull: expected a list of "
+            "exactly 2 numbers in [0, 1], got 1 item");
+    set_msg("optim.sam_rho=-0.1", "--set optim.sam_rho=-0.1: optim.sam_rho: expected a number >= 0, got '-0.1'");
+    set_msg("dist.push_every=sometimes", "--set dist.push_every=sometimes: dist.push_every: expected one of "
+            "sync, step, got 'sometimes'");
+    set_msg("dist.outer_momentum=1", "--set dist.outer_momentum=1: dist.outer_momentum: expected a number "
+            "in [0, 1), got '1'");
+    set_msg("run.ema_decay=1", "--set run.ema_decay=1: run.ema_decay: expected a number in [0, 1), got '1'");
+}
+
 Test(spec, validate_cross_field) {
     validate_ok((const char *[]){"data.dataset=synthetic", NULL});
     validate_ok((const char *[]){"data.dataset=cifar10", "data.mean=[0.5, 0.4, 0.3]", "data.std=[0.2]", NULL});
@@ -793,7 +835,12 @@ Test(spec, roundtrip_every_field_changed) {
         "run.checkpoint_every=2", "run.eval_train=true", "run.threads=3", "dist.workers=5",
         "dist.algorithm=easgd", "dist.tau=6", "dist.pull=0.1", "dist.push=3.5",
         "dist.push_form=inverse", "dist.push_warmup=2", "dist.moving_rate=0.5",
-        "dist.qsr_beta=0.1", "dist.post_local=1.5", "dist.momentum_sync=reset"};
+        "dist.qsr_beta=0.1", "dist.post_local=1.5", "dist.momentum_sync=reset",
+        "optim.sam_rho=0.05", "optim.sam_adaptive=true", "run.ema_decay=0.999",
+        "dist.push_every=step", "dist.pull_every=step", "dist.push_schedule=cosine",
+        "dist.target_spread=0.3", "dist.target_rate=0.05", "dist.lsgd_pull=[0.25, 0.75]",
+        "dist.lsgd_group=2", "dist.outer_lr=0.7", "dist.outer_momentum=0.9",
+        "dist.outer_nesterov=true"};
     for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) set_ok(&s, sets[i]);
     dp_err e = {0};
     cr_expect_eq(spec_validate(&s, &e), 0, "%s", e.msg);
@@ -807,7 +854,7 @@ Test(spec, roundtrip_every_field_changed) {
         size_t lp = strcspn(p + 1, "#"), lq = strcspn(q + 1, "#");
         if (lp != lq || memcmp(p, q, lp)) differing++;
     }
-    cr_expect_eq(differing, 55);
+    cr_expect_eq(differing, 68);
     free(y1);
     free(y2);
 }

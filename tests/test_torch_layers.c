@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "torch_check.h"
 #include "layers.h"
 
 #define TOL 1e-4
@@ -22,26 +23,7 @@ static fixture *load(const char *name) {
     return f;
 }
 
-/* A record that must exist with exactly n elements. */
-static const float *need(const fixture *f, const char *name, size_t n) {
-    size_t got;
-    const float *p = fixture_get(f, name, &got);
-    cr_assert_not_null(p, "fixture lacks record \"%s\"", name);
-    cr_assert_eq(got, n, "fixture record \"%s\" has %zu values, expected %zu", name, got, n);
-    return p;
-}
-
 static const float *config(const fixture *f, size_t n) { return need(f, "config", n); }
-
-static double relerr(const float *a, const float *b, size_t n) {
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        if (!(d <= num)) num = d; /* also catches NaN */
-        if (fabs(b[i]) > den) den = fabs(b[i]);
-    }
-    return num / (den > 1e-6 ? den : 1e-6);
-}
 
 static void check(const char *what, const float *ours, const float *ref, size_t n) {
     double e = relerr(ours, ref, n);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "torch_check.h"
 #include "model.h"
 #include "net.h"
 #include "optim.h"
@@ -29,25 +30,6 @@ static fixture *load(const char *name) {
     fixture *f = fixture_load(path, err, sizeof err);
     cr_assert_not_null(f, "%s", err);
     return f;
-}
-
-/* A record that must exist with exactly n elements. */
-static const float *need(const fixture *f, const char *name, size_t n) {
-    size_t got;
-    const float *p = fixture_get(f, name, &got);
-    cr_assert_not_null(p, "fixture lacks record \"%s\"", name);
-    cr_assert_eq(got, n, "fixture record \"%s\" has %zu values, expected %zu", name, got, n);
-    return p;
-}
-
-static double relerr(const float *a, const float *b, size_t n) {
-    double num = 0.0, den = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs((double)a[i] - b[i]);
-        if (!(d <= num)) num = d; /* also catches NaN */
-        if (fabs(b[i]) > den) den = fabs(b[i]);
-    }
-    return num / (den > 1e-6 ? den : 1e-6);
 }
 
 /* Worst error per stage of the step, logged at the end for the record. */

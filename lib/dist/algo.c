@@ -23,6 +23,38 @@ int algo_kind(const char *name) {
 
 const char *algo_name(int kind) { return kind >= 0 && kind < ALGO_COUNT ? ALGORITHMS[kind].name : "?"; }
 
+/* The flat parameters cut into the net's parameter tensors, in buffer
+ * order; without a net, one layer. */
+static int layout_init(algo_t *a, const worker_set *ws, dp_err *e) {
+    const net_t *net = a->cfg.net;
+    int n = 0;
+    if (net)
+        for (int i = 0; i < net->n_tensors; i++) n += !net->tensors[i].is_buffer;
+    a->layer_end = dp_calloc((n > 0 ? (size_t)n : 1) + 1, sizeof(size_t), "the parameter layout", e);
+    if (!a->layer_end) return DP_ENOMEM;
+    if (n == 0) {
+        a->n_layers = 1;
+        a->layer_end[0] = ws->n_params;
+        a->layer_end[1] = ws->n_params + ws->n_buffers;
+        return 0;
+    }
+    /* Tensors tile the parameters (decayed ones first): chain them by offset. */
+    size_t at = 0;
+    for (a->n_layers = 0; a->n_layers < n; a->n_layers++) {
+        const net_tensor *next = NULL;
+        for (int i = 0; i < net->n_tensors && !next; i++)
+            if (!net->tensors[i].is_buffer && net->tensors[i].offset == at) next = &net->tensors[i];
+        if (!next) break;
+        at += next->size;
+        a->layer_end[a->n_layers] = at;
+    }
+    if (a->n_layers != n || at != ws->n_params)
+        return dp_fail(e, DP_ERUNTIME, "internal: the net's tensors do not tile its %zu parameters",
+                       ws->n_params);
+    a->layer_end[n] = ws->n_params + ws->n_buffers;
+    return 0;
+}
+
 int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
     memset(a, 0, sizeof *a);
     if (cfg->kind < 0 || cfg->kind >= ALGO_COUNT)
@@ -31,14 +63,26 @@ int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
     a->ops = ALGORITHMS[cfg->kind].ops;
     a->tau_now = cfg->tau;
     a->mom_ptrs = dp_calloc((size_t)ws->local, sizeof(float *), "algorithm state", e);
-    if (!a->mom_ptrs) return DP_ENOMEM;
-    a->n_state = a->ops->state_floats ? a->ops->state_floats(cfg, ws->n_params + ws->n_buffers) : 0;
+    a->dists = dp_calloc((size_t)ws->comm->workers, sizeof(double), "algorithm state", e);
+    int rc = a->mom_ptrs && a->dists ? layout_init(a, ws, e) : DP_ENOMEM;
+    if (rc) {
+        algo_free(a);
+        return rc;
+    }
+    size_t n = ws->n_params + ws->n_buffers;
+    size_t own = a->ops->state_floats ? a->ops->state_floats(a, ws) : 0;
+    size_t ema = cfg->ema_decay > 0 ? n : 0;
+    a->n_state = own + ema;
     if (a->n_state) {
         a->state = dp_calloc(a->n_state, sizeof(float), "the algorithm's state", e);
         if (!a->state) {
             algo_free(a);
             return DP_ENOMEM;
         }
+    }
+    if (ema) { /* the EMA starts at the starting point, as every worker does */
+        a->ema = a->state + own;
+        memcpy(a->ema, ws->w[0].params, n * sizeof(float));
     }
     if (a->ops->init) a->ops->init(a, ws);
     if (a->ops->averages_gradients && a->ops->averages_gradients(a, 0)) a->tau_now = 1;
@@ -48,6 +92,8 @@ int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
 void algo_free(algo_t *a) {
     free(a->state);
     free(a->mom_ptrs);
+    free(a->dists);
+    free(a->layer_end);
     memset(a, 0, sizeof *a);
 }
 
@@ -67,17 +113,39 @@ int algo_after_backward(algo_t *a, worker_set *ws, int64_t step, double epoch, d
     return 0;
 }
 
-/* Mean and max over all workers of ||x_i - avg|| (parameters only). */
-static int measure_spread(algo_t *a, worker_set *ws, dp_err *e) {
+/* ||x - c|| over the parameters, accumulated in double in a fixed order. */
+static double distance(const float *x, const float *c, size_t n) {
+    double d2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        double d = (double)x[i] - c[i];
+        d2 += d * d;
+    }
+    return sqrt(d2);
+}
+
+/* Mean and max over all workers of ||x_i - avg|| (parameters only). A metric
+ * of two scalar reductions, unless the algorithm steers by it (exact_spread):
+ * then every worker's distance is gathered and summed in worker order, so the
+ * value is the same in every layout. */
+int algo_measure_spread(algo_t *a, worker_set *ws, dp_err *e) {
+    if (a->exact_spread) {
+        comm_t *c = ws->comm;
+        for (int k = 0; k < ws->local; k++)
+            a->dists[c->first + k] = distance(ws->w[k].params, ws->avg, ws->n_params);
+        int rc = comm_allgather_workers(c, a->dists, sizeof(double), 1, e);
+        if (rc) return rc;
+        double sum = 0, max = 0;
+        for (int i = 0; i < c->workers; i++) {
+            sum += a->dists[i];
+            if (a->dists[i] > max) max = a->dists[i];
+        }
+        a->spread_mean = sum / c->workers;
+        a->spread_max = max;
+        return 0;
+    }
     double sum_max[2] = {0, 0};
     for (int k = 0; k < ws->local; k++) {
-        const float *x = ws->w[k].params;
-        double d2 = 0;
-        for (size_t i = 0; i < ws->n_params; i++) {
-            double d = (double)x[i] - ws->avg[i];
-            d2 += d * d;
-        }
-        double d = sqrt(d2);
+        double d = distance(ws->w[k].params, ws->avg, ws->n_params);
         sum_max[0] += d;
         if (d > sum_max[1]) sum_max[1] = d;
     }
@@ -86,6 +154,26 @@ static int measure_spread(algo_t *a, worker_set *ws, dp_err *e) {
     a->spread_mean = sum_max[0] / ws->comm->workers;
     a->spread_max = sum_max[1];
     return rc;
+}
+
+int algo_share_state(algo_t *a, worker_set *ws, dp_err *e) {
+    if (!a->slot_floats) return 0;
+    return comm_allgather_workers(ws->comm, a->state + a->slots_at, a->slot_floats * sizeof(float),
+                                  0, e);
+}
+
+void algo_mix(float *x, const float *c, size_t n, float a) {
+    const float b = 1.0f - a;
+    for (size_t i = 0; i < n; i++) x[i] = b * x[i] + a * c[i];
+}
+
+/* The EMA of the averaged model x ([params | buffers]) after `steps` steps,
+ * at run.ema_decay d per step: ema <- d^steps ema + (1 - d^steps) x, so that
+ * its horizon is about 1/(1 - d) steps whatever the sync period. */
+static void ema_update(algo_t *a, const float *x, size_t n, int64_t steps) {
+    if (!a->ema || steps <= 0) return;
+    const float w = (float)(1.0 - pow(a->cfg.ema_decay, (double)steps));
+    for (size_t i = 0; i < n; i++) a->ema[i] += w * (x[i] - a->ema[i]);
 }
 
 static int sync_momentum(algo_t *a, worker_set *ws, dp_err *e) {
@@ -101,17 +189,11 @@ static int sync_momentum(algo_t *a, worker_set *ws, dp_err *e) {
     return 0;
 }
 
-int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float lr, dp_err *e) {
-    if (averages_gradients(a, epoch)) {
-        a->last_sync = step;
-        return 0;
-    }
-    a->tau_now = a->ops->period ? a->ops->period(a, lr) : a->cfg.tau;
-    if (step - a->last_sync < a->tau_now) return 0;
-    a->last_sync = step;
-
-    int rc = workers_average(ws, 1, e);
-    if (!rc) rc = measure_spread(a, ws, e);
+/* The default sync: the mean (or the algorithm's centre) in ws->avg, the
+ * spread, each worker's update, BN buffers := ws->avg's. */
+static int sync_workers(algo_t *a, worker_set *ws, double epoch, dp_err *e) {
+    int rc = a->ops->centre ? a->ops->centre(a, ws, e) : workers_average(ws, 1, e);
+    if (!rc) rc = algo_measure_spread(a, ws, e);
     if (rc) return rc;
     size_t np = ws->n_params, nb = ws->n_buffers;
     if (a->ops->sync)
@@ -120,5 +202,28 @@ int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float
         for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].params, ws->avg, np * sizeof(float));
     /* BN running statistics are averaged at every sync. */
     for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].buffers, ws->avg + np, nb * sizeof(float));
+    return 0;
+}
+
+int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float lr, dp_err *e) {
+    size_t n = ws->n_params + ws->n_buffers;
+    a->lr_now = lr;
+    if (averages_gradients(a, epoch)) {
+        /* Every worker holds the averaged parameters; BN statistics are
+         * worker 0's, as PyTorch DDP broadcasts rank 0's (only rank 0's EMA
+         * is evaluated and saved). */
+        ema_update(a, ws->w[0].params, n, step - a->last_sync);
+        a->last_sync = step;
+        return 0;
+    }
+    if (a->ops->local_step) a->ops->local_step(a, ws, epoch);
+    a->tau_now = a->ops->period ? a->ops->period(a, lr) : a->cfg.tau;
+    if (step - a->last_sync < a->tau_now) return 0;
+    int64_t since = step - a->last_sync;
+    a->last_sync = step;
+
+    int rc = a->ops->exchange ? a->ops->exchange(a, ws, epoch, e) : sync_workers(a, ws, epoch, e);
+    if (rc) return rc;
+    ema_update(a, ws->avg, n, since);
     return sync_momentum(a, ws, e);
 }

@@ -16,7 +16,12 @@
     X(ALGO_LOCALSGD, "localsgd", algo_localsgd_ops) \
     X(ALGO_EASGD, "easgd", algo_easgd_ops)          \
     X(ALGO_QSR, "qsr", algo_qsr_ops)                \
-    X(ALGO_DPPF, "dppf", algo_dppf_ops)
+    X(ALGO_DPPF, "dppf", algo_dppf_ops)             \
+    X(ALGO_LSGD, "lsgd", algo_lsgd_ops)             \
+    X(ALGO_MGRAWA, "mgrawa", algo_mgrawa_ops)       \
+    X(ALGO_LGRAWA, "lgrawa", algo_lgrawa_ops)       \
+    X(ALGO_SLOWMO, "slowmo", algo_slowmo_ops)       \
+    X(ALGO_DILOCO, "diloco", algo_diloco_ops)
 
 typedef enum { DPPF_ALGORITHMS(DPPF_X_ENUM) ALGO_COUNT } algo_id;
 
@@ -27,6 +32,15 @@ typedef enum { MOM_KEEP, MOM_RESET, MOM_AVERAGE, MOM_COUNT } momentum_sync;
 /* dist.push_form (dppf): + push * u, or + push * u / d^2. */
 typedef enum { PUSH_NORMALIZED, PUSH_INVERSE, PUSH_FORM_COUNT } push_form;
 #define PUSH_FORM_NAMES {"normalized", "inverse"}
+
+/* dist.push_every, dist.pull_every (dppf): the force at each sync, or at
+ * every local step against the last sync's average. */
+typedef enum { FORCE_AT_SYNC, FORCE_AT_STEP, FORCE_EVERY_COUNT } force_every;
+#define FORCE_EVERY_NAMES {"sync", "step"}
+
+/* dist.push_schedule (dppf): the push (or the target spread) over the run. */
+typedef enum { PUSH_CONSTANT, PUSH_LINEAR, PUSH_COSINE, PUSH_SCHEDULE_COUNT } push_schedule;
+#define PUSH_SCHEDULE_NAMES {"constant", "linear", "cosine"}
 
 /* The algorithm's name as the spec spells it ("?" when out of range). */
 const char *algo_name(int id);

@@ -97,6 +97,15 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e) {
     return 0;
 }
 
+/* Counts one collective of `bytes` per worker (syncs of M > 1 workers only):
+ * rounds, bytes, and what it would cost on the modeled network. */
+static void count_round(comm_t *c, int count, size_t bytes) {
+    if (!count || c->workers <= 1) return;
+    c->rounds++;
+    c->bytes += bytes;
+    c->modeled_s += netmodel_allreduce_s(&c->net, c->workers, (double)bytes);
+}
+
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e) {
     if (c->workers <= 1) { /* the mean of one worker is itself */
         if (out != bufs[0]) memcpy(out, bufs[0], n * sizeof *out);
@@ -125,14 +134,74 @@ int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int c
     }
     double inv = 1.0 / c->workers;
     for (size_t i = 0; i < n; i++) out[i] = (float)(acc[i] * inv);
-    if (count) comm_count(c, n * sizeof(double));
+    count_round(c, count, n * sizeof(double));
     return 0;
 }
 
-void comm_count(comm_t *c, size_t bytes) {
-    c->rounds++;
-    c->bytes += bytes;
-    c->modeled_s += netmodel_allreduce_s(&c->net, c->workers, (double)bytes);
+
+int comm_weighted_mean_workers(comm_t *c, float *const *bufs, size_t n, const size_t *range_end,
+                               int n_ranges, const float *w, float *out, int count, dp_err *e) {
+    if (n > c->acc_cap)
+        return dp_fail(e, DP_ERUNTIME, "internal: reduction of %zu values exceeds the %zu reserved",
+                       n, c->acc_cap);
+    double *acc = c->acc;
+    for (int k = 0; k < c->local; k++) {
+        const float *b = bufs[k], *wk = w + (size_t)(c->first + k) * n_ranges;
+        size_t lo = 0;
+        for (int r = 0; r < n_ranges; r++) {
+            const double q = wk[r];
+            size_t hi = range_end[r];
+            if (k == 0)
+                for (size_t i = lo; i < hi; i++) acc[i] = q * b[i];
+            else
+                for (size_t i = lo; i < hi; i++) acc[i] += q * b[i];
+            lo = hi;
+        }
+    }
+    if (c->mpi && c->size > 1) {
+        int rc = allreduce_chunked(acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
+        if (rc) return rc;
+    }
+    size_t lo = 0;
+    for (int r = 0; r < n_ranges; r++) {
+        double total = 0; /* in worker order, the same on every rank */
+        for (int i = 0; i < c->workers; i++) total += w[(size_t)i * n_ranges + r];
+        const double inv = 1.0 / total;
+        for (size_t i = lo; i < range_end[r]; i++) out[i] = (float)(acc[i] * inv);
+        lo = range_end[r];
+    }
+    count_round(c, count, n * sizeof(double));
+    return 0;
+}
+
+int comm_allgather_workers(comm_t *c, void *all, size_t slot_bytes, int count, dp_err *e) {
+    if (c->mpi && c->size > 1) {
+        size_t per_rank = slot_bytes * (size_t)c->local;
+        if (per_rank > (size_t)INT_MAX)
+            return dp_fail(e, DP_ERUNTIME, "internal: allgather of %zu bytes per rank", per_rank);
+        if (MPI_Allgather(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, (int)per_rank, MPI_BYTE,
+                          MPI_COMM_WORLD) != MPI_SUCCESS)
+            return dp_fail(e, DP_EMPI, "MPI_Allgather failed (another rank may have died)");
+    }
+    count_round(c, count, slot_bytes);
+    return 0;
+}
+
+int comm_broadcast_worker(comm_t *c, int worker, float *buf, size_t n, int count, dp_err *e) {
+    if (c->mpi && c->size > 1) {
+        int root = worker / c->local;
+        float *p = buf;
+        size_t left = n;
+        while (left > 0) {
+            int k = left > (size_t)INT_MAX ? INT_MAX : (int)left;
+            if (MPI_Bcast(p, k, MPI_FLOAT, root, MPI_COMM_WORLD) != MPI_SUCCESS)
+                return dp_fail(e, DP_EMPI, "MPI_Bcast from rank %d failed", root);
+            p += k;
+            left -= (size_t)k;
+        }
+    }
+    count_round(c, count, n * sizeof(float));
+    return 0;
 }
 
 int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e) {

@@ -21,7 +21,8 @@ typedef struct {
     uint64_t rounds;   /* parameter/gradient syncs so far */
     uint64_t bytes;    /* bytes each worker has contributed to syncs so far */
     netmodel_cfg net;  /* the network a modeled time is computed for (kind 0: none) */
-    double modeled_s;  /* seconds the counted syncs would take on that network */
+    double modeled_s;  /* seconds the counted rounds would take on that network (each
+                          charged as an allreduce of its bytes: dist/netmodel.h) */
     double *acc;       /* reduction scratch (see comm_mean_workers) */
     size_t acc_cap;
 } comm_t;
@@ -56,9 +57,29 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e);
  * (what the allreduce carries) when `count` is set and M > 1. out may alias bufs[0]. */
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e);
 
-/* Counts one sync round in which every worker sends `bytes`: rounds, bytes
- * and the modeled network time (every counting collective calls it). */
-void comm_count(comm_t *c, size_t bytes);
+
+/* out[0..n) = weighted mean over all M workers of bufs[k][0..n), per range:
+ * [0, n) is cut into n_ranges ranges ending at range_end[r] (increasing, the
+ * last = n), and element j of range r is sum_i w[i][r] x_i[j] / sum_i w[i][r]
+ * (w: [M][n_ranges], every worker's weights, the same on every rank). Like
+ * comm_mean_workers, summed in double and rounded once; with weights that
+ * are integers of at most 12 bits each product is exact in double, so the
+ * result is layout-independent under the same condition as the plain mean,
+ * and equal power-of-two weights give comm_mean_workers' result bit for bit.
+ * Counts one round and n*8 bytes per worker when `count` is set and M > 1. */
+int comm_weighted_mean_workers(comm_t *c, float *const *bufs, size_t n, const size_t *range_end,
+                               int n_ranges, const float *w, float *out, int count, dp_err *e);
+
+/* all = M slots of `slot_bytes` each, in worker order: every rank has filled
+ * the slots of its own workers [first, first + local) and afterwards holds
+ * every slot (one MPI_Allgather). Counts one round and slot_bytes per worker
+ * when `count` is set and M > 1. */
+int comm_allgather_workers(comm_t *c, void *all, size_t slot_bytes, int count, dp_err *e);
+
+/* buf[0..n), filled by the rank that runs worker `worker`, copied to every
+ * rank. Counts one round and n*4 bytes per worker (the floats it carries)
+ * when `count` is set and M > 1. */
+int comm_broadcast_worker(comm_t *c, int worker, float *buf, size_t n, int count, dp_err *e);
 
 /* Element-wise sum over ranks of doubles (metrics; not counted). */
 int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e);

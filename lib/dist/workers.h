@@ -18,6 +18,7 @@ typedef struct {
     float *grads;    /* n_params */
     float *mom;      /* n_params: SGD momentum buffer */
     rng_t rng;       /* augmentation and dropout stream of this worker */
+    float loss;      /* training loss of its last step (set by the training loop; lsgd's leader) */
 } worker_t;
 
 typedef struct {

@@ -15,6 +15,8 @@
  *   tau_now               current sync period in steps (1 for ddp)
  *   spread_mean,spread_max  mean and max over workers of ||x_i - avg|| at the last sync
  *   worker_test_acc       mean test accuracy of the individual workers (= test_acc when M = 1)
+ *   ema_test_loss,ema_test_acc  the EMA of the averaged model (run.ema_decay) on the test
+ *                         set; nan when run.ema_decay is 0
  *   modeled_time_s        modeled wall-clock seconds on the spec's network (net.*): compute
  *                         of the steps plus the modeled syncs; 0 with net.model none
  * Accuracies are fractions in [0, 1]. */
@@ -32,7 +34,9 @@ typedef struct {
     double lr, train_loss, train_acc, test_loss, test_acc, samples_per_s, wall_s;
     uint64_t comm_rounds, comm_bytes;
     int tau_now;
-    double spread_mean, spread_max, worker_test_acc, modeled_time_s;
+    double spread_mean, spread_max, worker_test_acc;
+    double ema_test_loss, ema_test_acc; /* NAN without run.ema_decay */
+    double modeled_time_s;
 } metrics_row;
 
 extern const char METRICS_HEADER[];

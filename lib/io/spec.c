@@ -76,6 +76,8 @@ static const char *const MOMENTUM_SYNCS[] = MOMENTUM_SYNC_NAMES;
 static const char *const PARTITIONS[] = PARTITION_NAMES;
 static const char *const NETMODELS[] = NETMODEL_NAMES;
 static const char *const TOPOLOGIES[] = TOPOLOGY_NAMES;
+static const char *const FORCE_EVERYS[] = FORCE_EVERY_NAMES;
+static const char *const PUSH_SCHEDULES[] = PUSH_SCHEDULE_NAMES;
 
 static const key_def keys[] = {
     /* data */
@@ -146,6 +148,10 @@ static const key_def keys[] = {
     {R_INT64(optim, max_steps), GE(0), .def = "0",
      .help = "stop after this many steps; 0 = no cap"},
     {R_FLOAT(optim, label_smoothing), GE(0), LT(1), .def = "0", .help = "label smoothing"},
+    {R_FLOAT(optim, sam_rho), GE(0), .def = "0",
+     .help = "SAM (Foret et al. 2021) radius rho: two passes per step; 0 = off"},
+    {R_BOOL(optim, sam_adaptive), .def = "false",
+     .help = "SAM: adaptive (ASAM, Kwon et al. 2021), perturbation scaled by |w|"},
     /* run */
     {R_UINT64(run, seed), .def = "0", .help = "seed of every random stream"},
     {R_STR(run, out_dir), .min_n = 1, .def = "runs/default",
@@ -158,13 +164,15 @@ static const key_def keys[] = {
      .help = "also evaluate on the whole training set (else the running average)"},
     {R_INT(run, threads), GE(0), LE(256), .def = "0",
      .help = "threads per rank for every layer and GEMM; 0 = auto (this machine's CPUs / its ranks)"},
+    {R_FLOAT(run, ema_decay), GE(0), LT(1), .def = "0",
+     .help = "also evaluate an EMA of the averaged model (decay per step); 0 = off"},
     /* dist */
     {R_INT(dist, workers), GE(1), LE(4096), .def = "1", .help = "number of logical workers M"},
     {R_ENUM(dist, algorithm, ALGORITHMS), .def = "ddp",
      .help = "distributed training algorithm"},
     {R_INT(dist, tau), GE(1), .def = "1", .help = "local steps between synchronisations"},
     {R_FLOAT(dist, pull), GE(0), LE(1), .def = "1.0",
-     .help = "dppf: pull strength toward the workers' average (the paper's alpha)"},
+     .help = "dppf: pull toward the workers' average (the paper's alpha); mgrawa/lgrawa: toward the centre"},
     {R_FLOAT(dist, push), GE(0), .def = "0.0",
      .help = "dppf: push strength away from the average (the paper's lambda)"},
     {R_ENUM(dist, push_form, PUSH_FORMS), .def = "normalized",
@@ -179,6 +187,25 @@ static const key_def keys[] = {
      .help = "localsgd: epochs of ddp before local steps (post-local SGD)"},
     {R_ENUM(dist, momentum_sync, MOMENTUM_SYNCS), .def = "keep",
      .help = "what a parameter sync does to each worker's momentum buffer"},
+    {R_ENUM(dist, push_every, FORCE_EVERYS), .def = "sync",
+     .help = "dppf: push at each sync, or at every local step (push/tau) from the last average"},
+    {R_ENUM(dist, pull_every, FORCE_EVERYS), .def = "sync",
+     .help = "dppf: pull at each sync, or at every local step (pull/tau; needs push_every step)"},
+    {R_ENUM(dist, push_schedule, PUSH_SCHEDULES), .def = "constant",
+     .help = "dppf: push (or target_spread) over the run: constant, or to 0 linearly or by cosine"},
+    {R_FLOAT(dist, target_spread), GE(0), .def = "0",
+     .help = "dppf: adapt the push at each sync to hold this spread; 0 = off (fixed push)"},
+    {R_FLOAT(dist, target_rate), GT(0), LE(1), .def = "0.1",
+     .help = "dppf target_spread: largest relative change of the push per sync"},
+    {R_FLOATS(dist, lsgd_pull), .min_n = 2, GE(0), LE(1), .def = "[0.5, 0.5]",
+     .help = "lsgd: [local, global] pull toward the group's and the overall leader"},
+    {R_INT(dist, lsgd_group), GE(1), .def = "1",
+     .help = "lsgd: workers per local group (consecutive, divides workers); 1 = global only"},
+    {R_FLOAT(dist, outer_lr), GT(0), LE(10), .def = "1",
+     .help = "slowmo, diloco: outer learning rate on the average change since the last sync"},
+    {R_FLOAT(dist, outer_momentum), GE(0), LT(1), .def = "0",
+     .help = "slowmo, diloco: outer momentum"},
+    {R_BOOL(dist, outer_nesterov), .def = "false", .help = "slowmo, diloco: Nesterov outer momentum"},
     /* net */
     {R_ENUM(net, model, NETMODELS), .def = "none",
      .help = "modeled wall-clock time (metrics column modeled_time_s): none, or alpha_beta "
@@ -401,7 +428,7 @@ static void expect_desc(sb_t *b, const key_def *k, int elem) {
             sb_str(b, k->type == K_INTS ? "an integer" : "a number");
             break;
         }
-        if (k->or_empty)
+        if (k->or_empty || k->min_n == k->size)
             sb_printf(b, "a list of exactly %d ", k->min_n);
         else if (k->min_n)
             sb_printf(b, "a list of %d to %d ", k->min_n, k->size);
@@ -431,6 +458,8 @@ static void schema_type(sb_t *b, const key_def *k) {
         range_desc(b, k);
         if (k->or_empty)
             sb_printf(b, "] x%d or []", k->min_n);
+        else if (k->min_n == k->size)
+            sb_printf(b, "] x%d", k->min_n);
         else
             sb_printf(b, "] x%d..%d", k->min_n, k->size);
         return;
@@ -1064,6 +1093,37 @@ static void fmt_ints(sb_t *b, const int *v, int n) {
     sb_str(b, "]");
 }
 
+/* The algorithm keys that only make sense together (checked for the chosen
+ * algorithm only: the others ignore them). */
+static int validate_algorithm(const spec_t *s, dp_err *e) {
+    if (s->dist.algorithm == ALGO_DPPF) {
+        if (s->dist.pull_every == FORCE_AT_STEP && s->dist.push_every != FORCE_AT_STEP)
+            return dp_fail(e, DP_EUSAGE,
+                           "dist.pull_every: 'step' needs dist.push_every: step (a per-step pull "
+                           "with the push at the sync would not keep the spread at push/pull)");
+        if (s->dist.push_every == FORCE_AT_STEP && s->dist.pull_every == FORCE_AT_SYNC &&
+            s->dist.push_form == PUSH_INVERSE)
+            return dp_fail(e, DP_EUSAGE,
+                           "dist.push_every: 'step' with push_form 'inverse' needs dist.pull_every: "
+                           "step too (only then is the spread (push/pull)^(1/3))");
+        if (s->dist.target_spread > 0 && !(s->dist.push > 0))
+            return dp_fail(e, DP_EUSAGE,
+                           "dist.target_spread: the adaptive push starts from dist.push, which must "
+                           "be > 0 (got %g)", (double)s->dist.push);
+    }
+    if (s->dist.algorithm == ALGO_LSGD) {
+        if (s->dist.workers % s->dist.lsgd_group != 0)
+            return dp_fail(e, DP_EUSAGE,
+                           "dist.lsgd_group: groups of %d workers do not divide dist.workers = %d",
+                           s->dist.lsgd_group, s->dist.workers);
+        if (!(s->dist.lsgd_pull[1] > 0))
+            return dp_fail(e, DP_EUSAGE,
+                           "dist.lsgd_pull: the global strength (the second value) must be > 0, "
+                           "got %g", (double)s->dist.lsgd_pull[1]);
+    }
+    return 0;
+}
+
 int spec_validate(const spec_t *s, dp_err *e) {
     char buf[sizeof e->msg];
     sb_t b;
@@ -1113,7 +1173,7 @@ int spec_validate(const spec_t *s, dp_err *e) {
     if (s->optim.schedule == LR_COSINE && s->optim.min_lr > s->optim.lr)
         return dp_fail(e, DP_EUSAGE, "optim.min_lr (%g) is larger than optim.lr (%g)",
                        (double)s->optim.min_lr, (double)s->optim.lr);
-    return 0;
+    return validate_algorithm(s, e);
 }
 
 int spec_diff(const spec_t *a, const spec_t *b, const char **out, int max) {

@@ -77,6 +77,8 @@ typedef struct {
         int epochs;
         int64_t max_steps;       /* 0 = no cap; else stop after this many steps */
         float label_smoothing;
+        float sam_rho;           /* SAM radius; 0 = plain SGD */
+        int sam_adaptive;        /* bool: ASAM (perturbation scaled by |w|) */
     } optim;
     struct {
         uint64_t seed;
@@ -85,6 +87,7 @@ typedef struct {
         int checkpoint_every;    /* epochs between periodic checkpoints, 0 = only final */
         int eval_train;          /* bool: also evaluate on the full train set (else running avg) */
         int threads;             /* BLIS threads per rank, 0 = cores / ranks */
+        float ema_decay;         /* EMA of the averaged model, decay per step; 0 = off */
     } run;
     struct {
         int workers;             /* M logical workers */
@@ -98,6 +101,17 @@ typedef struct {
         float qsr_beta;          /* qsr: tau_t = max(tau, floor((qsr_beta / lr_t)^2)) */
         float post_local;        /* localsgd: epochs of ddp before local steps */
         int momentum_sync;       /* MOM_KEEP | MOM_RESET | MOM_AVERAGE */
+        int push_every;          /* dppf: FORCE_AT_SYNC | FORCE_AT_STEP */
+        int pull_every;          /* dppf: FORCE_AT_SYNC | FORCE_AT_STEP (needs push_every step) */
+        int push_schedule;       /* dppf: PUSH_CONSTANT | PUSH_LINEAR | PUSH_COSINE */
+        float target_spread;     /* dppf: adaptive push toward this spread; 0 = off */
+        float target_rate;       /* dppf: largest relative change of the push per sync */
+        int n_lsgd_pull;         /* lsgd: [local, global] pull strengths */
+        float lsgd_pull[2];
+        int lsgd_group;          /* lsgd: workers per local group */
+        float outer_lr;          /* slowmo, diloco: outer learning rate */
+        float outer_momentum;    /* slowmo, diloco: outer momentum */
+        int outer_nesterov;      /* bool */
     } dist;
     struct {
         int model;               /* NETMODEL_* (dist/netmodel.h) */

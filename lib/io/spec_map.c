@@ -40,6 +40,18 @@ void spec_algo_cfg(algo_cfg *a, const spec_t *s) {
         .qsr_beta = s->dist.qsr_beta,
         .post_local_epochs = s->dist.post_local,
         .momentum_sync = s->dist.momentum_sync,
+        .push_every = s->dist.push_every,
+        .pull_every = s->dist.pull_every,
+        .push_schedule = s->dist.push_schedule,
+        .target_spread = s->dist.target_spread,
+        .target_rate = s->dist.target_rate,
+        .lsgd_local = s->dist.lsgd_pull[0],
+        .lsgd_global = s->dist.lsgd_pull[1],
+        .lsgd_group = s->dist.lsgd_group,
+        .outer_lr = s->dist.outer_lr,
+        .outer_momentum = s->dist.outer_momentum,
+        .outer_nesterov = s->dist.outer_nesterov,
+        .ema_decay = s->run.ema_decay,
     };
 }
 

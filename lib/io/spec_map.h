@@ -18,6 +18,8 @@ void spec_model_cfg(model_cfg *m, const spec_t *s, int in_c, int in_h, int in_w,
 /* The same with the input shape and classes of the spec's dataset
  * (io/dataset.h: dataset_shape), without loading it. */
 int spec_model_cfg_for_data(model_cfg *m, const spec_t *s, dp_err *e);
+/* The algorithm's settings; the run adds what the spec does not know (the
+ * parameter layout .net, the run's length .total_epochs). */
 void spec_algo_cfg(algo_cfg *a, const spec_t *s);
 void spec_netmodel_cfg(netmodel_cfg *n, const spec_t *s);
 /* How this rank's workers [first, first + local) draw their batches. */

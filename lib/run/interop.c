@@ -293,7 +293,7 @@ int interop_import(const spec_t *s, const char *model_path, const char *out_ckpt
                 goto done;
             }
     }
-    rc = runstate_write_start(s, params, net.n_params, buffers, net.n_buffers, out_ckpt, e);
+    rc = runstate_write_start(s, &net, params, buffers, out_ckpt, e);
     if (!rc && summary) {
         char desc[256];
         net_describe(&net, desc, sizeof desc);

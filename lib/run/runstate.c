@@ -57,7 +57,9 @@ int runstate_save(run_state *r, const char *path, dp_err *e) {
     worker_set *wk = r->wk;
     size_t np = wk->n_params, nb = wk->n_buffers, per = per_worker(wk);
     int M = r->comm->workers, L = wk->local, root = r->comm->rank == 0;
-    int rc = workers_average(wk, 0, e);
+    /* Per-worker slots of the algorithm's state (lsgd's losses) to rank 0 too. */
+    int rc = algo_share_state(r->algo, wk, e);
+    if (!rc) rc = workers_average(wk, 0, e);
     if (rc) return rc;
     float *local = dp_calloc(per * L, sizeof(float), "the workers' state for a checkpoint", e);
     float *all = root ? dp_calloc(per * M, sizeof(float), "every worker's state for a checkpoint", e) : NULL;
@@ -210,16 +212,17 @@ int runstate_load(run_state *r, const char *path, dp_err *e) {
     return 0;
 }
 
-int runstate_write_start(const spec_t *s, const float *params, size_t n_params, const float *buffers,
-                         size_t n_buffers, const char *path, dp_err *e) {
+int runstate_write_start(const spec_t *s, const net_t *net, const float *params, const float *buffers,
+                         const char *path, dp_err *e) {
     /* Exactly what a fresh run has before its first step, so that resuming
      * from this file is a fresh run from these weights: zero momentum and
      * run counters, each worker's RNG stream as workers_alloc seeds it, and
      * the algorithm's state as algo_init makes it from the starting point. */
-    size_t np = n_params, nb = n_buffers, M = (size_t)s->dist.workers;
+    size_t np = net->n_params, nb = net->n_buffers, M = (size_t)s->dist.workers;
     checkpoint_t c = {0};
     algo_cfg ac;
     spec_algo_cfg(&ac, s);
+    ac.net = net; /* the state's size may depend on the layout (lgrawa) */
     /* The algorithm's state from the starting point: a one-worker view of it. */
     float *start = dp_calloc(np + nb, sizeof(float), "the starting point", e);
     worker_t w0 = {.params = start, .buffers = start + np};

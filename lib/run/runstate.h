@@ -48,8 +48,8 @@ int runstate_load(run_state *r, const char *path, dp_err *e);
 /* A checkpoint at step 0 that resumes as a fresh run of `s` would start,
  * except that every worker holds the given model (params, BN buffers): how
  * `dppf import` hands a PyTorch-initialised model to `dppf train --resume`. */
-int runstate_write_start(const spec_t *s, const float *params, size_t n_params, const float *buffers,
-                         size_t n_buffers, const char *path, dp_err *e);
+int runstate_write_start(const spec_t *s, const net_t *net, const float *params, const float *buffers,
+                         const char *path, dp_err *e);
 
 /* The spec stored in a checkpoint (defaults, then the stored YAML). */
 int spec_from_checkpoint(spec_t *s, const char *ckpt_path, dp_err *e);

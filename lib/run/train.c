@@ -30,6 +30,7 @@
 #include "report.h"
 #include "rundir.h"
 #include "runstate.h"
+#include "sam.h"
 #include "spec_map.h"
 #include "sysmem.h"
 #include "train.h"
@@ -47,6 +48,7 @@ typedef struct {
     lr_schedule_t sched;
     sgd_cfg_t sgd;
     sampler_t sampler;
+    sam_t sam;                      /* optim.sam_rho > 0: SAM's second pass */
     int32_t *labels, *idx;
     int64_t spe, total_steps, eval_interval, step;
     int M, B;
@@ -283,10 +285,13 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     rc = workers_average(&t->wk, 0, e);
     if (rc) return rc;
     double t0 = now_seconds();
-    eval_result test = {0}, train = {0};
+    eval_result test = {0}, train = {0}, ema = {.loss = NAN, .acc = NAN};
     if (is_root(t)) {
         eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->test, &t->bc, t->labels, t->idx,
                    &test);
+        if (t->algo.ema) /* run.ema_decay: the EMA of the averaged model too */
+            eval_model(&t->net, &t->ws, t->algo.ema, t->algo.ema + np, &t->test, &t->bc, t->labels,
+                       t->idx, &ema);
         if (t->s->run.eval_train)
             eval_model(&t->net, &t->ws, t->wk.avg, t->wk.avg + np, &t->train, &t->bc, t->labels,
                        t->idx, &train);
@@ -324,6 +329,8 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     m->spread_max = t->algo.spread_max;
     m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
     m->modeled_time_s = t->s->net.model == NETMODEL_NONE ? 0 : t->modeled_compute + t->comm->modeled_s;
+    m->ema_test_loss = ema.loss;
+    m->ema_test_acc = ema.acc;
     t->interval[0] = t->interval[1] = t->interval[2] = 0;
     t->t_mark = t->wall;
     if (is_root(t)) {
@@ -361,6 +368,10 @@ static int train_step(trainer *t, dp_err *e) {
         t->interval[2] += t->B;
         memset(w->grads, 0, t->wk.n_params * sizeof(float));
         net_backward(&t->net, &t->ws, w->params, w->grads, t->labels, t->B);
+        if (t->sam.rho > 0) /* same batch; the reported loss stays the first pass's */
+            sam_gradient(&t->sam, &t->net, &t->ws, w->params, w->buffers, w->grads, t->labels, t->B,
+                         &w->rng);
+        w->loss = loss;
     }
     int rc = algo_after_backward(&t->algo, &t->wk, t->step, fepoch, e);
     if (rc) return rc;
@@ -455,6 +466,9 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
     t->labels = dp_calloc((size_t)t->B, sizeof(int32_t), "labels", e);
     t->idx = dp_calloc((size_t)t->B, sizeof(int32_t), "indices", e);
     if (!t->labels || !t->idx) return DP_ENOMEM;
+    if (s->optim.sam_rho > 0 && (rc = sam_init(&t->sam, t->net.n_params, t->net.n_buffers,
+                                               s->optim.sam_rho, s->optim.sam_adaptive, e)))
+        return rc;
 
     /* Every worker starts from the same initialisation (as DDP and the paper do). */
     for (int k = 0; k < t->wk.local; k++) {
@@ -467,6 +481,8 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 
     algo_cfg ac;
     spec_algo_cfg(&ac, s);
+    ac.net = &t->net;
+    ac.total_epochs = (double)t->total_steps / t->spe;
     if ((rc = algo_init(&t->algo, &ac, &t->wk, e))) return rc;
     spec_netmodel_cfg(&comm->net, s);
     spec_sgd_cfg(&t->sgd, s);
@@ -483,6 +499,7 @@ static void teardown(trainer *t) {
     metrics_close(&t->mw);
     rundir_close(&t->dir);
     algo_free(&t->algo);
+    sam_free(&t->sam);
     workers_free(&t->wk);
     net_ws_free(&t->ws);
     net_free(&t->net);
