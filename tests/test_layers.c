@@ -192,16 +192,16 @@ Test(gemm, blis_matches_ref_all_transposes_odd_sizes) {
 }
 
 /* A case {C, H, W, K, stride, pad, ...} of the tests below as a geometry. */
-static gemm_conv_geom case_geom(const int *k) {
-    gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
+static conv_geom case_geom(const int *k) {
+    conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
                         .stride = k[4], .pad = k[5]};
     g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
     g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
     return g;
 }
 
-/* Reference im2col of one image (same layout as gemm_conv_geom documents). */
-static float *ref_im2col(const float *x, const gemm_conv_geom *g) {
+/* Reference im2col of one image (same layout as conv_geom documents). */
+static float *ref_im2col(const float *x, const conv_geom *g) {
     const int P = g->OH * g->OW;
     float *col = fzeros((size_t)g->C * g->KH * g->KW * P);
     for (int c = 0; c < g->C; c++)
@@ -230,7 +230,7 @@ Test(gemm, conv_packs_im2col_from_the_image) {
                             {2, 12, 11, 9, 2, 4, 5}}; /* 81 taps: unplanned path */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW, ldc = P + 2;
         float *x = frandn(&r, (size_t)g.C * g.H * g.W, 1.0);
         float *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -269,7 +269,7 @@ Test(gemm, conv_batch_matches_images) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W, out = (size_t)N * OC * P;
         float *x = frandn(&r, N * img, 1.0), *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -335,7 +335,7 @@ Test(gemm, conv_direct_matches_reference) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[4],
+        conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[4],
                             .stride = k[5], .pad = k[6]};
         g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
         g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
@@ -392,7 +392,7 @@ Test(gemm, conv_dw_sums_the_batch) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W;
         float *x = frandn(&r, N * img, 1.0), *dout = frandn(&r, (size_t)N * OC * P, 1.0);

@@ -140,7 +140,7 @@ void gemm_blis(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
     blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, call_threads());
 }
 
-int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
+int gemm_conv(int M, const float *A, int lda, const float *image, const conv_geom *g,
               float beta, float *C, int ldc) {
     const int K = g->C * g->KH * g->KW, N = g->OH * g->OW;
     const int threads = call_threads();
@@ -150,7 +150,7 @@ int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_con
     return gemm_drive(&kernel, threads, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
 }
 
-int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
+int gemm_conv_batch(int M, int N, const float *A, const float *images, const conv_geom *g,
                     float beta, float *out, const conv_epilogue *ep) {
     const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
     const int threads = call_threads();
@@ -165,7 +165,7 @@ int gemm_conv_batch(int M, int N, const float *A, const float *images, const gem
     return 0;
 }
 
-int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
+int gemm_conv_dw(int M, int N, const float *dout, const float *images, const conv_geom *g,
                  float *dw) {
     const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW;
     const int threads = call_threads();

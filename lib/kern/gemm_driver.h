@@ -9,7 +9,7 @@
 #ifndef DPPF_GEMM_DRIVER_H
 #define DPPF_GEMM_DRIVER_H
 
-#include "gemm.h"
+#include "conv_geom.h"
 
 /* One operand seen as a matrix S[outer][k]: A's rows or B's columns, with k
  * the summed dimension. pack() writes rows k0..k0+kc of the panel of width w
@@ -20,7 +20,7 @@ struct gemm_src {
     void (*pack)(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst);
     const float *p;           /* dense: S[o][k] = p[o*so + k*sk]; im2col: the image */
     long so, sk;              /* dense strides */
-    const gemm_conv_geom *g;  /* im2col geometry, else NULL */
+    const conv_geom *g;       /* im2col geometry, else NULL */
     /* Batched along k: k = item*kn + k', item `item` at p + item*kstride
      * (kn = 0: one item). How a GEMM sums over a whole batch in one call. */
     int kn;
@@ -38,8 +38,8 @@ gemm_src gemm_src_batched(gemm_src s, int kn, long kstride);
 gemm_src gemm_src_batched_outer(gemm_src s, int on, long ostride);
 
 gemm_src gemm_src_dense(const float *p, long so, long sk);
-gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);   /* S[pixel][tap] */
-gemm_src gemm_src_im2col_t(const float *image, const gemm_conv_geom *g); /* S[tap][pixel] */
+gemm_src gemm_src_im2col(const float *image, const conv_geom *g);   /* S[pixel][tap] */
+gemm_src gemm_src_im2col_t(const float *image, const conv_geom *g); /* S[tap][pixel] */
 
 /* The micro-kernel and its blocking, read from a BLIS context. */
 typedef struct {

@@ -151,8 +151,8 @@ static _Thread_local scratch_t scratch;
 
 static float *thread_scratch(size_t floats) { return scratch_reserve(&scratch, floats); }
 
-static gemm_conv_geom conv_geom(const conv_shape *s) {
-    return (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+static conv_geom geom_of(const conv_shape *s) {
+    return (conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
                             .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
 }
 
@@ -168,7 +168,7 @@ static void conv_forward(float *out, const float *in, const float *w, const floa
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
-    const gemm_conv_geom g = conv_geom(s);
+    const conv_geom g = geom_of(s);
     const float beta = b ? 1.0f : 0.0f;
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
     for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
@@ -219,7 +219,7 @@ static int conv_din_as_conv(float *din, const float *dout, const float *w, int N
                             const conv_shape *s, float *work) {
     const int C = s->C, OC = s->OC, KH = s->KH, KW = s->KW, P = s->OH * s->OW;
     if (s->stride != 1 || KH != KW || s->pad > KH - 1) return -1;
-    const gemm_conv_geom g = {.C = OC, .H = s->OH, .W = s->OW, .KH = KH, .KW = KW, .stride = 1,
+    const conv_geom g = {.C = OC, .H = s->OH, .W = s->OW, .KH = KH, .KW = KW, .stride = 1,
                               .pad = KH - 1 - s->pad, .OH = s->H, .OW = s->W};
     float *wt = thread_scratch((size_t)C * OC * KH * KW); /* this thread's; free until the loop below */
     if (!wt) return -1;
@@ -249,7 +249,7 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
     const int direct = conv_is_pointwise(s);
-    const gemm_conv_geom g = conv_geom(s);
+    const conv_geom g = geom_of(s);
     if (db) {
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
         for (int oc = 0; oc < OC; oc++) {

@@ -136,7 +136,7 @@ typedef struct {
     float beta;
     int reps;
     int backward; /* 0: forward (also run by eval), 1: backward only */
-    gemm_conv_geom g;
+    conv_geom g;
 } gemm_call;
 
 static void add_call(gemm_call *v, int *n, bool ta, bool tb, int M, int N, int K, int lda, int ldb,
@@ -148,12 +148,12 @@ static void add_conv(gemm_call *v, int *n, call_kind kind, const conv_shape *s, 
                      int backward) {
     const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
     gemm_call c = {.kind = kind, .beta = beta, .reps = B, .backward = backward};
-    c.g = (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+    c.g = (conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
                            .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
     if (kind == CALL_CONV_FWD && backward) {
         /* The stride-1 input gradient as a convolution of dout (layers.c,
          * conv_din_as_conv): OC -> C channels, OH x OW -> H x W. */
-        c.g = (gemm_conv_geom){.C = OC, .H = s->OH, .W = s->OW, .KH = s->KH, .KW = s->KW,
+        c.g = (conv_geom){.C = OC, .H = s->OH, .W = s->OW, .KH = s->KH, .KW = s->KW,
                                .stride = 1, .pad = s->KH - 1 - s->pad, .OH = s->H, .OW = s->W};
         c.M = s->C, c.N = s->H * s->W, c.K = OC * s->KH * s->KW;
         v[(*n)++] = c;
@@ -239,7 +239,7 @@ typedef struct {
 } replay_t;
 
 static void replay_call(const replay_t *r, const gemm_call *c) {
-    const gemm_conv_geom *g = &c->g;
+    const conv_geom *g = &c->g;
     const size_t img = (size_t)g->C * g->H * g->W;
     switch (c->kind) {
     case CALL_DENSE:
