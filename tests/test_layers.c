@@ -15,6 +15,7 @@
 
 #include "conv_direct.h"
 #include "gemm.h"
+#include "kern_record.h"
 #include "layers.h"
 #include "rng.h"
 
@@ -450,6 +451,36 @@ Test(gemm, thread_count_round_trips) {
     gemm(false, false, M, N, K, 1, A, K, B, N, 0, C2, N);
     expect_close_f("gemm 2 threads vs 1", C1, C2, (size_t)M * N, 1e-6);
     free(A), free(B), free(C1), free(C2);
+}
+
+/* ---- the recorder of kernel calls ---------------------------------------- */
+
+static kern_call record_buf[16];
+
+/* Consecutive identical calls become one entry; a full recorder counts what
+ * it drops; nothing is kept after kern_record_stop. */
+Test(record, merges_repeats_and_counts_drops) {
+    kern_recorder rec = {.calls = record_buf, .cap = 2};
+    const kern_call a = {.kind = KERN_GEMM, .M = 2, .N = 3, .K = 4, .lda = 4, .ldb = 3, .ldc = 3,
+                         .alpha = 1.0f, .beta = 1.0f, .reps = 1};
+    kern_call b = a;
+    b.beta = 0.0f;
+    kern_record_start(&rec);
+    cr_expect(kern_recording());
+    kern_record(&a);
+    kern_record(&a);
+    kern_record(&b);
+    kern_record(&a); /* a third entry: no room */
+    kern_record_stop();
+    cr_expect(!kern_recording());
+    kern_record(&b);
+    cr_expect_eq(rec.n, 2);
+    cr_expect_eq(rec.calls[0].reps, 2);
+    cr_expect_eq(rec.calls[0].images, 1);
+    cr_expect_eq(rec.calls[1].reps, 1);
+    cr_expect_eq(rec.calls[1].beta, 0.0f);
+    cr_expect_eq(rec.dropped, 1);
+    cr_expect_eq(kern_call_flops(&rec.calls[0]), 2.0 * 2 * 3 * 4 * 2);
 }
 
 /* ---- conv2d ------------------------------------------------------------- */
