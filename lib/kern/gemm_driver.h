@@ -1,4 +1,5 @@
-/* gemm_driver.h - dppf's own GEMM loops and packing around a BLIS micro-kernel (internal to gemm.c).
+/* gemm_driver.h - dppf's own GEMM loops and packing around a BLIS micro-kernel (internal to kern/:
+ * gemm.c and conv.c drive it).
  *
  * Why not bli_sgemm_ex: BLIS 0.9 has no packing kernel for panels 32 wide,
  * so with the AVX-512 (skx, 32x12) micro-kernel every panel of A was packed
@@ -67,5 +68,11 @@ int gemm_drive_batched(const gemm_kernel *kr, int threads, int M, int N, int K, 
 
 /* Portable packing code only (1), or the CPU-specific paths where they apply (0, default). */
 void gemm_driver_generic_packing(int on);
+
+/* gemm.c's kernel choice, for the kern/ code that drives the loops itself:
+ * the micro-kernel, or NULL when every product must go through
+ * bli_sgemm_ex (DPPF_GEMM=blis, or no usable micro-kernel). *threads gets
+ * the threads a call made now may use (1 inside a parallel region). */
+const gemm_kernel *gemm_driver_kernel(int *threads);
 
 #endif
