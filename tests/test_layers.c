@@ -13,8 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv.h"
 #include "conv_direct.h"
 #include "gemm.h"
+#include "kern_record.h"
 #include "layers.h"
 #include "rng.h"
 
@@ -192,16 +194,16 @@ Test(gemm, blis_matches_ref_all_transposes_odd_sizes) {
 }
 
 /* A case {C, H, W, K, stride, pad, ...} of the tests below as a geometry. */
-static gemm_conv_geom case_geom(const int *k) {
-    gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
+static conv_geom case_geom(const int *k) {
+    conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[3],
                         .stride = k[4], .pad = k[5]};
     g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
     g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
     return g;
 }
 
-/* Reference im2col of one image (same layout as gemm_conv_geom documents). */
-static float *ref_im2col(const float *x, const gemm_conv_geom *g) {
+/* Reference im2col of one image (same layout as conv_geom documents). */
+static float *ref_im2col(const float *x, const conv_geom *g) {
     const int P = g->OH * g->OW;
     float *col = fzeros((size_t)g->C * g->KH * g->KW * P);
     for (int c = 0; c < g->C; c++)
@@ -230,7 +232,7 @@ Test(gemm, conv_packs_im2col_from_the_image) {
                             {2, 12, 11, 9, 2, 4, 5}}; /* 81 taps: unplanned path */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW, ldc = P + 2;
         float *x = frandn(&r, (size_t)g.C * g.H * g.W, 1.0);
         float *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -244,11 +246,11 @@ Test(gemm, conv_packs_im2col_from_the_image) {
             float *got = fzeros((size_t)OC * ldc), *want = fzeros((size_t)OC * ldc);
             memcpy(got, C0, sizeof(float) * OC * ldc);
             memcpy(want, C0, sizeof(float) * OC * ldc);
-            if (gemm_conv(OC, w, CKK, x, &g, beta, got, ldc) != 0)
+            if (conv_fwd_gemm_image(OC, w, CKK, x, &g, beta, got, ldc) != 0)
                 gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, got, ldc);
             gemm_ref(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, want, ldc);
             char what[96];
-            snprintf(what, sizeof what, "gemm_conv case %zu beta %g", ci, beta);
+            snprintf(what, sizeof what, "conv_fwd_gemm_image case %zu beta %g", ci, beta);
             expect_block_close(what, got, want, C0, OC, P, ldc, 1e-5);
             free(C0), free(got), free(want);
         }
@@ -269,7 +271,7 @@ Test(gemm, conv_batch_matches_images) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W, out = (size_t)N * OC * P;
         float *x = frandn(&r, N * img, 1.0), *w = frandn(&r, (size_t)OC * CKK, 1.0);
@@ -288,10 +290,10 @@ Test(gemm, conv_batch_matches_images) {
             float *got = fzeros(out);
             memcpy(got, y0, sizeof(float) * out);
             gemm_set_threads(threads);
-            int rc = gemm_conv_batch(OC, N, w, x, &g, 1.0f, got, NULL);
+            int rc = conv_fwd_gemm_batch(OC, N, w, x, &g, 1.0f, got);
             gemm_set_threads(1);
             char what[96];
-            snprintf(what, sizeof what, "gemm_conv_batch case %zu threads %d", ci, threads);
+            snprintf(what, sizeof what, "conv_fwd_gemm_batch case %zu threads %d", ci, threads);
             if (rc == 0) {
                 ran = 1;
                 expect_close(what, got, want, out, 1e-5);
@@ -335,7 +337,7 @@ Test(gemm, conv_direct_matches_reference) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        gemm_conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[4],
+        conv_geom g = {.C = k[0], .H = k[1], .W = k[2], .KH = k[3], .KW = k[4],
                             .stride = k[5], .pad = k[6]};
         g.OH = (g.H + 2 * g.pad - g.KH) / g.stride + 1;
         g.OW = (g.W + 2 * g.pad - g.KW) / g.stride + 1;
@@ -392,7 +394,7 @@ Test(gemm, conv_dw_sums_the_batch) {
     const int N = 3;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
         const int *k = cases[ci];
-        const gemm_conv_geom g = case_geom(k);
+        const conv_geom g = case_geom(k);
         const int OC = k[6], CKK = g.C * g.KH * g.KW, P = g.OH * g.OW;
         const size_t img = (size_t)g.C * g.H * g.W;
         float *x = frandn(&r, N * img, 1.0), *dout = frandn(&r, (size_t)N * OC * P, 1.0);
@@ -410,7 +412,7 @@ Test(gemm, conv_dw_sums_the_batch) {
             float *got = fzeros((size_t)OC * CKK);
             memcpy(got, dw0, sizeof(float) * OC * CKK);
             gemm_set_threads(threads);
-            int rc = gemm_conv_dw(OC, N, dout, x, &g, got);
+            int rc = conv_dw_gemm_batch(OC, N, dout, x, &g, got);
             gemm_set_threads(1);
             if (rc != 0) { /* DPPF_GEMM=blis: nothing to check but that dw is untouched */
                 cr_expect(memcmp(got, dw0, sizeof(float) * OC * CKK) == 0);
@@ -418,7 +420,7 @@ Test(gemm, conv_dw_sums_the_batch) {
                 continue;
             }
             char what[96];
-            snprintf(what, sizeof what, "gemm_conv_dw case %zu threads %d", ci, threads);
+            snprintf(what, sizeof what, "conv_dw_gemm_batch case %zu threads %d", ci, threads);
             expect_close(what, got, wd, (size_t)OC * CKK, 1e-5);
             free(got);
         }
@@ -450,6 +452,125 @@ Test(gemm, thread_count_round_trips) {
     gemm(false, false, M, N, K, 1, A, K, B, N, 0, C2, N);
     expect_close_f("gemm 2 threads vs 1", C1, C2, (size_t)M * N, 1e-6);
     free(A), free(B), free(C1), free(C2);
+}
+
+/* ---- the recorder of kernel calls ---------------------------------------- */
+
+static kern_call record_buf[16];
+
+/* Consecutive identical calls become one entry; a full recorder counts what
+ * it drops; nothing is kept after kern_record_stop. */
+Test(record, merges_repeats_and_counts_drops) {
+    kern_recorder rec = {.calls = record_buf, .cap = 2};
+    const kern_call a = {.kind = KERN_GEMM, .M = 2, .N = 3, .K = 4, .lda = 4, .ldb = 3, .ldc = 3,
+                         .alpha = 1.0f, .beta = 1.0f, .reps = 1};
+    kern_call b = a;
+    b.beta = 0.0f;
+    kern_record_start(&rec);
+    cr_expect(kern_recording());
+    kern_record(&a);
+    kern_record(&a);
+    kern_record(&b);
+    kern_record(&a); /* a third entry: no room */
+    kern_record_stop();
+    cr_expect(!kern_recording());
+    kern_record(&b);
+    cr_expect_eq(rec.n, 2);
+    cr_expect_eq(rec.calls[0].reps, 2);
+    cr_expect_eq(rec.calls[0].images, 1);
+    cr_expect_eq(rec.calls[1].reps, 1);
+    cr_expect_eq(rec.calls[1].beta, 0.0f);
+    cr_expect_eq(rec.dropped, 1);
+    cr_expect_eq(kern_call_flops(&rec.calls[0]), 2.0 * 2 * 3 * 4 * 2);
+}
+
+static int env_is(const char *name, const char *value) {
+    const char *v = getenv(name);
+    return v && strcmp(v, value) == 0;
+}
+
+/* c is the forward-type convolution of `images` images of geometry g into M
+ * channels, as the path the environment selects runs it: the direct kernel,
+ * one batched GEMM or a GEMM per image (which of the two depends on the
+ * micro-kernel's tile), or, without dppf's GEMM driver, gemm() on a column
+ * matrix: im2col's (trans_a 0) or the input gradient's (trans_a 1). */
+static void expect_conv_call(const char *what, const kern_call *c, int direct, int driver, int M,
+                             const conv_geom *g, int images, float beta, int col_trans) {
+    const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
+    cr_expect_eq(c->images * c->reps, images, "%s: %d images x %ld reps", what, c->images, c->reps);
+    cr_expect_eq(c->beta, beta, "%s: beta %g", what, c->beta);
+    if (!driver) {
+        cr_expect_eq(c->kind, KERN_GEMM, "%s: kind %d", what, c->kind);
+        cr_expect_eq(c->trans_a, col_trans, "%s: trans_a", what);
+        /* the input gradient's column matrix: w^T [C*KH*KW, OC] x dout_n [OC, OH*OW] */
+        return;
+    }
+    if (direct)
+        cr_expect_eq(c->kind, KERN_CONV_DIRECT, "%s: kind %d", what, c->kind);
+    else
+        cr_expect(c->kind == KERN_CONV_BATCH || c->kind == KERN_CONV_IMAGE, "%s: kind %d", what,
+                  c->kind);
+    cr_expect(c->M == M && c->N == P && c->K == K, "%s: %d x %d x %d", what, c->M, c->N, c->K);
+    cr_expect(memcmp(&c->g, g, sizeof *g) == 0, "%s: geometry", what);
+    cr_expect_eq(c->epilogue, 0, "%s: epilogue", what);
+}
+
+/* One conv layer's forward and backward at one thread, recorded: one entry
+ * per product the dispatch ran, with its shapes (the forward of 2 images,
+ * the weight gradient, and the stride-1 input gradient as the forward of
+ * dout with the flipped weights); nothing while no recorder is installed. */
+Test(gemm, recorder_sees_a_conv_layer_step) {
+    rng_t r;
+    rng_init(&r, 11, 100);
+    const int N = 2, C = 4, H = 16, OC = 8;
+    const conv_shape s = conv_shape_make(C, H, H, OC, 3, 1, 1);
+    const conv_geom g = {.C = C, .H = H, .W = H, .KH = 3, .KW = 3, .stride = 1, .pad = 1,
+                         .OH = H, .OW = H};
+    const conv_geom gt = {.C = OC, .H = H, .W = H, .KH = 3, .KW = 3, .stride = 1, .pad = 1,
+                          .OH = H, .OW = H}; /* dout into din */
+    const size_t nin = (size_t)N * C * H * H, nout = (size_t)N * OC * H * H, nw = (size_t)OC * C * 9;
+    float *x = frandn(&r, nin, 1.0), *w = frandn(&r, nw, 0.3), *b = frandn(&r, OC, 1.0);
+    float *y = fzeros(nout), *dy = frandn(&r, nout, 1.0), *dx = fzeros(nin), *dw = fzeros(nw);
+    float *db = fzeros(OC), *work = fzeros(conv_workspace_size(&s, N));
+    gemm_set_threads(1); /* else OpenMP's default team runs the per-image loops */
+    const int driver = !env_is("DPPF_GEMM", "blis");
+    const int direct = driver && !env_is("DPPF_CONV", "gemm") && !env_is("DPPF_PACK", "generic") &&
+                       conv_direct_applies(&g);
+
+    kern_recorder fwd = {.calls = record_buf, .cap = 8}, bwd = {.calls = record_buf + 8, .cap = 8};
+    kern_record_start(&fwd);
+    conv2d_forward(y, x, w, b, N, &s, work);
+    kern_record_start(&bwd);
+    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work);
+    kern_record_stop();
+
+    cr_assert_eq(fwd.n, 1, "forward: %d entries", fwd.n);
+    expect_conv_call("forward", &fwd.calls[0], direct, driver, OC, &g, N, 1.0f, 0);
+    cr_assert_eq(bwd.n, 2, "backward: %d entries", bwd.n);
+    const kern_call *cw = &bwd.calls[0];
+    cr_expect_eq(cw->kind, driver ? KERN_CONV_DW : KERN_GEMM, "dw: kind %d", cw->kind);
+    cr_expect(cw->M == OC && cw->N == C * 9 && cw->K == H * H, "dw: %d x %d x %d", cw->M, cw->N,
+              cw->K);
+    cr_expect_eq(cw->images * cw->reps, N);
+    cr_expect_eq(cw->beta, 1.0f);
+    expect_conv_call("din", &bwd.calls[1], direct, driver, C, &gt, N, driver ? 1.0f : 0.0f, 1);
+    if (!driver)
+        cr_expect(bwd.calls[1].M == C * 9 && bwd.calls[1].N == H * H && bwd.calls[1].K == OC,
+                  "din column matrix: %d x %d x %d", bwd.calls[1].M, bwd.calls[1].N,
+                  bwd.calls[1].K);
+    for (int i = 0; i < fwd.n + bwd.n; i++)
+        cr_expect(!record_buf[i < fwd.n ? i : 8 + i - fwd.n].parallel, "one thread: no parallel loop");
+
+    /* Uninstalled: the same step records nothing anywhere. */
+    kern_recorder off = {.calls = record_buf, .cap = 16};
+    kern_record_start(&off);
+    kern_record_stop();
+    conv2d_forward(y, x, w, b, N, &s, work);
+    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work);
+    gemm(false, false, 2, 2, 2, 1.0f, w, 2, w, 2, 0.0f, y, 2);
+    cr_expect_eq(off.n, 0);
+    cr_expect_eq(off.dropped, 0);
+    free(x), free(w), free(b), free(y), free(dy), free(dx), free(dw), free(db), free(work);
 }
 
 /* ---- conv2d ------------------------------------------------------------- */

@@ -32,7 +32,7 @@ static int row_vectors(int OW) { return (OW + VL - 1) / VL; }
 static int fits_vectors(int OW) { return split_rows(OW) || 4 * OW >= 3 * VL * row_vectors(OW); }
 #endif
 
-int conv_direct_applies(const gemm_conv_geom *g) {
+int conv_direct_applies(const conv_geom *g) {
 #if defined(__AVX512F__)
     const int s = g->stride;
     return (s == 1 || s == 2) && g->pad >= 0 && g->C > 0 && g->KH > 0 && g->KW > 0 &&
@@ -73,7 +73,7 @@ typedef struct {
     size_t phase, plane; /* floats per phase and per channel */
 } padded_layout;
 
-static padded_layout layout_of(const gemm_conv_geom *g) {
+static padded_layout layout_of(const conv_geom *g) {
     padded_layout L = {.s = g->stride, .PH = g->H + 2 * g->pad};
     L.PWs = (g->W + 2 * g->pad + L.s - 1) / L.s;
     L.phase = (size_t)L.PH * L.PWs;
@@ -82,7 +82,7 @@ static padded_layout layout_of(const gemm_conv_geom *g) {
 }
 
 /* The image's interior into the padded buffer, whose border stays zero. */
-static void copy_interior(float *xp, const float *x, const gemm_conv_geom *g,
+static void copy_interior(float *xp, const float *x, const conv_geom *g,
                           const padded_layout *L) {
     const int pad = g->pad, W = g->W;
     if (L->s == 1) {
@@ -130,7 +130,7 @@ typedef struct {
 } conv_vec;
 
 /* row: floats from one output row's input to the next's (stride x PWs). */
-static conv_vec vector_at(const gemm_conv_geom *g, int row, int v) {
+static conv_vec vector_at(const conv_geom *g, int row, int v) {
     conv_vec x = {0};
     if (split_rows(g->OW)) {
         const int oh = 2 * v, OW = g->OW;
@@ -148,7 +148,7 @@ static conv_vec vector_at(const gemm_conv_geom *g, int row, int v) {
     return x;
 }
 
-static int image_vectors(const gemm_conv_geom *g) {
+static int image_vectors(const conv_geom *g) {
     return split_rows(g->OW) ? (g->OH + 1) / 2 : g->OH * row_vectors(g->OW);
 }
 
@@ -207,7 +207,7 @@ static inline void store_vec(float *y, size_t P, int nr, const conv_vec *x, cons
 }
 
 static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
-                                                             const gemm_conv_geom *g, int row,
+                                                             const conv_geom *g, int row,
                                                              const float *wk, int nr, float beta,
                                                              const conv_epilogue *ep, int oc0,
                                                              float *yt, int split) {
@@ -227,7 +227,7 @@ static inline __attribute__((always_inline)) void conv_tiles(const conv_in *in,
     }
 }
 
-static void conv_image(const conv_in *in, const gemm_conv_geom *g, int row, const float *wp, int OC,
+static void conv_image(const conv_in *in, const conv_geom *g, int row, const float *wp, int OC,
                        float beta, const conv_epilogue *ep, float *y) {
     const int K = in->C * in->taps, split = split_rows(g->OW);
     const size_t P = (size_t)g->OH * g->OW;
@@ -243,7 +243,7 @@ static void conv_image(const conv_in *in, const gemm_conv_geom *g, int row, cons
 }
 #endif
 
-int conv_direct_batch(int OC, int N, const float *w, const float *images, const gemm_conv_geom *g,
+int conv_direct_batch(int OC, int N, const float *w, const float *images, const conv_geom *g,
                       float beta, float *out, const conv_epilogue *ep, int threads) {
 #if defined(__AVX512F__)
     if (OC <= 0 || N <= 0 || !conv_direct_applies(g)) return -1;

@@ -6,14 +6,13 @@
  * alpha or beta; the casts below drop const for that reason only. */
 #include <blis.h>
 #include <omp.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gemm.h"
-#include "conv_direct.h"
 #include "gemm_driver.h"
+#include "kern_record.h"
 
 /* Kernel choice. Debian's BLIS 0.9 does not recognise newer CPUs (e.g. AMD
  * family 0x1A) and falls back to its portable "generic" kernels (~30 GFLOP/s
@@ -34,7 +33,6 @@ static int kernels_own; /* use kernels_cntx rather than BLIS's default context *
 static int n_threads = 1;
 static gemm_kernel kernel;  /* micro-kernel + blocking of the chosen context */
 static int use_driver;      /* 0: DPPF_GEMM=blis asks for bli_sgemm_ex throughout */
-static int use_direct;      /* convolutions of stride 1 or 2 without im2col (conv_direct.c) */
 
 static void describe_kernel(cntx_t *cntx) {
     kernel.cntx = cntx;
@@ -47,10 +45,6 @@ static void describe_kernel(cntx_t *cntx) {
     kernel.prefers_cols = bli_cntx_l3_nat_ukr_prefers_cols_dt(BLIS_FLOAT, BLIS_GEMM_UKR, cntx);
     const char *pk = getenv("DPPF_PACK");
     gemm_driver_generic_packing(pk && !strcmp(pk, "generic"));
-    /* DPPF_CONV=gemm (and the portable packing) send every convolution
-     * through the GEMM driver: for comparisons, and so tests cover it. */
-    const char *cv = getenv("DPPF_CONV");
-    use_direct = !(cv && !strcmp(cv, "gemm")) && !(pk && !strcmp(pk, "generic"));
     const char *g = getenv("DPPF_GEMM");
     use_driver = !(g && !strcmp(g, "blis")) && kernel.ukr && kernel.mr > 0 && kernel.nr > 0 &&
                  kernel.kc > 0 && kernel.mc > 0 && kernel.nc > 0;
@@ -120,11 +114,24 @@ static int call_threads(void) {
     return omp_in_parallel() ? 1 : n_threads;
 }
 
+const gemm_kernel *gemm_driver_kernel(int *threads) {
+    *threads = call_threads();
+    return use_driver ? &kernel : NULL;
+}
+
+static void record_gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, int lda,
+                        int ldb, float beta, int ldc) {
+    kern_record(&(kern_call){.kind = KERN_GEMM, .trans_a = trans_a, .trans_b = trans_b, .M = M,
+                             .N = N, .K = K, .lda = lda, .ldb = ldb, .ldc = ldc, .images = 1,
+                             .alpha = alpha, .beta = beta});
+}
+
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,
           const float *B, int ldb, float beta, float *C, int ldc) {
     if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
     /* With beta == 0 neither driver reads C, so garbage/NaN in C is overwritten. */
     const int threads = call_threads();
+    if (kern_recording()) record_gemm(trans_a, trans_b, M, N, K, alpha, lda, ldb, beta, ldc);
     if (use_driver) {
         /* A's rows and B's columns as (outer, k) views of the row-major storage. */
         gemm_src a = trans_a ? gemm_src_dense(A, 1, lda) : gemm_src_dense(A, lda, 1);
@@ -138,41 +145,6 @@ void gemm_blis(bool trans_a, bool trans_b, int M, int N, int K, float alpha, con
                int lda, const float *B, int ldb, float beta, float *C, int ldc) {
     if (gemm_degenerate(M, N, K, beta, C, ldc)) return;
     blis_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, call_threads());
-}
-
-int gemm_conv(int M, const float *A, int lda, const float *image, const gemm_conv_geom *g,
-              float beta, float *C, int ldc) {
-    const int K = g->C * g->KH * g->KW, N = g->OH * g->OW;
-    const int threads = call_threads();
-    if (!use_driver) return -1;
-    if (M <= 0 || N <= 0 || K <= 0) return -1; /* gemm() has the degenerate cases */
-    gemm_src a = gemm_src_dense(A, lda, 1), b = gemm_src_im2col(image, g);
-    return gemm_drive(&kernel, threads, M, N, K, 1.0f, &a, &b, beta, C, ldc, 1);
-}
-
-int gemm_conv_batch(int M, int N, const float *A, const float *images, const gemm_conv_geom *g,
-                    float beta, float *out, const conv_epilogue *ep) {
-    const int K = g->C * g->KH * g->KW, P = g->OH * g->OW;
-    const int threads = call_threads();
-    if (!use_driver || M <= 0 || N <= 0 || K <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
-    if (use_direct && conv_direct_batch(M, N, A, images, g, beta, out, ep, threads) == 0) return 0;
-    gemm_src a = gemm_src_dense(A, K, 1);
-    gemm_src b = gemm_src_batched_outer(gemm_src_im2col(images, g), P, (long)g->C * g->H * g->W);
-    if (gemm_drive_batched(&kernel, threads, M, N * P, K, 1.0f, &a, &b, beta, out, P, 1, P,
-                           (long)M * P))
-        return -1;
-    if (ep) conv_epilogue_apply(out, N, M, P, ep);
-    return 0;
-}
-
-int gemm_conv_dw(int M, int N, const float *dout, const float *images, const gemm_conv_geom *g,
-                 float *dw) {
-    const int CKK = g->C * g->KH * g->KW, P = g->OH * g->OW;
-    const int threads = call_threads();
-    if (!use_driver || M <= 0 || N <= 0 || CKK <= 0 || P <= 0 || (long)N * P > INT_MAX) return -1;
-    gemm_src a = gemm_src_batched(gemm_src_dense(dout, P, 1), P, (long)M * P);
-    gemm_src b = gemm_src_batched(gemm_src_im2col_t(images, g), P, (long)g->C * g->H * g->W);
-    return gemm_drive(&kernel, threads, M, CKK, N * P, 1.0f, &a, &b, 1.0f, dw, CKK, 1);
 }
 
 void gemm_ref(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float *A, int lda,

@@ -72,7 +72,7 @@ typedef struct {
 enum { RUNS_MAX = 2048 }; /* 16 KiB of plan on the stack; larger plans take the slow path */
 
 /* Runs of tap (kh, kw) for panel pixels o0..o0+olen-1; returns how many, or -1 if more than cap. */
-static int plan_tap(const gemm_conv_geom *g, int o0, int olen, int kh, int kw, im2col_run *r,
+static int plan_tap(const conv_geom *g, int o0, int olen, int kh, int kw, im2col_run *r,
                     int cap) {
     const int H = g->H, W = g->W, OW = g->OW, st = g->stride, off = g->pad - kw;
     /* Output columns [lo, hi) whose input column x*st - off lies in [0, W). */
@@ -100,7 +100,7 @@ static int plan_tap(const gemm_conv_geom *g, int o0, int olen, int kh, int kw, i
 /* One element of the column matrix: tap row `tap`, output pixel `pixel`. For
  * the element-by-element paths (kernels of more than TAPS_MAX taps). */
 static float im2col_at(const gemm_src *s, int tap, int pixel) {
-    const gemm_conv_geom *g = s->g;
+    const conv_geom *g = s->g;
     const int KK = g->KH * g->KW, c = tap / KK, kh = tap % KK / g->KW, kw = tap % KK % g->KW;
     const int ih = pixel / g->OW * g->stride - g->pad + kh;
     const int iw = pixel % g->OW * g->stride - g->pad + kw;
@@ -113,7 +113,7 @@ enum { TAPS_MAX = 64 }; /* up to 8x8 kernels are planned */
 /* The runs of every tap over pixels p0..p0+plen-1: tap j's are
  * runs[first[j] .. first[j+1]). Returns how many, or -1 if the kernel has more
  * than TAPS_MAX taps or the runs do not fit RUNS_MAX. */
-static int plan_taps(const gemm_conv_geom *g, int p0, int plen, im2col_run *runs, int *first) {
+static int plan_taps(const conv_geom *g, int p0, int plen, im2col_run *runs, int *first) {
     const int KK = g->KH * g->KW;
     if (KK > TAPS_MAX) return -1;
     int n = 0;
@@ -136,7 +136,7 @@ enum { KW_FAST = 16 };
 
 static int pack_im2col_fast(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
                             float *dst) {
-    const gemm_conv_geom *g = s->g;
+    const conv_geom *g = s->g;
     if (g->stride != 1 || w > 32 || g->KW > KW_FAST) return -1;
     const int H = g->H, W = g->W, OW = g->OW, pad = g->pad, KW = g->KW, KK = g->KH * KW;
     /* The panel's pixels as runs within output rows. */
@@ -205,7 +205,7 @@ static void pack_im2col(const gemm_src *s, int o0, int olen, int k0, int kc, int
 #if defined(__AVX512F__)
     if (!generic_packing && pack_im2col_fast(s, o0, olen, k0, kc, w, dst) == 0) return;
 #endif
-    const gemm_conv_geom *g = s->g;
+    const conv_geom *g = s->g;
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];
     int first[TAPS_MAX + 1];
@@ -279,7 +279,7 @@ static inline void transpose16(__m512 r[16]) {
  * floats, instead of 256 single-float stores down the panel. */
 static int pack_im2col_t_fast(const gemm_src *s, int o0, int olen, int k0, int kc, int w,
                               float *dst) {
-    const gemm_conv_geom *g = s->g;
+    const conv_geom *g = s->g;
     if (g->stride != 1 || g->KW > KW_FAST || (w != 16 && w != 32) || olen > w) return -1;
     const int H = g->H, W = g->W, OW = g->OW, pad = g->pad, KW = g->KW, KK = g->KH * KW;
     const float *plane[32];
@@ -344,7 +344,7 @@ static void pack_im2col_t(const gemm_src *s, int o0, int olen, int k0, int kc, i
 #if defined(__AVX512F__)
     if (!generic_packing && pack_im2col_t_fast(s, o0, olen, k0, kc, w, dst) == 0) return;
 #endif
-    const gemm_conv_geom *g = s->g;
+    const conv_geom *g = s->g;
     const int KK = g->KH * g->KW, HW = g->H * g->W, st = g->stride;
     im2col_run runs[RUNS_MAX];
     int first[TAPS_MAX + 1];
@@ -371,7 +371,7 @@ static void pack_im2col_t(const gemm_src *s, int o0, int olen, int k0, int kc, i
     zero_tail(dst, olen, kc, w);
 }
 
-gemm_src gemm_src_im2col_t(const float *image, const gemm_conv_geom *g) {
+gemm_src gemm_src_im2col_t(const float *image, const conv_geom *g) {
     return (gemm_src){.pack = pack_im2col_t, .p = image, .g = g};
 }
 
@@ -379,7 +379,7 @@ gemm_src gemm_src_dense(const float *p, long so, long sk) {
     return (gemm_src){.pack = pack_dense, .p = p, .so = so, .sk = sk};
 }
 
-gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g) {
+gemm_src gemm_src_im2col(const float *image, const conv_geom *g) {
     return (gemm_src){.pack = pack_im2col, .p = image, .g = g};
 }
 

@@ -1,4 +1,5 @@
-/* gemm_driver.h - dppf's own GEMM loops and packing around a BLIS micro-kernel (internal to gemm.c).
+/* gemm_driver.h - dppf's own GEMM loops and packing around a BLIS micro-kernel (internal to kern/:
+ * gemm.c and conv.c drive it).
  *
  * Why not bli_sgemm_ex: BLIS 0.9 has no packing kernel for panels 32 wide,
  * so with the AVX-512 (skx, 32x12) micro-kernel every panel of A was packed
@@ -9,7 +10,7 @@
 #ifndef DPPF_GEMM_DRIVER_H
 #define DPPF_GEMM_DRIVER_H
 
-#include "gemm.h"
+#include "conv_geom.h"
 
 /* One operand seen as a matrix S[outer][k]: A's rows or B's columns, with k
  * the summed dimension. pack() writes rows k0..k0+kc of the panel of width w
@@ -20,7 +21,7 @@ struct gemm_src {
     void (*pack)(const gemm_src *s, int o0, int olen, int k0, int kc, int w, float *dst);
     const float *p;           /* dense: S[o][k] = p[o*so + k*sk]; im2col: the image */
     long so, sk;              /* dense strides */
-    const gemm_conv_geom *g;  /* im2col geometry, else NULL */
+    const conv_geom *g;       /* im2col geometry, else NULL */
     /* Batched along k: k = item*kn + k', item `item` at p + item*kstride
      * (kn = 0: one item). How a GEMM sums over a whole batch in one call. */
     int kn;
@@ -38,8 +39,8 @@ gemm_src gemm_src_batched(gemm_src s, int kn, long kstride);
 gemm_src gemm_src_batched_outer(gemm_src s, int on, long ostride);
 
 gemm_src gemm_src_dense(const float *p, long so, long sk);
-gemm_src gemm_src_im2col(const float *image, const gemm_conv_geom *g);   /* S[pixel][tap] */
-gemm_src gemm_src_im2col_t(const float *image, const gemm_conv_geom *g); /* S[tap][pixel] */
+gemm_src gemm_src_im2col(const float *image, const conv_geom *g);   /* S[pixel][tap] */
+gemm_src gemm_src_im2col_t(const float *image, const conv_geom *g); /* S[tap][pixel] */
 
 /* The micro-kernel and its blocking, read from a BLIS context. */
 typedef struct {
@@ -67,5 +68,11 @@ int gemm_drive_batched(const gemm_kernel *kr, int threads, int M, int N, int K, 
 
 /* Portable packing code only (1), or the CPU-specific paths where they apply (0, default). */
 void gemm_driver_generic_packing(int on);
+
+/* gemm.c's kernel choice, for the kern/ code that drives the loops itself:
+ * the micro-kernel, or NULL when every product must go through
+ * bli_sgemm_ex (DPPF_GEMM=blis, or no usable micro-kernel). *threads gets
+ * the threads a call made now may use (1 inside a parallel region). */
+const gemm_kernel *gemm_driver_kernel(int *threads);
 
 #endif

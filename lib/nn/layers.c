@@ -4,15 +4,13 @@
  * losses (BN mean/var, bias and gamma/beta gradients, log-sum-exp) run in
  * double so results do not drift with batch size. */
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conv_direct.h"
+#include "conv.h"
 #include "gemm.h"
 #include "layers.h"
 #include "parallel.h"
-#include "scratch.h"
 
 /* ---- reductions -------------------------------------------------------- */
 
@@ -64,96 +62,19 @@ conv_shape conv_shape_make(int C, int H, int W, int OC, int K, int stride, int p
     return s;
 }
 
-/* A 1x1 stride-1 unpadded convolution is a plain GEMM on the image itself. */
-static int conv_is_pointwise(const conv_shape *s) {
-    return s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0;
+/* The kernels' view of a layer's shape (output channels go beside it). */
+static conv_geom geom_of(const conv_shape *s) {
+    return (conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
+                       .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
 }
 
-/* The workspace is one image's column matrix [C*KH*KW, OH*OW]; the batch is
- * processed image by image, so the size does not depend on N. Backward reuses
- * the same buffer for the column gradient after the dw GEMM has consumed it. */
+/* The workspace is what the convolution dispatch needs for one image; the
+ * batch is processed image by image where it is used at all, so the size
+ * does not depend on N. */
 size_t conv_workspace_size(const conv_shape *s, int N) {
     (void)N;
-    if (conv_is_pointwise(s)) return 0;
-    return (size_t)s->C * s->KH * s->KW * s->OH * s->OW;
-}
-
-/* Output columns ow whose input column ow*stride - pad + kw lies in [0, W). */
-static void valid_range(int W, int OW, int stride, int pad, int kw, int *lo, int *hi) {
-    int off = pad - kw; /* iw = ow*stride - off */
-    int l = off <= 0 ? 0 : (off + stride - 1) / stride;
-    int h = (W - 1 + off) < 0 ? 0 : (W - 1 + off) / stride + 1;
-    if (l > OW) l = OW;
-    if (h > OW) h = OW;
-    if (h < l) h = l;
-    *lo = l;
-    *hi = h;
-}
-
-/* col[(c*KH+kh)*KW+kw][oh*OW+ow] = in[c][oh*stride-pad+kh][ow*stride-pad+kw], 0 outside. */
-static void im2col(float *restrict col, const float *restrict in, const conv_shape *s) {
-    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride, pad = s->pad;
-    for (int c = 0; c < s->C; c++) {
-        const float *plane = in + (size_t)c * H * W;
-        for (int kh = 0; kh < s->KH; kh++) {
-            for (int kw = 0; kw < s->KW; kw++) {
-                int lo, hi;
-                valid_range(W, OW, st, pad, kw, &lo, &hi);
-                for (int oh = 0; oh < OH; oh++) {
-                    float *dst = col + (size_t)oh * OW;
-                    int ih = oh * st - pad + kh;
-                    if (ih < 0 || ih >= H) {
-                        memset(dst, 0, sizeof(float) * (size_t)OW);
-                        continue;
-                    }
-                    const float *src = plane + (size_t)ih * W - pad + kw;
-                    for (int ow = 0; ow < lo; ow++) dst[ow] = 0.0f;
-                    for (int ow = lo; ow < hi; ow++) dst[ow] = src[ow * st];
-                    for (int ow = hi; ow < OW; ow++) dst[ow] = 0.0f;
-                }
-                col += (size_t)OH * OW;
-            }
-        }
-    }
-}
-
-/* Adjoint of im2col: din += scatter(col). */
-static void col2im_add(float *restrict din, const float *restrict col0, const conv_shape *s) {
-    const int H = s->H, W = s->W, OH = s->OH, OW = s->OW, st = s->stride, pad = s->pad;
-    /* Channels in parallel: each writes only its own plane, in the serial order. */
-#pragma omp parallel for schedule(static) if ((size_t)s->C * s->KH * s->KW * OH * OW >= PAR_MIN)
-    for (int c = 0; c < s->C; c++) {
-        float *plane = din + (size_t)c * H * W;
-        const float *col = col0 + (size_t)c * s->KH * s->KW * OH * OW;
-        for (int kh = 0; kh < s->KH; kh++) {
-            for (int kw = 0; kw < s->KW; kw++) {
-                int lo, hi;
-                valid_range(W, OW, st, pad, kw, &lo, &hi);
-                for (int oh = 0; oh < OH; oh++) {
-                    int ih = oh * st - pad + kh;
-                    if (ih < 0 || ih >= H) continue;
-                    const float *src = col + (size_t)oh * OW;
-                    float *dst = plane + (size_t)ih * W - pad + kw;
-                    if (st == 1) /* contiguous case gets its own vectorisable loop */
-                        for (int ow = lo; ow < hi; ow++) dst[ow] += src[ow];
-                    else
-                        for (int ow = lo; ow < hi; ow++) dst[ow * st] += src[ow];
-                }
-                col += (size_t)OH * OW;
-            }
-        }
-    }
-}
-
-/* A column matrix per thread for the parallel input gradient, grown on first
- * use and kept (like the GEMM packing buffers): no allocation per step. */
-static _Thread_local scratch_t scratch;
-
-static float *thread_scratch(size_t floats) { return scratch_reserve(&scratch, floats); }
-
-static gemm_conv_geom conv_geom(const conv_shape *s) {
-    return (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
-                            .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
+    const conv_geom g = geom_of(s);
+    return conv_work_floats(&g);
 }
 
 /* Pre-filling the bias and using beta = 1 saves a second pass over y. */
@@ -163,93 +84,26 @@ static void conv_fill_bias(float *y, const float *b, int OC, int P) {
         for (int p = 0; p < P; p++) y[(size_t)oc * P + p] = b[oc];
 }
 
-static void conv_forward(float *out, const float *in, const float *w, const float *b, int N,
-                         const conv_shape *s, float *work, const conv_epilogue *ep) {
-    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-    const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
-    const int direct = conv_is_pointwise(s);
-    const gemm_conv_geom g = conv_geom(s);
-    const float beta = b ? 1.0f : 0.0f;
+static void conv2d_forward_ep(float *out, const float *in, const float *w, const float *b, int N,
+                              const conv_shape *s, float *work, const conv_epilogue *ep) {
+    const int OC = s->OC, P = s->OH * s->OW;
+    const size_t out_img = (size_t)OC * P;
+    const conv_geom g = geom_of(s);
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
     for (int n = 0; n < N; n++) conv_fill_bias(out + n * out_img, b, OC, P);
-    /* The whole batch as one GEMM when its tiles fit within images. */
-    if (!direct && gemm_conv_batch(OC, N, w, in, &g, beta, out, ep) == 0) return;
-    /* Images in parallel, each packing its im2col matrix on its own thread.
-     * An image whose packing buffers could not be allocated (gemm_conv writes
-     * nothing then), or a 1x1 convolution on the image itself, goes through
-     * the shared workspace, one at a time. */
-#pragma omp parallel for schedule(static) if (N > 1 && !direct)
-    for (int n = 0; n < N; n++) {
-        const float *x = in + n * in_img;
-        float *y = out + n * out_img;
-        if (!direct && gemm_conv(OC, w, CKK, x, &g, beta, y, P) == 0) continue;
-#pragma omp critical(dppf_conv_work)
-        {
-            const float *col = x;
-            if (!direct) {
-                im2col(work, x, s);
-                col = work;
-            }
-            gemm(false, false, OC, P, CKK, 1.0f, w, CKK, col, P, beta, y, P);
-        }
-    }
-    if (ep) conv_epilogue_apply(out, N, OC, (size_t)P, ep);
+    conv_forward(OC, N, w, in, &g, b ? 1.0f : 0.0f, out, ep, work);
 }
 
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
                     const conv_shape *s, float *work) {
-    conv_forward(out, in, w, b, N, s, work, NULL);
-}
-
-/* One image's input gradient through a column matrix: col = w^T dout_n, then
- * scattered into dx_n (col2im). */
-static void conv_din_col(float *dx, const float *gout, const float *w, const conv_shape *s,
-                         float *col) {
-    const int P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-    gemm(true, false, CKK, P, s->OC, 1.0f, w, CKK, gout, P, 0.0f, col, P);
-    col2im_add(dx, col, s);
-}
-
-/* For stride 1 the input gradient is itself a convolution: of dout (OC
- * channels, OH x OW) with the weights flipped in space and with C and OC
- * swapped, padded by K-1-pad, which gives back H x W. Run that way it needs
- * no column matrix and no col2im, and packs im2col from dout like a forward
- * pass. Returns -1 (nothing added) when it does not apply. */
-static int conv_din_as_conv(float *din, const float *dout, const float *w, int N,
-                            const conv_shape *s, float *work) {
-    const int C = s->C, OC = s->OC, KH = s->KH, KW = s->KW, P = s->OH * s->OW;
-    if (s->stride != 1 || KH != KW || s->pad > KH - 1) return -1;
-    const gemm_conv_geom g = {.C = OC, .H = s->OH, .W = s->OW, .KH = KH, .KW = KW, .stride = 1,
-                              .pad = KH - 1 - s->pad, .OH = s->H, .OW = s->W};
-    float *wt = thread_scratch((size_t)C * OC * KH * KW); /* this thread's; free until the loop below */
-    if (!wt) return -1;
-    for (int c = 0; c < C; c++)
-        for (int oc = 0; oc < OC; oc++)
-            for (int kh = 0; kh < KH; kh++)
-                for (int kw = 0; kw < KW; kw++)
-                    wt[(((size_t)c * OC + oc) * KH + kh) * KW + kw] =
-                        w[(((size_t)oc * C + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
-    if (gemm_conv_batch(C, N, wt, dout, &g, 1.0f, din, NULL) == 0) return 0;
-    /* Image by image; an image whose GEMM cannot run goes through the column
-     * matrix in the shared workspace, one at a time. */
-    const size_t in_img = (size_t)C * s->H * s->W, out_img = (size_t)OC * P;
-#pragma omp parallel for schedule(static) if (N > 1)
-    for (int n = 0; n < N; n++) {
-        if (gemm_conv(C, wt, OC * KH * KW, dout + n * out_img, &g, 1.0f, din + n * in_img,
-                      s->H * s->W) == 0)
-            continue;
-#pragma omp critical(dppf_conv_work)
-        conv_din_col(din + n * in_img, dout + n * out_img, w, s, work);
-    }
-    return 0;
+    conv2d_forward_ep(out, in, w, b, N, s, work, NULL);
 }
 
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                      const float *w, int N, const conv_shape *s, float *work) {
-    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-    const size_t in_img = (size_t)s->C * s->H * s->W, out_img = (size_t)OC * P;
-    const int direct = conv_is_pointwise(s);
-    const gemm_conv_geom g = conv_geom(s);
+    const int OC = s->OC, P = s->OH * s->OW;
+    const size_t out_img = (size_t)OC * P;
+    const conv_geom g = geom_of(s);
     if (db) {
 #pragma omp parallel for schedule(static) if ((size_t)N * out_img >= PAR_MIN)
         for (int oc = 0; oc < OC; oc++) {
@@ -259,45 +113,8 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
             db[oc] += (float)acc;
         }
     }
-    /* The weight gradient: one GEMM over the whole batch (k = image, pixel),
-     * split over the threads by the GEMM itself; image by image through the
-     * shared workspace if that cannot run. */
-    if (dw && (direct || gemm_conv_dw(OC, N, dout, in, &g, dw) != 0)) {
-        for (int n = 0; n < N; n++) {
-            const float *col = in + n * in_img;
-            if (!direct) {
-                im2col(work, col, s); /* recomputed: cheaper in memory than keeping N columns */
-                col = work;
-            }
-            /* dw[OC,CKK] += dout_n[OC,P] * col[CKK,P]^T */
-            gemm(false, true, OC, CKK, P, 1.0f, dout + n * out_img, P, col, P, 1.0f, dw, CKK);
-        }
-    }
-    if (!din) return;
-    if (direct) {
-        /* dx[C,HW] += w[OC,C]^T * dout_n[OC,HW] straight into the accumulator. */
-        for (int n = 0; n < N; n++)
-            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, 1.0f,
-                 din + n * in_img, P);
-        return;
-    }
-    if (conv_din_as_conv(din, dout, w, N, s, work) == 0) return;
-    /* The input gradient: images in parallel, each through a column matrix of
-     * its thread's own (the shared workspace when alone, or under a lock if
-     * the thread's own could not be allocated). */
-    const size_t col_floats = (size_t)CKK * P;
-#pragma omp parallel for schedule(static) if (N > 1)
-    for (int n = 0; n < N; n++) {
-        const float *gout = dout + n * out_img;
-        float *dx = din + n * in_img;
-        float *col = omp_get_num_threads() > 1 ? thread_scratch(col_floats) : work;
-        if (col) {
-            conv_din_col(dx, gout, w, s, col);
-        } else {
-#pragma omp critical(dppf_conv_work)
-            conv_din_col(dx, gout, w, s, work);
-        }
-    }
+    if (dw) conv_weight_grad(OC, N, dout, in, &g, dw, work);
+    if (din) conv_input_grad(OC, N, w, dout, &g, din, work);
 }
 
 /* ---- batchnorm2d -------------------------------------------------------- */
@@ -408,7 +225,7 @@ void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, 
     enum { FOLD_MAX = 1024 }; /* channels folded on the stack; wider layers take two passes */
     const int OC = s->OC, HW = s->OH * s->OW;
     if (OC > FOLD_MAX) {
-        conv_forward(out, in, w, b, N, s, work, NULL);
+        conv2d_forward_ep(out, in, w, b, N, s, work, NULL);
         bn_forward_eval(out, out, gamma, beta, running_mean, running_var, N, OC, HW, eps, relu);
         return;
     }
@@ -416,7 +233,7 @@ void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, 
     for (int c = 0; c < OC; c++)
         bn_eval_affine(&scale[c], &shift[c], gamma, beta, running_mean, running_var, c, eps);
     const conv_epilogue ep = {.scale = scale, .shift = shift, .relu = relu};
-    conv_forward(out, in, w, b, N, s, work, &ep);
+    conv2d_forward_ep(out, in, w, b, N, s, work, &ep);
 }
 
 /* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */

@@ -28,7 +28,8 @@ typedef struct {
 conv_shape conv_shape_make(int C, int H, int W, int OC, int K, int stride, int pad);
 /* Floats of workspace conv2d_forward/backward need for a batch of N. */
 size_t conv_workspace_size(const conv_shape *s, int N);
-/* in [N,C,H,W], w [OC,C,KH,KW], b [OC] nullable, out [N,OC,OH,OW]. im2col + GEMM. */
+/* in [N,C,H,W], w [OC,C,KH,KW], b [OC] nullable, out [N,OC,OH,OW]. kern/conv.h
+ * chooses how (direct kernel, GEMMs packing from the images, im2col). */
 void conv2d_forward(float *out, const float *in, const float *w, const float *b, int N,
                     const conv_shape *s, float *work);
 /* Eval mode: conv2d_forward followed by batchnorm_forward_eval (and a ReLU

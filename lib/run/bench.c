@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "bench.h"
+#include "conv.h"
 #include "gemm.h"
+#include "kern_record.h"
 #include "model.h"
 #include "net.h"
 #include "optim.h"
@@ -117,191 +119,139 @@ static void model_of(model_cfg *m, const char *model) {
 
 /* ---- the GEMM calls of one step ------------------------------------------ */
 
-/* The GEMM work of one layer as lib/layers.c does it, `reps` times per step:
- * a plain gemm() call (linear layers, 1x1 convolutions), or one of the
- * convolution GEMMs, which pack their im2col operand straight from the
- * images (packing is part of any GEMM; the image is simply its source). */
-typedef enum {
-    CALL_DENSE,    /* gemm(ta, tb, M, N, K, ...) */
-    CALL_CONV_FWD, /* gemm_conv_batch, else gemm_conv per image in parallel: the forward,
-                      and the stride-1 input gradient as a convolution of dout */
-    CALL_CONV_DW,  /* gemm_conv_dw over the batch */
-    CALL_CONV_DIN, /* images in parallel: W^T dout_n into a column matrix (col2im not counted) */
-} call_kind;
+/* Distinct calls one step may record (consecutive identical calls are one
+ * entry): a ResNet-56 makes about 170. */
+#define CALLS_MAX 4096
 
+/* The calls of one train step and of one eval forward, recorded from the
+ * kernels (kern_record.h) while they ran, and the operands to replay them on. */
 typedef struct {
-    call_kind kind;
-    bool ta, tb;
-    int M, N, K, lda, ldb, ldc;
-    float beta;
-    int reps;
-    int backward; /* 0: forward (also run by eval), 1: backward only */
-    gemm_conv_geom g;
-} gemm_call;
-
-static void add_call(gemm_call *v, int *n, bool ta, bool tb, int M, int N, int K, int lda, int ldb,
-                     int ldc, float beta, int reps, int backward) {
-    v[(*n)++] = (gemm_call){CALL_DENSE, ta, tb, M, N, K, lda, ldb, ldc, beta, reps, backward, {0}};
-}
-
-static void add_conv(gemm_call *v, int *n, call_kind kind, const conv_shape *s, int B, float beta,
-                     int backward) {
-    const int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-    gemm_call c = {.kind = kind, .beta = beta, .reps = B, .backward = backward};
-    c.g = (gemm_conv_geom){.C = s->C, .H = s->H, .W = s->W, .KH = s->KH, .KW = s->KW,
-                           .stride = s->stride, .pad = s->pad, .OH = s->OH, .OW = s->OW};
-    if (kind == CALL_CONV_FWD && backward) {
-        /* The stride-1 input gradient as a convolution of dout (layers.c,
-         * conv_din_as_conv): OC -> C channels, OH x OW -> H x W. */
-        c.g = (gemm_conv_geom){.C = OC, .H = s->OH, .W = s->OW, .KH = s->KH, .KW = s->KW,
-                               .stride = 1, .pad = s->KH - 1 - s->pad, .OH = s->H, .OW = s->W};
-        c.M = s->C, c.N = s->H * s->W, c.K = OC * s->KH * s->KW;
-        v[(*n)++] = c;
-        return;
-    }
-    if (kind == CALL_CONV_FWD) c.M = OC, c.N = P, c.K = CKK;
-    if (kind == CALL_CONV_DW) c.M = OC, c.N = CKK, c.K = P;
-    if (kind == CALL_CONV_DIN) c.M = CKK, c.N = P, c.K = OC;
-    v[(*n)++] = c;
-}
-
-/* Mirrors conv2d_forward/backward and linear_forward/backward in layers.c;
- * backward computes dW for every layer and dX for all but the layer reading
- * the network input (net_backward passes din = NULL there). At most 3 calls
- * per op. */
-static int step_gemms(const net_t *n, int B, gemm_call *v) {
-    int k = 0;
-    for (int i = 0; i < n->n_ops; i++) {
-        const net_op *op = &n->ops[i];
-        int need_din = op->in != 0;
-        if (op->kind == OP_CONV) {
-            const conv_shape *s = &op->conv;
-            int OC = s->OC, P = s->OH * s->OW, CKK = s->C * s->KH * s->KW;
-            float beta = op->b >= 0 ? 1.0f : 0.0f;
-            if (s->KH == 1 && s->KW == 1 && s->stride == 1 && s->pad == 0) { /* on the image itself */
-                add_call(v, &k, false, false, OC, P, CKK, CKK, P, P, beta, B, 0);
-                add_call(v, &k, false, true, OC, CKK, P, P, P, CKK, 1.0f, B, 1);
-                if (need_din) add_call(v, &k, true, false, CKK, P, OC, CKK, P, P, 1.0f, B, 1);
-            } else {
-                add_conv(v, &k, CALL_CONV_FWD, s, B, beta, 0);
-                add_conv(v, &k, CALL_CONV_DW, s, B, 1.0f, 1);
-                if (need_din && s->stride == 1 && s->KH == s->KW && s->pad <= s->KH - 1)
-                    add_conv(v, &k, CALL_CONV_FWD, s, B, 1.0f, 1);
-                else if (need_din)
-                    add_conv(v, &k, CALL_CONV_DIN, s, B, 0.0f, 1);
-            }
-        } else if (op->kind == OP_LINEAR) {
-            int I = op->C, O = op->OC;
-            add_call(v, &k, false, true, B, O, I, I, I, O, op->b >= 0 ? 1.0f : 0.0f, 1, 0);
-            add_call(v, &k, true, false, O, I, B, O, I, I, 1.0f, 1, 1);
-            if (need_din) add_call(v, &k, false, false, B, I, O, O, I, I, 1.0f, 1, 1);
-        }
-    }
-    return k;
-}
-
-static double call_flops(const gemm_call *c) { return 2.0 * c->M * c->N * c->K * c->reps; }
-
-/* Elements each operand of the call spans; the conv kinds keep a whole batch
- * of images and outputs (A: weights or output gradients, B: images or output
- * gradients, C: outputs, weight gradient, or a column matrix per thread). */
-static size_t span_a(const gemm_call *c) {
-    switch (c->kind) {
-    case CALL_CONV_DW: return (size_t)c->reps * c->M * c->K;
-    case CALL_CONV_FWD:
-    case CALL_CONV_DIN: return (size_t)c->M * c->K;
-    default: return (size_t)(c->ta ? c->K : c->M) * c->lda;
-    }
-}
-static size_t span_b(const gemm_call *c) {
-    const size_t img = (size_t)c->g.C * c->g.H * c->g.W;
-    switch (c->kind) {
-    case CALL_CONV_FWD:
-    case CALL_CONV_DW: return (size_t)c->reps * img;
-    case CALL_CONV_DIN: return (size_t)c->reps * c->K * c->N;
-    default: return (size_t)(c->tb ? c->N : c->K) * c->ldb;
-    }
-}
-static size_t span_c(const gemm_call *c, int threads) {
-    switch (c->kind) {
-    case CALL_CONV_FWD: return (size_t)c->reps * c->M * c->N;
-    case CALL_CONV_DW: return (size_t)c->M * c->N;
-    case CALL_CONV_DIN: return (size_t)threads * c->M * c->N;
-    default: return (size_t)c->M * c->ldc;
-    }
-}
-
-typedef struct {
-    gemm_call *calls;
-    int n;
-    float *A, *B, *C;
-    double flops_train, flops_eval;
+    kern_recorder train, eval;
+    float *A, *B, *C, *ep; /* grown to the largest call of either list */
+    size_t na, nb, nc, nep;
+    double flops_train;
+    rng_t fill;
 } replay_t;
 
-static void replay_call(const replay_t *r, const gemm_call *c) {
-    const gemm_conv_geom *g = &c->g;
-    const size_t img = (size_t)g->C * g->H * g->W;
+static size_t image_floats(const conv_geom *g) { return (size_t)g->C * g->H * g->W; }
+
+/* What one repetition of a per-image call (KERN_GEMM, KERN_CONV_IMAGE) reads
+ * as B: repetition j reads the j-th, as the layer's loop over images does.
+ * The batch kinds cover their images in one call; their repetitions (layers
+ * of the same shape one after the other) reuse the operands. */
+static size_t b_step(const kern_call *c) {
     switch (c->kind) {
-    case CALL_DENSE:
-        for (int j = 0; j < c->reps; j++)
-            gemm(c->ta, c->tb, c->M, c->N, c->K, 1.0f, r->A, c->lda, r->B, c->ldb, c->beta, r->C,
-                 c->ldc);
+    case KERN_GEMM: return (size_t)(c->trans_b ? c->N : c->K) * c->ldb;
+    case KERN_CONV_IMAGE: return image_floats(&c->g);
+    default: return 0;
+    }
+}
+
+/* What one calling thread writes as C for a per-image call: the layers give
+ * each thread its own column matrix or output; 0 for the batch kinds. */
+static size_t c_step(const kern_call *c) {
+    return c->kind == KERN_GEMM || c->kind == KERN_CONV_IMAGE ? (size_t)c->M * c->ldc : 0;
+}
+
+/* Floats each operand of a call spans, over all its repetitions, threads,
+ * and the explicit (im2col'ed) operands of the BLIS replay. */
+static void call_spans(const kern_call *c, int threads, size_t *a, size_t *b, size_t *cc) {
+    const size_t mk = (size_t)c->M * c->K, kn = (size_t)c->K * c->N, mn = (size_t)c->M * c->N;
+    size_t sa = mk, sb = kn, sc = mn;
+    switch (c->kind) {
+    case KERN_GEMM:
+        sa = (size_t)(c->trans_a ? c->K : c->M) * c->lda;
+        sb = b_step(c) * c->reps;
+        sc = c_step(c) * (c->parallel ? threads : 1);
         break;
-    case CALL_CONV_FWD:
-        if (gemm_conv_batch(c->M, c->reps, r->A, r->B, g, c->beta, r->C, NULL) == 0) break;
-#pragma omp parallel for schedule(static) if (c->reps > 1)
-        for (int j = 0; j < c->reps; j++)
-            gemm_conv(c->M, r->A, c->K, r->B + j * img, g, c->beta, r->C + (size_t)j * c->M * c->N,
-                      c->N);
+    case KERN_CONV_IMAGE:
+        sa = (size_t)c->M * c->lda;
+        sb = b_step(c) * c->reps;
+        sc = c_step(c) * (c->parallel ? threads : 1);
         break;
-    case CALL_CONV_DW:
-        gemm_conv_dw(c->M, c->reps, r->A, r->B, g, r->C);
+    case KERN_CONV_BATCH:
+    case KERN_CONV_DIRECT:
+        sb = image_floats(&c->g) * c->images;
+        sc = mn * c->images;
         break;
-    case CALL_CONV_DIN:
-#pragma omp parallel for schedule(static) if (c->reps > 1)
-        for (int j = 0; j < c->reps; j++)
-            gemm(true, false, c->M, c->N, c->K, 1.0f, r->A, c->M, r->B + (size_t)j * c->K * c->N,
-                 c->N, 0.0f, r->C + (size_t)omp_get_thread_num() * c->M * c->N, c->N);
+    case KERN_CONV_DW: /* A: the batch's output gradients */
+        sa = mk * c->images;
+        sb = image_floats(&c->g) * c->images;
         break;
+    }
+    *a = sa > mk ? sa : mk;
+    *b = sb > kn ? sb : kn;
+    *cc = sc > mn ? sc : mn;
+}
+
+/* Repetition j of c on thread t, through the kern/ function that ran it. */
+static void replay_one(const replay_t *r, const kern_call *c, long j, int t) {
+    const float *B = r->B + (size_t)j * b_step(c);
+    float *C = r->C + (size_t)t * c_step(c);
+    const conv_epilogue ep = {.scale = r->ep, .shift = r->ep, .relu = c->epilogue == 2};
+    switch (c->kind) {
+    case KERN_GEMM:
+        gemm(c->trans_a, c->trans_b, c->M, c->N, c->K, c->alpha, r->A, c->lda, B, c->ldb, c->beta,
+             C, c->ldc);
+        break;
+    case KERN_CONV_IMAGE:
+        conv_fwd_gemm_image(c->M, r->A, c->lda, B, &c->g, c->beta, C, c->ldc);
+        break;
+    case KERN_CONV_BATCH:
+        conv_fwd_gemm_batch(c->M, c->images, r->A, r->B, &c->g, c->beta, r->C);
+        break;
+    case KERN_CONV_DIRECT:
+        conv_fwd_direct(c->M, c->images, r->A, r->B, &c->g, c->beta, r->C,
+                        c->epilogue ? &ep : NULL);
+        break;
+    case KERN_CONV_DW:
+        conv_dw_gemm_batch(c->M, c->images, r->A, r->B, &c->g, r->C);
+        break;
+    }
+}
+
+/* As the step made it: calls recorded inside a parallel loop run that loop
+ * again, one call per thread at a time. */
+static void replay_call(const replay_t *r, const kern_call *c) {
+    if (c->parallel) {
+#pragma omp parallel for schedule(static)
+        for (long j = 0; j < c->reps; j++) replay_one(r, c, j, omp_get_thread_num());
+    } else {
+        for (long j = 0; j < c->reps; j++) replay_one(r, c, j, 0);
     }
 }
 
 /* The same shapes, image by image, through BLIS's own driver on explicit
  * (already im2col'ed) operands: what BLIS itself reaches on them. */
-static void replay_call_blis(const replay_t *r, const gemm_call *c) {
-    for (int j = 0; j < c->reps; j++) {
+static void replay_call_blis(const replay_t *r, const kern_call *c) {
+    for (long j = 0; j < c->reps * c->images; j++) {
         switch (c->kind) {
-        case CALL_DENSE:
-            gemm_blis(c->ta, c->tb, c->M, c->N, c->K, 1.0f, r->A, c->lda, r->B, c->ldb, c->beta,
-                      r->C, c->ldc);
+        case KERN_GEMM:
+            gemm_blis(c->trans_a, c->trans_b, c->M, c->N, c->K, c->alpha, r->A, c->lda, r->B,
+                      c->ldb, c->beta, r->C, c->ldc);
             break;
-        case CALL_CONV_FWD:
-            gemm_blis(false, false, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->N, c->beta, r->C,
-                      c->N);
-            break;
-        case CALL_CONV_DW:
+        case KERN_CONV_DW: /* dout_n x col^T */
             gemm_blis(false, true, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->K, 1.0f, r->C,
                       c->N);
             break;
-        case CALL_CONV_DIN:
-            gemm_blis(true, false, c->M, c->N, c->K, 1.0f, r->A, c->M, r->B, c->N, 0.0f, r->C,
+        default: /* a forward: weights x column matrix */
+            gemm_blis(false, false, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->N, c->beta, r->C,
                       c->N);
             break;
         }
     }
 }
 
-static void replay(const replay_t *r, int backward_too, int blis) {
-    for (int i = 0; i < r->n; i++)
-        if (backward_too || !r->calls[i].backward)
-            (blis ? replay_call_blis : replay_call)(r, &r->calls[i]);
+static void replay(const replay_t *r, const kern_recorder *list, int blis) {
+    for (int i = 0; i < list->n; i++)
+        (blis ? replay_call_blis : replay_call)(r, &list->calls[i]);
 }
 
-/* Seconds per replayed step, after one untimed replay. */
-static double time_replay(const replay_t *r, int backward_too, int blis, int reps) {
-    replay(r, backward_too, blis);
+/* Seconds per replayed list, after one untimed replay. */
+static double time_replay(const replay_t *r, const kern_recorder *list, int blis, int reps) {
+    replay(r, list, blis);
     double t0 = now_seconds();
-    for (int i = 0; i < reps; i++) replay(r, backward_too, blis);
+    for (int i = 0; i < reps; i++) replay(r, list, blis);
     return (now_seconds() - t0) / reps;
 }
 
@@ -343,16 +293,19 @@ static void model_free(model_t *m) {
     free(m->mom);
     free(m->buffers);
     free(m->labels);
-    free(m->rp.calls);
+    free(m->rp.train.calls);
+    free(m->rp.eval.calls);
     free(m->rp.A);
     free(m->rp.B);
     free(m->rp.C);
+    free(m->rp.ep);
     memset(m, 0, sizeof *m);
 }
 
-/* threads: the most the replay will use (the column matrices of CALL_CONV_DIN). */
-static int model_setup(model_t *m, const char *name, int B, int want_gemm, int threads,
-                       uint64_t seed, dp_err *e) {
+/* want_gemm: room to record the step's GEMM calls (the replay's operands
+ * come when the calls are known, see replay_prepare). */
+static int model_setup(model_t *m, const char *name, int B, int want_gemm, uint64_t seed,
+                       dp_err *e) {
     model_cfg mc;
     int rc;
     memset(m, 0, sizeof *m);
@@ -378,37 +331,53 @@ static int model_setup(model_t *m, const char *name, int B, int want_gemm, int t
     net_describe(n, m->desc, sizeof m->desc);
 
     if (want_gemm) {
-        int cap = 0;
-        for (int i = 0; i < n->n_ops; i++) cap += 3 * (n->ops[i].kind == OP_CONV || n->ops[i].kind == OP_LINEAR);
-        if (!(m->rp.calls = dp_calloc(cap ? (size_t)cap : 1, sizeof(gemm_call), "bench GEMM list", e)))
-            goto fail;
-        m->rp.n = step_gemms(n, B, m->rp.calls);
-        size_t sa = 1, sb = 1, sc = 1;
-        for (int i = 0; i < m->rp.n; i++) {
-            const gemm_call *gc = &m->rp.calls[i];
-            if (span_a(gc) > sa) sa = span_a(gc);
-            if (span_b(gc) > sb) sb = span_b(gc);
-            if (span_c(gc, threads) > sc) sc = span_c(gc, threads);
-            /* the explicit operands of the BLIS replay */
-            const size_t mk = (size_t)gc->M * gc->K, kn = (size_t)gc->K * gc->N;
-            const size_t mn = (size_t)gc->M * gc->N;
-            if (mk > sa) sa = mk;
-            if (kn > sb) sb = kn;
-            if (mn > sc) sc = mn;
-            m->rp.flops_train += call_flops(gc);
-            if (!gc->backward) m->rp.flops_eval += call_flops(gc);
+        kern_recorder *lists[2] = {&m->rp.train, &m->rp.eval};
+        for (int i = 0; i < 2; i++) {
+            if (!(lists[i]->calls = dp_calloc(CALLS_MAX, sizeof(kern_call), "bench GEMM calls", e)))
+                goto fail;
+            lists[i]->cap = CALLS_MAX;
         }
-        if (!(m->rp.A = dp_calloc(sa, sizeof(float), "bench GEMM A", e))) goto fail;
-        if (!(m->rp.B = dp_calloc(sb, sizeof(float), "bench GEMM B", e))) goto fail;
-        if (!(m->rp.C = dp_calloc(sc, sizeof(float), "bench GEMM C", e))) goto fail;
-        /* Small values: beta = 1 accumulation over many reps stays far from overflow. */
-        fill_uniform(m->rp.A, sa, &g, 0.1f);
-        fill_uniform(m->rp.B, sb, &g, 0.1f);
+        rng_init(&m->rp.fill, seed, RNG_STREAM_SYNTHETIC + 2);
     }
     return 0;
 fail:
     model_free(m);
     return rc;
+}
+
+/* *buf holds at least n floats, small random values (beta = 1 accumulation
+ * over many replays stays far from overflow). */
+static int grow(float **buf, size_t *have, size_t n, rng_t *g, const char *what, dp_err *e) {
+    if (n <= *have) return 0;
+    free(*buf);
+    *have = 0;
+    if (!(*buf = dp_calloc(n, sizeof(float), what, e))) return DP_ENOMEM;
+    *have = n;
+    fill_uniform(*buf, n, g, 0.1f);
+    return 0;
+}
+
+/* Operands for every recorded call at this thread count, and the step's FLOPs. */
+static int replay_prepare(replay_t *r, int threads, dp_err *e) {
+    size_t na = 1, nb = 1, nc = 1, nep = 1;
+    const kern_recorder *lists[2] = {&r->train, &r->eval};
+    r->flops_train = 0.0;
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < lists[l]->n; i++) {
+            const kern_call *c = &lists[l]->calls[i];
+            size_t a, b, cc;
+            call_spans(c, threads, &a, &b, &cc);
+            if (a > na) na = a;
+            if (b > nb) nb = b;
+            if (cc > nc) nc = cc;
+            if ((size_t)c->M > nep) nep = (size_t)c->M;
+            if (l == 0) r->flops_train += kern_call_flops(c);
+        }
+    int rc;
+    if ((rc = grow(&r->A, &r->na, na, &r->fill, "bench GEMM A", e))) return rc;
+    if ((rc = grow(&r->B, &r->nb, nb, &r->fill, "bench GEMM B", e))) return rc;
+    if ((rc = grow(&r->C, &r->nc, nc, &r->fill, "bench GEMM C", e))) return rc;
+    return grow(&r->ep, &r->nep, nep, &r->fill, "bench epilogue", e);
 }
 
 typedef struct {
@@ -427,6 +396,22 @@ static float train_step(model_t *m, const sgd_cfg_t *cfg) {
     return loss;
 }
 
+/* One more (untimed) train step and eval forward, with the kernels
+ * recording their GEMM-level calls: exactly what a step runs at this thread
+ * count, for the replay. */
+static int record_calls(model_t *m, const sgd_cfg_t *cfg, dp_err *e) {
+    kern_record_start(&m->rp.train);
+    train_step(m, cfg);
+    kern_record_stop();
+    kern_record_start(&m->rp.eval);
+    net_forward(&m->net, &m->ws, m->params, m->buffers, m->labels, m->B, 0, NULL, NULL);
+    kern_record_stop();
+    if (m->rp.train.dropped || m->rp.eval.dropped)
+        return dp_fail(e, DP_ERUNTIME, "bench: %s: a step made more than %d distinct GEMM calls",
+                       m->net.arch, CALLS_MAX);
+    return replay_prepare(&m->rp, gemm_get_threads(), e);
+}
+
 static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_err *e) {
     const net_t *n = &m->net;
     const sgd_cfg_t cfg = {.momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 0, .decoupled = 0};
@@ -439,6 +424,8 @@ static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_e
         loss = train_step(m, &cfg);
         net_forward(n, &m->ws, m->params, m->buffers, m->labels, m->B, 0, NULL, NULL);
     }
+    int rc;
+    if (m->rp.train.calls && (rc = record_calls(m, &cfg, e))) return rc;
     double t0 = now_seconds();
     for (int i = 0; i < p->steps; i++) loss = train_step(m, &cfg);
     r->train_s = (now_seconds() - t0) / p->steps;
@@ -455,10 +442,10 @@ static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_e
         return dp_fail(e, DP_ENUMERIC, "bench: %s: the eval loss is %g; timings discarded",
                        n->arch, (double)eloss);
 
-    if (m->rp.calls) {
-        r->gemm_train_s = time_replay(&m->rp, 1, 0, p->steps);
-        r->gemm_eval_s = time_replay(&m->rp, 0, 0, p->steps);
-        r->blis_train_s = time_replay(&m->rp, 1, 1, p->steps);
+    if (m->rp.train.calls) {
+        r->gemm_train_s = time_replay(&m->rp, &m->rp.train, 0, p->steps);
+        r->gemm_eval_s = time_replay(&m->rp, &m->rp.eval, 0, p->steps);
+        r->blis_train_s = time_replay(&m->rp, &m->rp.train, 1, p->steps);
     }
     return 0;
 }
@@ -475,8 +462,8 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
     fprintf(out, "  threads = threads for every layer and GEMM (BLIS micro-kernel: %s)\n",
             gemm_kernels());
     if (gemm_on)
-        fprintf(out, "  gemm = the step's exact GEMM calls replayed standalone; share = gemm time / "
-                     "step time\n");
+        fprintf(out, "  gemm = the GEMM calls recorded in one real step, replayed standalone; "
+                     "share = gemm time / step time\n");
     fprintf(out, "\n%-9s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s\n", "model", "thr", "batch",
             "train img/s", "eval img/s", "train ms", "eval ms", "gemm %", "eval g%", "gemm GF/s",
             "BLIS GF/s", "peak GF/s");
@@ -485,7 +472,7 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
 static void print_row(FILE *out, const char *model, int threads, int B, const result_t *r,
                       const model_t *m, int csv) {
     double train_ips = B / r->train_s, eval_ips = B / r->eval_s;
-    int g = m->rp.calls != NULL;
+    int g = m->rp.train.calls != NULL;
     double share = g ? r->gemm_train_s / r->train_s : 0;
     double eshare = g ? r->gemm_eval_s / r->eval_s : 0;
     double gflops = g ? m->rp.flops_train / r->gemm_train_s * 1e-9 : 0;
@@ -533,10 +520,7 @@ int bench_run(const bench_opts *o, FILE *out, dp_err *e) {
     }
     print_header(out, &p, o->csv, gemm_on);
     for (int mi = 0; mi < p.n_models; mi++) {
-        int max_threads = 1;
-        for (int ti = 0; ti < p.n_threads; ti++)
-            if (p.threads[ti] > max_threads) max_threads = p.threads[ti];
-        if ((rc = model_setup(&m, p.models[mi], p.batch, gemm_on, max_threads, o->seed, e)))
+        if ((rc = model_setup(&m, p.models[mi], p.batch, gemm_on, o->seed, e)))
             goto done;
         if (!o->csv) {
             const double MiB = 1048576.0, state = 3.0 * m.net.n_params * sizeof(float) / MiB;

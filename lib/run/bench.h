@@ -4,10 +4,11 @@
  * For each model and thread count: warm-up steps, then `steps` timed train
  * steps (zero grads, forward, backward, SGD with momentum 0.9) and `steps`
  * timed eval forwards, all on one fixed random batch (no dataset files). The
- * GEMM share replays, standalone, exactly the GEMM calls (shapes, transposes,
- * strides, repeat counts) that one train step of the model makes, and divides
- * their time by the step time. bench/bench_torch.py measures the same models
- * in PyTorch; bench/run.sh puts the two side by side. */
+ * GEMM share records the GEMM-level calls (kinds, shapes, transposes,
+ * strides, repeat counts) the kernels make during one real train step and
+ * one eval forward (kern_record.h), replays exactly those standalone, and
+ * divides their time by the step time. bench/bench_torch.py measures the same
+ * models in PyTorch; bench/run.sh puts the two side by side. */
 #ifndef DPPF_BENCH_H
 #define DPPF_BENCH_H
 
