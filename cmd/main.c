@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_info.h"
 #include "commands.h"
 #include "error.h"
 
@@ -44,7 +45,7 @@ static void print_usage(FILE *f) {
     }
     fputs("\n"
           "  dppf <command> --help  options of one command (or: dppf help <command>)\n"
-          "  dppf --version         version\n"
+          "  dppf --version         version, git commit, BLIS kernels, MPI, compiler\n"
           "\n"
           "Several processes: mpirun -np R dppf train CONFIG.yaml spreads the spec's\n"
           "dist.workers over R ranks with the same results (see README).\n"
@@ -79,6 +80,21 @@ static int help(int argc, char **argv) {
     return 0;
 }
 
+/* `dppf --version`: the first line as before ("dppf X.Y.Z"), then what build this is. */
+static int print_version(void) {
+    build_info b;
+    build_info_get(&b);
+    printf("dppf %s\n"
+           "  git commit    %s\n"
+           "  BLIS kernels  %s\n"
+           "  MPI library   %s\n"
+           "  compiler      %s\n"
+           "  build type    %s\n"
+           "  C flags       %s\n",
+           b.version, b.git, b.blis, b.mpi, b.compiler, b.build_type, b.flags);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     /* A write past `ulimit -f` must fail with EFBIG, so that the library reports
      * it (exit 3, naming the file) and removes its temp file; by default the
@@ -91,10 +107,7 @@ int main(int argc, char **argv) {
     const char *name = argv[1];
     if (!strcmp(name, "help")) return help(argc - 2, argv + 2);
     if (!strcmp(name, "-h") || !strcmp(name, "--help")) return help(0, NULL);
-    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-        printf("dppf %s\n", DPPF_VERSION);
-        return 0;
-    }
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) return print_version();
     const command *c = find_command(name);
     if (!c) return unknown_command(name);
     return c->run(c, argc - 2, argv + 2);

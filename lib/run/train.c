@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "algo.h"
+#include "build_info.h"
 #include "clock.h"
 #include "dataset.h"
 #include "evaluate.h"
@@ -133,7 +134,17 @@ static int prepare_run_dir(trainer *t, const train_opts *o, dp_err *e) {
                        "overwrite it, --resume to continue it, or set run.out_dir",
                        dir);
     snprintf(path, sizeof path, "%s/spec.yaml", dir);
-    return write_text_atomic(path, t->spec_yaml, e);
+    /* The build as a comment line on top: what made this run. Not part of
+     * spec_to_yaml's text, which checkpoints store and must not depend on it. */
+    char build[1024];
+    build_info_line(build, sizeof build);
+    size_t n = strlen(build) + strlen(t->spec_yaml) + 32;
+    char *text = dp_calloc(n, 1, "spec.yaml", e);
+    if (!text) return DP_ENOMEM;
+    snprintf(text, n, "# built by %s\n%s", build, t->spec_yaml);
+    rc = write_text_atomic(path, text, e);
+    free(text);
+    return rc;
 }
 
 /* The run's state as the checkpoint module sees it. */
