@@ -60,7 +60,10 @@ int cmd_train(const command *self, int argc, char **argv) {
     }
     progress_t prog;
     progress_init(&prog, a.progress);
-    train_opts o = {.resume = a.resume, .force = a.force, .report = &prog.report, .summary = stdout};
+    char cmdline[8192];
+    command_line(self, argc, argv, cmdline, sizeof cmdline);
+    train_opts o = {.resume = a.resume, .force = a.force, .report = &prog.report, .summary = stdout,
+                    .command = cmdline};
     rc = train_run(&s, &o, &comm, &e);
     progress_done(&prog);
     return finish_ranks(&comm, rc, &e);

@@ -499,7 +499,8 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         const char *paths[1] = {csv};
         dp_err pe = {0};
         metrics_close(&t.mw);
-        if (plot_metrics(paths, 1, png, &pe)) report_warn(o->report, "%s", pe.msg);
+        plot_output po = {.path = png, .format = PLOT_FMT_PNG, .command = o->command, .spec = t.spec_yaml};
+        if (plot_metrics(paths, 1, NULL, &po, &pe)) report_warn(o->report, "%s", pe.msg);
     }
     if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
     teardown(&t);

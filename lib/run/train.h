@@ -15,6 +15,7 @@ typedef struct {
     int force;            /* reuse a run folder that already holds another run */
     const dp_report *report; /* evaluations and progress (rank 0), nullable */
     FILE *summary;        /* where the final summary goes (stdout), NULL = none */
+    const char *command;  /* the command line, recorded in curves.png (nullable) */
 } train_opts;
 
 /* Runs training as the spec says; writes <run.out_dir>/{spec.yaml,
