@@ -5,6 +5,7 @@
 
 #include "build_info.h"
 #include "commands.h"
+#include "docs.h"
 #include "error.h"
 
 static const command COMMANDS[] = {
@@ -26,6 +27,10 @@ static const command COMMANDS[] = {
     {"schema", cmd_schema, "list every spec key with its type, range, default and meaning", &schema_syntax},
     {"export", cmd_export, "the model as a PyTorch state_dict (safetensors)", &export_syntax},
     {"import", cmd_import, "a PyTorch model as a step-0 checkpoint for train --resume", &import_syntax},
+    {"collect", cmd_collect,
+     "one row per run: the spec keys that differ, final metrics,\n"
+     "sharpness (table, --csv or --md)",
+     &collect_syntax},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
@@ -108,6 +113,15 @@ int main(int argc, char **argv) {
     if (!strcmp(name, "help")) return help(argc - 2, argv + 2);
     if (!strcmp(name, "-h") || !strcmp(name, "--help")) return help(0, NULL);
     if (!strcmp(name, "--version") || !strcmp(name, "version")) return print_version();
+    /* Hidden: the build generates the man page and the completion script with these. */
+    if (!strcmp(name, "--man")) {
+        print_man(stdout, COMMANDS, N_COMMANDS);
+        return 0;
+    }
+    if (!strcmp(name, "--completion") && argc == 3 && !strcmp(argv[2], "bash")) {
+        print_bash_completion(stdout, COMMANDS, N_COMMANDS);
+        return 0;
+    }
     const command *c = find_command(name);
     if (!c) return unknown_command(name);
     return c->run(c, argc - 2, argv + 2);
