@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "commands.h"
 #include "common.h"
@@ -88,6 +89,10 @@ int cmd_plot(const command *self, int argc, char **argv) {
     if (!columns && (a.points || o->log_x || o->log_y || o->title || o->xlabel || o->ylabel))
         return opts_usage_error(self, "--points, --logx, --logy, --title and the labels need --x and --y");
     char out[64], cmdline[8192];
+    const char *dot = a.out ? strrchr(a.out, '.') : NULL;
+    if (!a.format && dot && !strchr(dot, '/') && strcasecmp(dot, ".png") && strcasecmp(dot, ".svg") &&
+        strcasecmp(dot, ".pdf"))
+        return opts_usage_error(self, "-o %s: a figure is .png, .svg or .pdf (or say --format)", a.out);
     if (!a.out) {
         snprintf(out, sizeof out, "curves.%s", plot_format_ext(a.format ? a.format : PLOT_FMT_PNG));
         a.out = out;
