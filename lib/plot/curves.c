@@ -69,6 +69,21 @@ static int group_value(const char *csv_path, const char *key, char *out, size_t 
     return 0;
 }
 
+/* Reads one csv into t, checks that it has the `need` columns (else `code`,
+ * naming file, column and `hint`), and names its series: the value of spec
+ * key group_by, or the run's folder (by_folder), or the file. */
+static int read_table(const char *path, csv_table *t, const char *const *need, int nneed, int code, const char *hint,
+                      const char *group_by, int by_folder, char *label, size_t cap, dp_err *e) {
+    int rc = csv_read(path, t, e);
+    if (rc) return rc;
+    for (int k = 0; k < nneed; k++)
+        if (!csv_col(t, need[k])) return dp_fail(e, code, "'%s' has no column '%s'%s", path, need[k], hint);
+    if (group_by) return group_value(path, group_by, label, cap, e);
+    if (by_folder) run_name(path, label, cap);
+    else series_name(path, label, cap);
+    return 0;
+}
+
 /* ------------------------------------------------------------------ groups */
 
 /* Series of several runs on one x: the sorted union of their x values; at
@@ -84,6 +99,16 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 static int same_x(double a, double b) { return fabs(a - b) <= 1e-9 * fmax(1, fmax(fabs(a), fabs(b))); }
+
+/* The finite y of a run at x (its first row there): 1, or 0 when it has none. */
+static int value_at(const double *x, const double *y, int n, double at, double *v) {
+    for (int i = 0; i < n; i++)
+        if (same_x(x[i], at) && isfinite(y[i])) {
+            *v = y[i];
+            return 1;
+        }
+    return 0;
+}
 
 static void agg_free(agg *a) {
     free(a->x);
@@ -117,26 +142,13 @@ static int aggregate(const double *const *xs, const double *const *ys, const int
         if (u == 0 || !same_x(a->x[u - 1], a->x[i])) a->x[u++] = a->x[i];
     a->n = u;
     for (int k = 0; k < u; k++) {
-        double sum = 0, sq = 0;
+        double sum = 0, sq = 0, v;
         int cnt = 0;
-        for (int r = 0; r < m; r++) {
-            const double *x = xs[idx[r]], *y = ys[idx[r]];
-            for (int i = 0; i < ns[idx[r]]; i++)
-                if (same_x(x[i], a->x[k]) && isfinite(y[i])) {
-                    sum += y[i];
-                    cnt++;
-                    break;
-                }
-        }
+        for (int r = 0; r < m; r++)
+            if (value_at(xs[idx[r]], ys[idx[r]], ns[idx[r]], a->x[k], &v)) sum += v, cnt++;
         double mean = cnt ? sum / cnt : NAN;
-        for (int r = 0; r < m && cnt > 1; r++) {
-            const double *x = xs[idx[r]], *y = ys[idx[r]];
-            for (int i = 0; i < ns[idx[r]]; i++)
-                if (same_x(x[i], a->x[k]) && isfinite(y[i])) {
-                    sq += (y[i] - mean) * (y[i] - mean);
-                    break;
-                }
-        }
+        for (int r = 0; r < m && cnt > 1; r++)
+            if (value_at(xs[idx[r]], ys[idx[r]], ns[idx[r]], a->x[k], &v)) sq += (v - mean) * (v - mean);
         double sd = cnt > 1 ? sqrt(sq / (cnt - 1)) : 0;
         a->mean[k] = mean;
         a->lo[k] = mean - sd;
@@ -279,17 +291,9 @@ int plot_metrics(const char *const *csv_paths, int n, const char *group_by, cons
     double lmin = DBL_MAX, lmax = 0;
     for (int r = 0; r < n; r++) {
         run_data *d = &runs[r];
-        if ((rc = csv_read(csv_paths[r], &d->t, e))) goto done;
-        for (int k = 0; k < 5; k++)
-            if (!csv_col(&d->t, need[k])) {
-                rc = dp_fail(e, DP_EIO, "'%s' has no column '%s' (not a metrics.csv?)", csv_paths[r], need[k]);
-                goto done;
-            }
-        if (group_by) {
-            if ((rc = group_value(csv_paths[r], group_by, labels[r], sizeof labels[r], e))) goto done;
-        } else {
-            run_name(csv_paths[r], labels[r], sizeof labels[r]);
-        }
+        if ((rc = read_table(csv_paths[r], &d->t, need, 5, DP_EIO, " (not a metrics.csv?)", group_by, 1, labels[r],
+                             sizeof labels[r], e)))
+            goto done;
         d->epoch = csv_col(&d->t, "epoch");
         d->comm = csv_col(&d->t, "comm_rounds");
         int m = d->t.nrows;
@@ -389,18 +393,9 @@ int plot_columns(const char *const *csv_paths, int n, const char *xcol, const ch
         goto done;
     }
     for (int k = 0; k < n; k++) {
-        if ((rc = csv_read(csv_paths[k], &t[k], e))) goto done;
         const char *want[2] = {xcol, ycol};
-        for (int a = 0; a < 2; a++)
-            if (!csv_col(&t[k], want[a])) {
-                rc = dp_fail(e, DP_EUSAGE, "'%s' has no column '%s'", csv_paths[k], want[a]);
-                goto done;
-            }
-        if (group_by) {
-            if ((rc = group_value(csv_paths[k], group_by, names[k], sizeof names[k], e))) goto done;
-        } else {
-            series_name(csv_paths[k], names[k], sizeof names[k]);
-        }
+        if ((rc = read_table(csv_paths[k], &t[k], want, 2, DP_EUSAGE, "", group_by, 0, names[k], sizeof names[k], e)))
+            goto done;
         xs[k] = csv_col(&t[k], xcol);
         ys[k] = csv_col(&t[k], ycol);
         ns[k] = t[k].nrows;

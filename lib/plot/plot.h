@@ -6,7 +6,7 @@
  * Sizes are inches; a PNG has dpi pixels an inch (plot_output.dpi, default
  * 100), so the defaults below are 640 x 480 pixels and so on:
  *   plot_lines    PLOT_LINES_W x PLOT_LINES_H     = 6.4 x 4.8 (matplotlib's default)
- *   plot_heatmap  PLOT_HEATMAP_W x PLOT_HEATMAP_H = 6.4 x 5.4
+ *   plot_heatmap  PLOT_HEATMAP_W x PLOT_HEATMAP_H = 6.4 x 5.3
  *   plot_metrics  PLOT_METRICS_W x PLOT_METRICS_H = 11 x 8
  * Errors: DP_EUSAGE for bad arguments (no data, grid smaller than 2x2, an
  * unknown --group-by key), DP_EIO for unreadable inputs and unwritable
@@ -22,7 +22,7 @@
 #define PLOT_LINES_W 6.4
 #define PLOT_LINES_H 4.8
 #define PLOT_HEATMAP_W 6.4
-#define PLOT_HEATMAP_H 5.4
+#define PLOT_HEATMAP_H 5.3
 #define PLOT_METRICS_W 11.0
 #define PLOT_METRICS_H 8.0
 
