@@ -19,7 +19,10 @@ static const command COMMANDS[] = {
      "loss landscape around a checkpoint: 2-D grid PNG with the\n"
      "workers marked, or 1-D curves (random, --to, workers)",
      &landscape_syntax},
-    {"plot", cmd_plot, "training curves PNG (and accuracy vs communication rounds)", &plot_syntax},
+    {"plot", cmd_plot,
+     "training curves, or any two CSV columns, as PNG, SVG or PDF\n"
+     "(--group-by KEY: mean and mean +- std over runs)",
+     &plot_syntax},
     {"bench", cmd_bench,
      "training/eval throughput of the built-in models (img/s,\n"
      "GEMM share); --comm CONFIG: cost of one sync under mpirun",
