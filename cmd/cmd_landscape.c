@@ -64,7 +64,9 @@ static const opt_def OPTIONS[] = {
                "pictures of several models compare at a glance\n"
                "(default: each grid's range)"),
     OPT_STRING("out", landscape_args, o.out_dir, "DIR", "where to write (default: the checkpoint's folder)"),
-    OPT_FLAG("no-png", landscape_args, o.no_png, "CSV only"),
+    OPT_FLAG("no-png", landscape_args, o.no_png, "CSV only, no figure"),
+    OPT_FIGURE_FORMAT(landscape_args, o.format),
+    OPT_FIGURE_DPI(landscape_args, o.dpi),
     OPT_SPEC_FILE(landscape_args, spec),
     OPT_SPEC_SETS(landscape_args, sets),
     OPT_FLAG("quiet", landscape_args, quiet, "no progress on stderr"),
@@ -75,7 +77,8 @@ const opt_syntax landscape_syntax = {
     .usage = "usage: dppf landscape CKPT [--mode 2d|random|line|workers] [--to OTHER.bin]\n"
              "                       [--grid N] [--range R] [--samples N] [--test] [--seed S]\n"
              "                       [--norm MODE] [--plane random|workers] [--zrange LO,HI]\n"
-             "                       [--out DIR] [--no-png] [--spec SPEC.yaml]\n"
+             "                       [--out DIR] [--no-png] [--format png|svg|pdf] [--dpi N]\n"
+             "                       [--spec SPEC.yaml]\n"
              "                       [--set key=value]... [--quiet]\n",
     .about = "The training loss and accuracy around the checkpoint's averaged model (Li et\n"
              "al. 2018), BatchNorm in eval mode, on the first --samples training samples:\n"
@@ -87,8 +90,9 @@ const opt_syntax landscape_syntax = {
              "           t in [-R, 1 + R] (R 0.5)\n"
              "  workers  from the average through each worker (t = 1 at the worker),\n"
              "           t in [-R, R] (R 2), one curve per worker\n"
-             "Writes landscape-<mode>.csv and .png into --out (default: the checkpoint's\n"
-             "folder). Under mpirun the grid is split over the ranks (same numbers).\n",
+             "Writes landscape-<mode>.csv and .png (or .svg/.pdf with --format) into --out\n"
+             "(default: the checkpoint's folder). Under mpirun the grid is split over the\n"
+             "ranks (same numbers).\n",
     .options = OPTIONS,
     .args = OPT_ARGS("CKPT", 1, 1, landscape_args, ckpt),
 };
@@ -101,6 +105,9 @@ int cmd_landscape(const command *self, int argc, char **argv) {
     if (a.o.mode == LAND_1D_LINE && !a.o.to_ckpt)
         return opts_usage_error(self, "--mode line needs --to OTHER.bin");
     a.o.ckpt = opt_item(&a.ckpt, 0);
+    char cmdline[8192];
+    command_line(self, argc, argv, cmdline, sizeof cmdline);
+    a.o.command = cmdline;
     dp_err e = {0};
     spec_t s;
     comm_t comm;

@@ -86,8 +86,11 @@ int cmd_train(const command *self, int argc, char **argv) {
     progress_t prog;
     progress_init(&prog, a.progress);
     catch_stop_signals();
+    char cmdline[8192];
+    command_line(self, argc, argv, cmdline, sizeof cmdline);
     train_opts o = {.resume = a.resume, .force = a.force, .force_memory = a.force_memory,
-                    .report = &prog.report, .summary = stdout, .stop = &stop_signal};
+                    .report = &prog.report, .summary = stdout, .stop = &stop_signal,
+                    .command = cmdline};
     rc = train_run(&s, &o, &comm, &e);
     progress_done(&prog);
     return finish_ranks(&comm, rc, &e);

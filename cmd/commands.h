@@ -18,6 +18,7 @@ DPPF_COMMAND(bench)
 DPPF_COMMAND(schema)
 DPPF_COMMAND(export)
 DPPF_COMMAND(import)
+DPPF_COMMAND(collect)
 
 #undef DPPF_COMMAND
 

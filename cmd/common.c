@@ -1,5 +1,6 @@
 /* common.c - see common.h. */
 #include <stdio.h>
+#include <string.h>
 
 #include "common.h"
 #include "runstate.h"
@@ -46,3 +47,21 @@ int finish_ranks(comm_t *c, int rc, dp_err *e) {
 }
 
 int parse_dir_norm(const char *value, void *dest, dp_err *e) { return dir_norm_parse(value, dest, e); }
+
+int parse_plot_format(const char *value, void *dest, dp_err *e) { return plot_format_parse(value, dest, e); }
+
+void command_line(const command *self, int argc, char **argv, char *buf, size_t size) {
+    size_t n = (size_t)snprintf(buf, size, "dppf %s", self->name);
+    for (int i = 0; i < argc && n < size; i++) {
+        const char *a = argv[i];
+        int plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,/=:+@%") == strlen(a);
+        if (plain) {
+            n += (size_t)snprintf(buf + n, size - n, " %s", a);
+            continue;
+        }
+        n += (size_t)snprintf(buf + n, size - n, " '");
+        for (; *a && n < size; a++) /* a quote inside: end the quoting, an escaped quote, start again */
+            n += (size_t)(*a == '\'' ? snprintf(buf + n, size - n, "'\\''") : snprintf(buf + n, size - n, "%c", *a));
+        if (n < size) n += (size_t)snprintf(buf + n, size - n, "'");
+    }
+}

@@ -6,6 +6,7 @@
 #include "comm.h"
 #include "directions.h"
 #include "error.h"
+#include "canvas.h"
 #include "opts.h"
 #include "spec.h"
 
@@ -22,6 +23,13 @@ int print_error(const comm_t *c, dp_err *e);
  * then finalizes. Returns rc. */
 int finish_ranks(comm_t *c, int rc, dp_err *e);
 
+/* "dppf CMD ARG..." with arguments that the shell would split or expand in
+ * single quotes: the command line figures record in their metadata. */
+void command_line(const command *self, int argc, char **argv, char *buf, size_t size);
+
+/* KIND_CUSTOM parser of a figure format (plot_format). */
+int parse_plot_format(const char *value, void *dest, dp_err *e);
+
 /* KIND_CUSTOM parser of a direction normalisation (dir_norm). */
 int parse_dir_norm(const char *value, void *dest, dp_err *e);
 
@@ -31,6 +39,12 @@ int parse_dir_norm(const char *value, void *dest, dp_err *e);
 #define OPT_SPEC_FILE(T, field) \
     OPT_STRING("spec", T, field, "SPEC.yaml", "use this spec instead of the one stored in the checkpoint")
 #define OPT_DIR_NORM(T, field, help) OPT_CUSTOM("norm", T, field, dir_norm, "MODE", parse_dir_norm, help)
+#define OPT_FIGURE_FORMAT(T, field)                                                            \
+    OPT_CUSTOM("format", T, field, plot_format, "FMT", parse_plot_format,                      \
+               "figure format: png, svg or pdf (default: by the output's\n"                    \
+               "extension, else png)")
+#define OPT_FIGURE_DPI(T, field) \
+    OPT_DOUBLE_ABOVE("dpi", T, field, "N", 0, 2400, "PNG resolution in pixels per inch (default 100)")
 #define OPT_SEED(T, field, what) OPT_UINT64("seed", T, field, "S", "seed of " what " (default 0)")
 
 #endif

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "build_info.h"
 #include "commands.h"
+#include "docs.h"
 #include "error.h"
 
 static const command COMMANDS[] = {
@@ -17,7 +19,10 @@ static const command COMMANDS[] = {
      "loss landscape around a checkpoint: 2-D grid PNG with the\n"
      "workers marked, or 1-D curves (random, --to, workers)",
      &landscape_syntax},
-    {"plot", cmd_plot, "training curves PNG (and accuracy vs communication rounds)", &plot_syntax},
+    {"plot", cmd_plot,
+     "training curves, or any two CSV columns, as PNG, SVG or PDF\n"
+     "(--group-by KEY: mean and mean +- std over runs)",
+     &plot_syntax},
     {"bench", cmd_bench,
      "training/eval throughput of the built-in models (img/s,\n"
      "GEMM share); --comm CONFIG: cost of one sync under mpirun",
@@ -25,6 +30,10 @@ static const command COMMANDS[] = {
     {"schema", cmd_schema, "list every spec key with its type, range, default and meaning", &schema_syntax},
     {"export", cmd_export, "the model as a PyTorch state_dict (safetensors)", &export_syntax},
     {"import", cmd_import, "a PyTorch model as a step-0 checkpoint for train --resume", &import_syntax},
+    {"collect", cmd_collect,
+     "one row per run: the spec keys that differ, final metrics,\n"
+     "sharpness (table, --csv or --md)",
+     &collect_syntax},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
@@ -44,7 +53,7 @@ static void print_usage(FILE *f) {
     }
     fputs("\n"
           "  dppf <command> --help  options of one command (or: dppf help <command>)\n"
-          "  dppf --version         version\n"
+          "  dppf --version         version, git commit, BLIS kernels, MPI, compiler\n"
           "\n"
           "Several processes: mpirun -np R dppf train CONFIG.yaml spreads the spec's\n"
           "dist.workers over R ranks with the same results (see README).\n"
@@ -79,6 +88,21 @@ static int help(int argc, char **argv) {
     return 0;
 }
 
+/* `dppf --version`: the first line as before ("dppf X.Y.Z"), then what build this is. */
+static int print_version(void) {
+    build_info b;
+    build_info_get(&b);
+    printf("dppf %s\n"
+           "  git commit    %s\n"
+           "  BLIS kernels  %s\n"
+           "  MPI library   %s\n"
+           "  compiler      %s\n"
+           "  build type    %s\n"
+           "  C flags       %s\n",
+           b.version, b.git, b.blis, b.mpi, b.compiler, b.build_type, b.flags);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     /* A write past `ulimit -f` must fail with EFBIG, so that the library reports
      * it (exit 3, naming the file) and removes its temp file; by default the
@@ -91,8 +115,14 @@ int main(int argc, char **argv) {
     const char *name = argv[1];
     if (!strcmp(name, "help")) return help(argc - 2, argv + 2);
     if (!strcmp(name, "-h") || !strcmp(name, "--help")) return help(0, NULL);
-    if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-        printf("dppf %s\n", DPPF_VERSION);
+    if (!strcmp(name, "--version") || !strcmp(name, "version")) return print_version();
+    /* Hidden: the build generates the man page and the completion script with these. */
+    if (!strcmp(name, "--man")) {
+        print_man(stdout, COMMANDS, N_COMMANDS);
+        return 0;
+    }
+    if (!strcmp(name, "--completion") && argc == 3 && !strcmp(argv[2], "bash")) {
+        print_bash_completion(stdout, COMMANDS, N_COMMANDS);
         return 0;
     }
     const command *c = find_command(name);

@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """Gathers the runs of results/sweep.sh into tables (markdown, CSV) and plots.
 
-    results/gather.py [--quick]
+    results/gather.py [--quick] [--replot]
 
-Reads runs/sweep[-quick]/<run>/{eval.csv,sharpness.csv,metrics.csv} and writes
+Reads runs/sweep[-quick]/<run>/{eval.csv,metrics.csv} and, through
+`dppf collect --csv`, each run's final metrics and sharpness.csv; writes
 results/paper[-quick]/: runs.csv (one row per run), tables.md (the tables that
-results/README.md shows), and PNGs drawn by `dppf plot --x --y`. Standard
-library only; the plots need build/dppf (or $DPPF).
+results/README.md shows), and PNGs drawn by `dppf plot --x --y`.
+
+--replot redraws the three plots from the saved results/paper[-quick]/runs.csv
+alone (no sweep needed, e.g. after a change of the renderer); tables.md,
+runs.csv and the landscapes (which need the checkpoints) stay as they are.
+Standard library only; needs build/dppf (or $DPPF).
 """
 import csv
+import io
 import math
 import os
 import re
@@ -64,13 +70,20 @@ def pm(v, scale=1.0, digits=2):
     return f"{m:.{digits}f} ± {s:.{digits}f}"
 
 
+def collect(dirs):
+    """`dppf collect --csv`: per run folder, its last metrics row and sharpness measures."""
+    out = subprocess.run([DPPF, "collect", "--csv", *dirs], check=True, stdout=subprocess.PIPE, text=True).stdout
+    return {row["run"]: row for row in csv.DictReader(io.StringIO(out))}
+
+
 def load_runs(sweep):
     runs = []
-    for name in sorted(os.listdir(sweep)):
+    names = [n for n in sorted(os.listdir(sweep))
+             if os.path.isdir(os.path.join(sweep, n)) and os.path.exists(os.path.join(sweep, n, "eval.csv"))]
+    collected = collect([os.path.join(sweep, n) for n in names]) if names else {}
+    for name in names:
         d = os.path.join(sweep, name)
         ev = os.path.join(d, "eval.csv")
-        if not os.path.isdir(d) or not os.path.exists(ev):
-            continue
         r = {"run": name}
         m = re.fullmatch(r"(ddp)-s(\d+)|(\w+)-t(\d+)-s(\d+)|law-push([\d.]+)-pull([\d.]+)", name)
         if not m:
@@ -87,7 +100,7 @@ def load_runs(sweep):
         r["gap_acc"] = r["train_acc"] - r["test_acc"]
         r["gap_loss"] = r["test_loss"] - r["train_loss"]
         rows = read_rows(os.path.join(d, "metrics.csv"))
-        last = rows[-1]
+        last = collected[d]  # the last metrics row and sharpness.<measure> columns
         mid = rows[(len(rows) - 1) // 2]  # half-way (epoch 8 of 16): the learning rate still large
         r["spread_mid"] = float(mid["spread_mean"])
         r["mid_epoch"] = float(mid["epoch"])
@@ -97,10 +110,23 @@ def load_runs(sweep):
         r["spread"] = float(last["spread_mean"])
         r["worker_test_acc"] = float(last["worker_test_acc"])
         r["wall_s"] = float(last["wall_s"])
-        sh = os.path.join(d, "sharpness.csv")
-        if os.path.exists(sh):
-            for row in read_rows(sh):
-                r[row["measure"]] = float(row["value"])
+        for k, v in last.items():
+            if k.startswith("sharpness.") and v != "":
+                r[k[len("sharpness."):]] = float(v)
+        runs.append(r)
+    return runs
+
+
+def load_saved_runs(path):
+    """runs.csv as gather wrote it: numbers back to numbers, empty cells left out."""
+    runs = []
+    for row in read_rows(path):
+        r = {"run": row["run"], "method": row["method"]}
+        for k, v in row.items():
+            if k not in r and v != "":
+                r[k] = int(v) if k in ("tau", "seed", "comm_rounds") else float(v)
+        r.setdefault("mid_epoch", math.nan)
+        r.setdefault("mid_lr", math.nan)
         runs.append(r)
     return runs
 
@@ -120,15 +146,18 @@ def write_csv(path, cols, rows):
 
 def main():
     quick = "--quick" in sys.argv[1:]
+    replot = "--replot" in sys.argv[1:]
     sweep = os.path.join(ROOT, "runs", "sweep-quick" if quick else "sweep")
     out = os.path.join(ROOT, "results", "paper-quick" if quick else "paper")
-    if not os.path.isdir(sweep):
+    if replot and not os.path.exists(os.path.join(out, "runs.csv")):
+        sys.exit(f"gather.py: no {os.path.relpath(out, ROOT)}/runs.csv to replot")
+    if not replot and not os.path.isdir(sweep):
         sys.exit(f"gather.py: no sweep at {sweep} (run results/sweep.sh{' --quick' if quick else ''} first)")
     os.makedirs(out, exist_ok=True)
     tmp = os.path.join(out, "series")
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
-    runs = load_runs(sweep)
+    runs = load_saved_runs(os.path.join(out, "runs.csv")) if replot else load_runs(sweep)
     main_runs = [r for r in runs if r["method"] != "law"]
     law = [r for r in runs if r["method"] == "law"]
     md = []
@@ -137,7 +166,8 @@ def main():
     cols = ["run", "method", "tau", "seed", "train_acc", "test_acc", "gap_acc", "train_loss", "test_loss",
             "gap_loss", "comm_rounds", "comm_mb", "spread", "spread_mid", "worker_test_acc", "imv", "imv_workers", "sam",
             "hessian_top", "wall_s", "push", "pull"]
-    write_csv(os.path.join(out, "runs.csv"), cols, [[r.get(c, "") for c in cols] for r in runs])
+    if not replot:
+        write_csv(os.path.join(out, "runs.csv"), cols, [[r.get(c, "") for c in cols] for r in runs])
 
     # ---- 1. accuracy vs communication
     groups = {}
@@ -205,7 +235,7 @@ def main():
              "--xlabel", "IMV = 1 / mean valley width", "--ylabel", "train acc - test acc (pp)")
 
     # ---- 3. landscapes
-    for m in ("localsgd", "dppf"):
+    for m in ("localsgd", "dppf") if not replot else ():
         for t in (16, 4):
             d = os.path.join(sweep, f"{m}-t{t}-s1")
             if os.path.exists(os.path.join(d, "landscape-2d.png")):
@@ -216,7 +246,7 @@ def main():
                 break
 
     land = []
-    for m in ("localsgd", "dppf"):
+    for m in ("localsgd", "dppf") if not replot else ():
         for t in (16, 4):
             f = os.path.join(sweep, f"{m}-t{t}-s1", "landscape-2d.csv")
             if os.path.exists(f):
@@ -273,10 +303,14 @@ def main():
              "--title", "worker spread vs push/pull (dppf, tau 4)",
              "--xlabel", "push / pull", "--ylabel", "mean ||x_i - avg||")
 
+    shutil.rmtree(tmp)
+    if replot:
+        print(f"gather: {len(runs)} runs from {os.path.relpath(out, ROOT)}/runs.csv -> "
+              "{accuracy-vs-rounds,imv-vs-gap,push-pull-law}.png")
+        return
     with open(os.path.join(out, "tables.md"), "w") as f:
         f.write(f"<!-- written by results/gather.py{' --quick' if quick else ''} from {os.path.relpath(sweep, ROOT)} -->\n\n")
         f.write("\n".join(md) + "\n")
-    shutil.rmtree(tmp)
     print(f"gather: {len(runs)} runs -> {os.path.relpath(out, ROOT)}/"
           "{tables.md,runs.csv,accuracy-vs-rounds.png,imv-vs-gap.png,push-pull-law.png,landscape-*.png}")
 

@@ -5,7 +5,9 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libblis-dev libyaml-dev
           libpng-dev zlib1g-dev libcriterion-dev dataset-fashion-mnist
-          clang-14 libclang-rt-14-dev) # clang + libFuzzer: the fuzz harnesses (tests/fuzz)
+          clang-14 libclang-rt-14-dev  # clang + libFuzzer: the fuzz harnesses (tests/fuzz)
+          libcairo2-dev fonts-dejavu-core  # figures: cairo, text in DejaVu Sans
+          poppler-utils python3)  # tests: pdfinfo/pdftotext read the PDFs, python3 parses SVG and PNG
 # Optional extras, e.g. python3-torch for regenerating fixtures and the PyTorch benchmark:
 #   DPPF_EXTRA_PACKAGES="python3-torch" scripts/install-deps.sh
 read -r -a EXTRA <<< "${DPPF_EXTRA_PACKAGES:-}"

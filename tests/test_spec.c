@@ -804,7 +804,7 @@ Test(spec, to_yaml_format) {
         const char *hash = strstr(p + 1, "  # ");
         cr_expect(hash && eol && hash < eol, "no help comment on line: %.60s", p + 1);
     }
-    cr_expect_eq(key_lines, spec_key_count());
+    cr_expect_eq(key_lines, (int)spec_key_count());
     free(y);
 }
 
@@ -924,6 +924,6 @@ Test(spec, print_schema) {
         cr_expect(strstr(buf, need[i]), "'%s' not in schema:\n%s", need[i], buf);
     int lines = 0;
     for (const char *p = buf; *p; p++) lines += *p == '\n';
-    cr_expect_eq(lines, spec_key_count() + 1); /* header + one line per key */
+    cr_expect_eq(lines, (int)spec_key_count() + 1); /* header + one line per key */
     free(buf);
 }

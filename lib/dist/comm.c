@@ -2,6 +2,7 @@
 #include <mpi.h>
 #include <sched.h>
 #include <unistd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -288,4 +289,16 @@ double comm_time_bare_allreduce(comm_t *c, size_t n, int reps, dp_err *e) {
 
 void comm_abort(comm_t *c, int code) {
     if (c->mpi && c->size > 1) MPI_Abort(MPI_COMM_WORLD, code);
+}
+
+void comm_library_version(char *buf, size_t size) {
+    char v[MPI_MAX_LIBRARY_VERSION_STRING];
+    int len = 0;
+    if (size == 0) return;
+    if (MPI_Get_library_version(v, &len) != MPI_SUCCESS || len <= 0) {
+        snprintf(buf, size, "unknown");
+        return;
+    }
+    v[len < (int)sizeof v ? len : (int)sizeof v - 1] = 0;
+    snprintf(buf, size, "%.*s", (int)strcspn(v, "\r\n"), v);
 }

@@ -104,4 +104,8 @@ double comm_time_bare_allreduce(comm_t *c, size_t n, int reps, dp_err *e);
 /* Makes the whole job exit with `code` (MPI_Abort when several ranks). */
 void comm_abort(comm_t *c, int code);
 
+/* The MPI library's version string, first line ("Open MPI v4.1.4, package: ...");
+ * MPI allows the call before MPI_Init, so it works in any process. */
+void comm_library_version(char *buf, size_t size);
+
 #endif

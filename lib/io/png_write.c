@@ -25,6 +25,11 @@ static void on_png_warning(png_structp p, png_const_charp msg) {
 }
 
 int png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, dp_err *e) {
+    return png_write_rgb_meta(path, w, h, rgb, 0, NULL, 0, e);
+}
+
+int png_write_rgb_meta(const char *path, int w, int h, const uint8_t *rgb, double dpi,
+                       const png_text_kv *text, int ntext, dp_err *e) {
     if (w <= 0 || h <= 0 || w > 1000000 || h > 1000000)
         return dp_fail(e, DP_EIO, "cannot write PNG '%s': bad image size %dx%d", path, w, h);
     atomic_file a;
@@ -49,6 +54,23 @@ int png_write_rgb(const char *path, int w, int h, const uint8_t *rgb, dp_err *e)
     png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
                  PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
     png_set_compression_level(png, 6);
+    if (dpi > 0) {
+        png_uint_32 ppm = (png_uint_32)(dpi / 0.0254 + 0.5);
+        png_set_pHYs(png, info, ppm, ppm, PNG_RESOLUTION_METER);
+    }
+    /* at most 8 chunks: the figures carry software, command line and spec */
+    png_text chunks[8];
+    int nc = 0;
+    for (int i = 0; i < ntext && nc < 8; i++) {
+        if (!text[i].text) continue;
+        memset(&chunks[nc], 0, sizeof chunks[nc]);
+        chunks[nc].compression = PNG_TEXT_COMPRESSION_NONE;
+        chunks[nc].key = (png_charp)text[i].key;
+        chunks[nc].text = (png_charp)text[i].text;
+        chunks[nc].text_length = strlen(text[i].text);
+        nc++;
+    }
+    if (nc) png_set_text(png, info, chunks, nc);
     png_write_info(png, info);
     for (int y = 0; y < h; y++) png_write_row(png, (png_const_bytep)(rgb + (size_t)y * w * 3));
     png_write_end(png, info);

@@ -1225,8 +1225,6 @@ char *spec_to_yaml(const spec_t *s, dp_err *e) {
     return b.p;
 }
 
-int spec_key_count(void) { return (int)NKEYS; }
-
 void spec_print_schema(FILE *f) {
     size_t wkey = 3, wtype = 10, wdef = 7;
     char tbuf[256], dbuf[64];
@@ -1247,4 +1245,41 @@ void spec_print_schema(FILE *f) {
         snprintf(dbuf, sizeof dbuf, "%s", k->def[0] || is_list(k) ? k->def : "\"\"");
         fprintf(f, "%-*s  %-*s  %-*s  %s\n", (int)wkey, k->key, (int)wtype, tbuf, (int)wdef, dbuf, k->help);
     }
+}
+
+/* ---- one key at a time (spec.h) ---- */
+
+size_t spec_key_count(void) { return NKEYS; }
+
+void spec_key_describe(size_t i, spec_key_info *out) {
+    const key_def *k = &keys[i];
+    sb_t t;
+    sb_fixed(&t, out->type, sizeof out->type);
+    schema_type(&t, k);
+    out->key = k->key;
+    out->def = k->def;
+    out->help = k->help;
+    out->choices = k->type == K_ENUM ? k->names : NULL;
+    out->n_choices = k->type == K_ENUM ? k->n_names : 0;
+    out->is_bool = k->type == K_BOOL;
+}
+
+int spec_get(const spec_t *s, const char *key, char *buf, size_t size, dp_err *e) {
+    size_t sl = sec_len(key);
+    const key_def *k = key[sl] == '.' ? find_key(key, sl, key + sl + 1, strlen(key + sl + 1)) : NULL;
+    if (!k) {
+        char msg[512];
+        sb_t b;
+        sb_fixed(&b, msg, sizeof msg);
+        sb_printf(&b, "unknown spec key '%s'", key);
+        if (section_exists(key, sl)) {
+            sb_str(&b, "; ");
+            list_keys(&b, key, sl);
+        }
+        return dp_fail(e, DP_EUSAGE, "%s", msg);
+    }
+    sb_t b;
+    sb_fixed(&b, buf, size);
+    fmt_value(&b, s, k);
+    return 0;
 }

@@ -147,10 +147,28 @@ int spec_value_text(const spec_t *s, const char *key, char *buf, size_t len);
 /* The resolved spec as YAML text (every key, commented by section); malloc'd. */
 char *spec_to_yaml(const spec_t *s, dp_err *e);
 
-/* How many keys the schema has. */
-int spec_key_count(void);
-
 /* Print the schema (key, type/range, default, help) for --help and docs. */
 void spec_print_schema(FILE *f);
+
+/* ---- the schema and values one key at a time: generated docs (man page,
+ * shell completion), `dppf collect`, `dppf plot --group-by` ---- */
+
+typedef struct {
+    const char *key;          /* "optim.lr" */
+    char type[256];           /* the type column of `dppf schema`: "float > 0", "ddp|localsgd|..." */
+    const char *def;          /* the default as YAML text */
+    const char *help;
+    const char *const *choices; /* a choice key's values (n_choices of them); NULL otherwise */
+    int n_choices;
+    int is_bool;
+} spec_key_info;
+
+/* The number of keys, and key i of the schema table (i < spec_key_count()). */
+size_t spec_key_count(void);
+void spec_key_describe(size_t i, spec_key_info *out);
+
+/* The value of `key` ("optim.lr") in s as the resolved spec writes it ("0.05",
+ * "[32, 64]", "dppf", strings in double quotes). DP_EUSAGE naming an unknown key. */
+int spec_get(const spec_t *s, const char *key, char *buf, size_t size, dp_err *e);
 
 #endif

@@ -1,62 +1,30 @@
-/* plot.h - PNG plots: a small RGB canvas, line plots, heatmaps with contours,
- * and the training-curves picture made from metrics.csv files.
+/* plot.h - figures: line plots (with error bands), heatmaps with contours, a
+ * colour bar and markers, and the training-curves picture made from
+ * metrics.csv files. Drawn with cairo (canvas.h): anti-aliased, DejaVu Sans
+ * text, written as PNG (with metadata), SVG or PDF, atomically.
  *
- * Default image sizes (used when a width/height option is 0):
- *   plot_lines    PLOT_LINES_W x PLOT_LINES_H     = 800 x 600
- *   plot_heatmap  PLOT_HEATMAP_W x PLOT_HEATMAP_H = 800 x 700
- *   plot_metrics  PLOT_METRICS_W x PLOT_METRICS_H = 1200 x 900 (always)
- * All text uses the embedded 5x7 font (font.h). Errors: DP_EUSAGE for bad
- * arguments (no data, grid smaller than 2x2), DP_EIO for unreadable inputs
- * and unwritable outputs, DP_ENOMEM. */
+ * Sizes are inches; a PNG has dpi pixels an inch (plot_output.dpi, default
+ * 100), so the defaults below are 640 x 480 pixels and so on:
+ *   plot_lines    PLOT_LINES_W x PLOT_LINES_H     = 6.4 x 4.8 (matplotlib's default)
+ *   plot_heatmap  PLOT_HEATMAP_W x PLOT_HEATMAP_H = 6.4 x 5.3
+ *   plot_metrics  PLOT_METRICS_W x PLOT_METRICS_H = 11 x 8
+ * Errors: DP_EUSAGE for bad arguments (no data, grid smaller than 2x2, an
+ * unknown --group-by key), DP_EIO for unreadable inputs and unwritable
+ * outputs, DP_ENOMEM. */
 #ifndef DPPF_PLOT_H
 #define DPPF_PLOT_H
 
 #include <stdint.h>
 
+#include "canvas.h"
 #include "error.h"
 
-#define PLOT_LINES_W 800
-#define PLOT_LINES_H 600
-#define PLOT_HEATMAP_W 800
-#define PLOT_HEATMAP_H 700
-#define PLOT_METRICS_W 1200
-#define PLOT_METRICS_H 900
-
-/* Heatmap layout: the coloured plot area is the rectangle
- * [ML, w - MR) x [MT, h - MB) of a w x h heatmap image (see plot_heatmap_area). */
-#define PLOT_HEATMAP_ML 100
-#define PLOT_HEATMAP_MR 170
-#define PLOT_HEATMAP_MT 50
-#define PLOT_HEATMAP_MB 80
-
-typedef struct {
-    uint8_t r, g, b;
-} plot_rgb;
-
-/* ---- canvas ---- */
-
-typedef struct {
-    int w, h;
-    uint8_t *px;              /* w * h * 3, row-major, top row first */
-    int cx0, cy0, cx1, cy1;   /* clip rectangle [cx0, cx1) x [cy0, cy1) */
-} plot_canvas;
-
-int canvas_init(plot_canvas *c, int w, int h, plot_rgb bg, dp_err *e);
-void canvas_free(plot_canvas *c);
-void canvas_clip(plot_canvas *c, int x, int y, int w, int h); /* intersected with the image */
-void canvas_unclip(plot_canvas *c);
-/* Blends colour `col` into pixel (x, y) with opacity a in [0, 1]. */
-void canvas_blend(plot_canvas *c, int x, int y, plot_rgb col, double a);
-void canvas_fill_rect(plot_canvas *c, int x, int y, int w, int h, plot_rgb col);
-void canvas_rect(plot_canvas *c, int x, int y, int w, int h, plot_rgb col); /* 1-px outline */
-/* Anti-aliased line of the given width between pixel-space points (pixel
- * (i, j) covers [i, i+1) x [j, j+1); its centre is (i + 0.5, j + 0.5)). */
-void canvas_line(plot_canvas *c, double x0, double y0, double x1, double y1, double width, plot_rgb col);
-/* Anti-aliased disc; with `outline` a ring of width 1.5 in `ring` around it. */
-void canvas_disc(plot_canvas *c, double cx, double cy, double r, plot_rgb col, int outline, plot_rgb ring);
-void canvas_text(plot_canvas *c, int x, int y, const char *s, int scale, plot_rgb col);
-void canvas_text_vertical(plot_canvas *c, int x, int y, const char *s, int scale, plot_rgb col);
-int canvas_write_png(const plot_canvas *c, const char *path, dp_err *e);
+#define PLOT_LINES_W 6.4
+#define PLOT_LINES_H 4.8
+#define PLOT_HEATMAP_W 6.4
+#define PLOT_HEATMAP_H 5.3
+#define PLOT_METRICS_W 11.0
+#define PLOT_METRICS_H 8.0
 
 /* ---- helpers shared with tests ---- */
 
@@ -70,8 +38,11 @@ int plot_nice_ticks(double lo, double hi, int target, double *ticks, int max);
 /* The heatmap's contour levels: n values evenly spaced strictly inside
  * (vmin, vmax): vmin + (k + 1) (vmax - vmin) / (n + 1). */
 void plot_contour_levels(double vmin, double vmax, int n, double *levels);
-/* The plot area of a w x h heatmap image (see the PLOT_HEATMAP_M* margins). */
-void plot_heatmap_area(int w, int h, int *x, int *y, int *pw, int *ph);
+
+/* A rectangle in pixels of a PNG. */
+typedef struct {
+    int x, y, w, h;
+} plot_rect;
 
 /* ---- line plots ---- */
 
@@ -83,19 +54,24 @@ typedef struct {
     int use_color;    /* 0: plot_palette(series index) */
     plot_rgb color;
     int points;       /* markers only, no line (scatter) */
+    const double *ylo, *yhi; /* nullable: a band from ylo to yhi (mean -/+ std), translucent */
 } plot_series;
 
 typedef struct {
-    int width, height; /* 0: PLOT_LINES_W x PLOT_LINES_H */
+    double width, height; /* inches; 0: PLOT_LINES_W x PLOT_LINES_H */
     const char *title, *xlabel, *ylabel;
     int log_x, log_y;  /* logarithmic axes (points with non-positive values are skipped) */
     int no_legend;
+    const char *legend_title; /* nullable: a heading over the legend's entries */
 } plot_lines_opts;
 
-int plot_lines(const char *out_png, const plot_series *s, int ns, const plot_lines_opts *o, dp_err *e);
-/* Draws the same plot into the rectangle (x, y, w, h) of an existing canvas. */
-void plot_lines_draw(plot_canvas *c, int x, int y, int w, int h, const plot_series *s, int ns,
+int plot_lines(const plot_output *out, const plot_series *s, int ns, const plot_lines_opts *o, dp_err *e);
+/* Draws the same plot into the rectangle (x, y, w, h), in points, of a figure
+ * being drawn (for several panels in one figure). */
+void plot_lines_draw(plot_canvas *c, double x, double y, double w, double h, const plot_series *s, int ns,
                      const plot_lines_opts *o);
+/* A figure's title, centred at its top (12 pt bold). */
+void plot_suptitle(plot_canvas *c, const char *title);
 
 /* ---- heatmaps ---- */
 
@@ -105,7 +81,7 @@ typedef struct {
 } plot_marker;
 
 typedef struct {
-    int width, height; /* 0: PLOT_HEATMAP_W x PLOT_HEATMAP_H */
+    double width, height; /* inches; 0: PLOT_HEATMAP_W x PLOT_HEATMAP_H */
     const char *title, *xlabel, *ylabel, *zlabel;
     int ncontours;     /* 0: 8 levels (plot_contour_levels over the finite range); < 0: none */
     int log_z;         /* colour by log10(value) (needs all finite values > 0, else ignored) */
@@ -120,27 +96,39 @@ typedef struct {
  * row 0 is the lowest y. Pixels are bilinearly interpolated; cells touching a
  * NaN/Inf value are grey. The colour range is the finite min..max (a constant
  * grid is drawn in the middle colour). Contours of each level are white where
- * the colormap is dark and black where it is light. nx, ny >= 2. */
-int plot_heatmap(const char *out_png, const double *values, int nx, int ny, double x0, double x1, double y0,
+ * the colormap is dark and black where it is light. nx, ny >= 2. The plot
+ * area is square. */
+int plot_heatmap(const plot_output *out, const double *values, int nx, int ny, double x0, double x1, double y0,
                  double y1, const plot_heatmap_opts *o, dp_err *e);
+/* Where plot_heatmap puts the plot area (grid point (i, j) at pixel-space
+ * x = area.x + i / (nx - 1) * area.w, y = area.y + area.h - j / (ny - 1) * area.h)
+ * and the colour bar (low end at the bottom), in pixels of its PNG at `dpi`
+ * (0 = PLOT_DPI). o nullable. */
+void plot_heatmap_layout(const plot_heatmap_opts *o, double dpi, plot_rect *area, plot_rect *bar);
 
 /* ---- training curves ---- */
 
-/* One PLOT_METRICS_W x PLOT_METRICS_H picture from n >= 1 metrics.csv files
+/* One PLOT_METRICS_W x PLOT_METRICS_H figure from n >= 1 metrics.csv files
  * (columns epoch, train_loss, test_loss, train_acc, test_acc, and optionally
  * comm_rounds): a 2x2 grid of loss vs epoch, accuracy (%) vs epoch (train
  * dashed, test solid), test accuracy vs communication rounds, and a legend
  * naming each run by the folder holding its csv, one colour per run. The
- * loss axis is logarithmic when the losses span more than a factor of 30. */
-int plot_metrics(const char *const *csv_paths, int n, const char *out_png, dp_err *e);
+ * loss axis is logarithmic when the losses span more than a factor of 30.
+ *
+ * group_by (nullable): a spec key; runs whose spec.yaml (next to the csv)
+ * give it the same value are one series, named by the value: the mean over
+ * them at each x they share, with a band of mean -/+ std (sample std; none
+ * for a single run). */
+int plot_metrics(const char *const *csv_paths, int n, const char *group_by, const plot_output *out, dp_err *e);
 
 /* ---- any two columns ---- */
 
 /* Column ycol against column xcol of each csv file (numeric, with a header),
  * one series per file named by the file (or, for a metrics.csv, its folder);
  * `points`: markers only (a scatter plot). The axis labels default to the
- * column names. A missing column is DP_EUSAGE naming file and column. */
+ * column names. A missing column is DP_EUSAGE naming file and column.
+ * group_by as for plot_metrics. */
 int plot_columns(const char *const *csv_paths, int n, const char *xcol, const char *ycol, int points,
-                 const plot_lines_opts *o, const char *out_png, dp_err *e);
+                 const plot_lines_opts *o, const char *group_by, const plot_output *out, dp_err *e);
 
 #endif

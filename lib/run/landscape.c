@@ -177,7 +177,7 @@ static void short_name(const char *path, char *out, size_t len) {
     snprintf(out, len, "%s", s);
 }
 
-static int plot_1d(const char *png, const landscape_opts *o, const land_ctx *x, int N, int npts, double lo,
+static int plot_1d(const plot_output *po, const landscape_opts *o, const land_ctx *x, int N, int npts, double lo,
                    double hi, const char *title, const char *xlabel, dp_err *e) {
     int ncurves = npts / N, ns = ncurves * (o->test ? 2 : 1);
     double *t = calloc((size_t)N, sizeof *t);
@@ -207,30 +207,31 @@ static int plot_1d(const char *png, const landscape_opts *o, const land_ctx *x, 
             snprintf(names[s], sizeof names[s], "w%d%s", cu, set ? " test" : " train");
         else
             snprintf(names[s], sizeof names[s], "%s", set ? "test" : "train");
-        plot_series z = {names[s], t, x->res + 2 * set * npts + (size_t)cu * N, N, set, 1, plot_palette(cu), 0};
+        plot_series z = {names[s], t, x->res + 2 * set * npts + (size_t)cu * N, N, set, 1, plot_palette(cu), 0,
+                         NULL, NULL};
         if (o->mode != LAND_1D_WORKERS) z.color = plot_palette(set);
         sl[s] = z;
         z.y = acc + (size_t)set * npts + (size_t)cu * N;
         sa[s] = z;
     }
-    const int W = 1300, H = 560;
-    if ((rc = canvas_init(&cv, W, H, (plot_rgb){255, 255, 255}, e))) goto done;
-    canvas_text(&cv, 20, 10, title, 2, (plot_rgb){0, 0, 0});
+    if ((rc = canvas_begin(&cv, 72 * 11.0, 72 * 4.6, po, e))) goto done;
+    plot_suptitle(&cv, title);
     plot_lines_opts lo1 = {0};
     lo1.xlabel = xlabel;
     lo1.ylabel = "loss";
     lo1.title = o->test ? "loss (train solid, test dashed)" : "train loss";
     lo1.log_y = ymax > 30 * ymin;
-    plot_lines_draw(&cv, 0, 40, W / 2, H - 40, sl, ns, &lo1);
+    const double top = 24;
+    plot_lines_draw(&cv, 0, top, cv.w / 2, cv.h - top, sl, ns, &lo1);
     plot_lines_opts lo2 = lo1;
     lo2.ylabel = "accuracy (%)";
     lo2.title = o->test ? "accuracy (train solid, test dashed)" : "train accuracy";
     lo2.log_y = 0;
     lo2.no_legend = 1;
-    plot_lines_draw(&cv, W / 2, 40, W - W / 2, H - 40, sa, ns, &lo2);
-    rc = canvas_write_png(&cv, png, e);
+    plot_lines_draw(&cv, cv.w / 2, top, cv.w / 2, cv.h - top, sa, ns, &lo2);
+    rc = canvas_end(&cv, e);
 done:
-    canvas_free(&cv);
+    if (cv.cr) canvas_abort(&cv);
     free(t);
     free(acc);
     free(sl);
@@ -478,9 +479,15 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
     }
     if (!rc && !o->no_png) {
         char title[512], xl[128], yl[128];
-        snprintf(path, sizeof path, "%s/landscape-%s.png", dir, tag);
+        plot_output po = {.path = path, .format = o->format ? o->format : PLOT_FMT_PNG, .dpi = o->dpi,
+                          .command = o->command};
+        const char *ext = plot_format_ext(po.format);
+        dp_err ignored = {0}; /* the spec is the figure's metadata: none without memory */
+        char *spec_text = spec_to_yaml(o->spec, &ignored);
+        po.spec = spec_text;
+        snprintf(path, sizeof path, "%s/landscape-%s.%s", dir, tag, ext);
         if (m == LAND_2D) {
-            /* Short enough for the 800 px image at the font's scale 2: path and architecture. */
+            /* Short enough for the figure's width: path and architecture. */
             snprintf(title, sizeof title, "%s: %.40s (%.16s)", wplane ? "workers' plane" : "train loss", name,
                      x.m.net.arch);
             if (wplane) {
@@ -503,7 +510,7 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
             ho.zmax = o->zmax;
             ho.markers = mk;
             ho.nmarkers = nmk;
-            rc = plot_heatmap(path, x.res, N, N, lo, hi, lo, hi, &ho, e);
+            rc = plot_heatmap(&po, x.res, N, N, lo, hi, lo, hi, &ho, e);
         } else {
             snprintf(title, sizeof title, "%s: %.40s (%.16s)",
                      m == LAND_1D_RANDOM ? "random direction" : m == LAND_1D_LINE ? "line to --to" : "avg -> workers",
@@ -515,9 +522,10 @@ int landscape_run(const landscape_opts *o, comm_t *c, FILE *out, dp_err *e) {
                 snprintf(xl, sizeof xl, "t (params = avg + t d, d %s-normalised)", dir_norm_name(o->norm));
                 xlab = xl;
             }
-            rc = plot_1d(path, o, &x, N, npts, lo, hi, title, xlab, e);
+            rc = plot_1d(&po, o, &x, N, npts, lo, hi, title, xlab, e);
         }
-        if (!rc) fprintf(out, "  wrote %s/landscape-%s.{csv,png}\n", dir, tag);
+        free(spec_text);
+        if (!rc) fprintf(out, "  wrote %s/landscape-%s.{csv,%s}\n", dir, tag, ext);
     } else if (!rc) {
         fprintf(out, "  wrote %s/landscape-%s.csv\n", dir, tag);
     }

@@ -19,7 +19,8 @@
  *   LAND_1D_LINE     landscape-1d-line.csv     same columns; t = 0 this checkpoint, 1 the other
  *   LAND_1D_WORKERS  landscape-1d-workers.csv  worker,t,train_loss,...: one block per worker,
  *                                      t = 0 the average, t = 1 the worker
- *   and landscape-1d-<mode>.png line plots (loss and accuracy panels). */
+ *   and landscape-1d-<mode>.png line plots (loss and accuracy panels); figures
+ *   are .svg or .pdf instead with `format`. */
 #ifndef DPPF_LANDSCAPE_H
 #define DPPF_LANDSCAPE_H
 
@@ -29,6 +30,7 @@
 
 #include "comm.h"
 #include "directions.h"
+#include "canvas.h"
 #include "error.h"
 #include "report.h"
 #include "spec.h"
@@ -52,6 +54,9 @@ typedef struct {
     dir_norm norm;        /* DIR_NORM_FILTER */
     int keep_1d;          /* see dir_normalize (0: biases/BN not perturbed) */
     int no_png;           /* CSV only */
+    plot_format format;   /* the figure's format (PLOT_FMT_AUTO: png) and PNG resolution (0: 100 dpi) */
+    double dpi;
+    const char *command;  /* the command line, recorded in the figure's metadata (nullable) */
     int plane_workers;    /* 2-D: the plane through the average and workers 0 and 1 instead of
                              random directions: d1 = x_0 - avg, d2 = the part of x_1 - avg
                              orthogonal to d1, scaled to |d1| (w0 at (1, 0); range 2) */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "algo.h"
+#include "build_info.h"
 #include "clock.h"
 #include "dataset.h"
 #include "evaluate.h"
@@ -384,6 +385,22 @@ static int train_step(trainer *t, dp_err *e) {
     return algo_after_step(&t->algo, &t->wk, t->step, (double)t->step / t->spe, lr, e);
 }
 
+/* <out_dir>/spec.yaml with the build as a comment line on top: what made
+ * this run. Not part of spec_to_yaml's text, which checkpoints store and must
+ * not depend on the build. */
+static int write_spec_yaml(trainer *t, dp_err *e) {
+    char path[SPEC_PATH + 32], build[1024];
+    snprintf(path, sizeof path, "%s/spec.yaml", t->s->run.out_dir);
+    build_info_line(build, sizeof build);
+    size_t n = strlen(build) + strlen(t->spec_yaml) + 32;
+    char *text = dp_calloc(n, 1, "spec.yaml", e);
+    if (!text) return DP_ENOMEM;
+    snprintf(text, n, "# built by %s\n%s", build, t->spec_yaml);
+    int rc = atomic_write_text(path, text, e);
+    free(text);
+    return rc;
+}
+
 /* <out_dir>/partition.csv: each worker's share of every class. */
 static int write_partition(trainer *t, dp_err *e) {
     char path[SPEC_PATH + 32];
@@ -450,9 +467,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
 
     if (is_root(t)) {
         rc = rundir_open(&t->dir, s->run.out_dir, o->resume ? RUNDIR_RESUME : o->force ? RUNDIR_FORCE : RUNDIR_NEW, e);
-        char path[SPEC_PATH + 32];
-        snprintf(path, sizeof path, "%s/spec.yaml", s->run.out_dir);
-        if (!rc) rc = atomic_write_text(path, t->spec_yaml, e);
+        if (!rc) rc = write_spec_yaml(t, e);
         if (!rc && s->data.partition != PART_IID) rc = write_partition(t, e);
     }
     if ((rc = comm_agree_error(comm, rc))) return rc;
@@ -614,7 +629,8 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
         const char *paths[1] = {csv};
         dp_err pe = {0};
         metrics_close(&t.mw);
-        if (plot_metrics(paths, 1, png, &pe)) report_warn(o->report, "%s", pe.msg);
+        plot_output po = {.path = png, .format = PLOT_FMT_PNG, .command = o->command, .spec = t.spec_yaml};
+        if (plot_metrics(paths, 1, NULL, &po, &pe)) report_warn(o->report, "%s", pe.msg);
     }
     if (!rc && is_root(&t) && o->summary) print_summary(&t, o->summary, now_seconds() - t0);
     teardown(&t);

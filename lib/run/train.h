@@ -21,6 +21,7 @@ typedef struct {
      * its step, writes checkpoint.bin and returns DP_ESIGINT / DP_ESIGTERM.
      * Nullable. */
     volatile sig_atomic_t *stop;
+    const char *command;  /* the command line, recorded in curves.png (nullable) */
 } train_opts;
 
 /* Runs training as the spec says; writes <run.out_dir>/{spec.yaml,
