@@ -649,3 +649,159 @@ Test(comm, weighted_mean_of_equal_weights_is_the_mean) {
     cr_assert_eq(c.rounds, 2, "count = 0 is not counted");
     comm_finalize(&c);
 }
+
+/* ---- unreliable syncs (dist/faults.h) ---- */
+
+Test(faults, draws_are_seeded_and_exact) {
+    faults_cfg c = {.drop_prob = 0.25f, .participation = 0.5f, .straggler_prob = 0.5f,
+                    .straggler_delay = 1, .seed = 3};
+    unsigned char p[8], l[8], g[8], p2[8], l2[8], g2[8];
+    int total = 0;
+    for (int64_t step = 1; step <= 400; step++) {
+        int n = faults_draw(&c, 8, step, 0.0, p, l, g);
+        cr_assert_eq(faults_draw(&c, 8, step, 0.0, p2, l2, g2), n, "the same step draws the same");
+        cr_assert(memcmp(p, p2, 8) == 0 && memcmp(l, l2, 8) == 0);
+        int chosen = 0;
+        for (int i = 0; i < 8; i++) chosen += p[i] || 0;
+        cr_assert(n <= 4, "participation 0.5 of 8: at most 4 take part, got %d", n);
+        for (int i = 0; i < 8; i++) cr_assert(!l[i] || p[i], "only a worker that takes part can be late");
+        total += n;
+    }
+    /* 4 chosen, each then dropped with 1/4: 3 a sync on average. */
+    cr_expect(fabs(total / 400.0 - 3.0) < 0.15, "mean participants %.3f", total / 400.0);
+    faults_cfg split = {.participation = 1, .split_from = 1, .split_to = 2};
+    faults_draw(&split, 6, 5, 1.5, p, l, g);
+    cr_expect(!g[0] && !g[2] && g[3] && g[5], "the split: [0, 3) and [3, 6)");
+    faults_draw(&split, 6, 5, 2.0, p, l, g);
+    cr_expect(!g[5], "no split after epoch b");
+    faults_cfg none = {.participation = 1, .straggler_delay = 1};
+    cr_expect(!faults_enabled(&none), "drop 0, participation 1, no stragglers, no split: reliable");
+}
+
+/* 3 workers, LocalSGD, tau 1, one parameter each: 1, 2, 6. */
+static void three_workers(fixture *f, const algo_cfg *cfg) {
+    setup_workers(f, 3, 1, 0, cfg);
+    const float x[3] = {1, 2, 6};
+    for (int k = 0; k < 3; k++) f->ws.w[k].params[0] = x[k];
+}
+
+/* The first step whose draw has exactly the wanted absentees (searching the seed's steps). */
+static int64_t step_with(const faults_cfg *c, int M, const unsigned char *want_present) {
+    unsigned char p[16], l[16], g[16];
+    for (int64_t step = 1; step < 100000; step++) {
+        faults_draw(c, M, step, 0.0, p, l, g);
+        if (memcmp(p, want_present, (size_t)M) == 0) return step;
+    }
+    cr_assert_fail("no such draw");
+    return -1;
+}
+
+Test(faults, a_missed_sync_keeps_the_worker_and_leaves_it_out) {
+    algo_cfg cfg = {.kind = ALGO_LOCALSGD, .tau = 1, .faults = {.drop_prob = 0.5f, .participation = 1,
+                                                                .straggler_delay = 1, .seed = 1}};
+    fixture f;
+    three_workers(&f, &cfg);
+    const unsigned char present[3] = {1, 0, 1};
+    int64_t step = step_with(&cfg.faults, 3, present);
+    f.algo.last_sync = step - 1;
+    sync_at(&f, step, 0.1f);
+    cr_expect_eq(f.ws.w[0].params[0], 3.5f, "the mean of workers 0 and 2: (1 + 6) / 2");
+    cr_expect_eq(f.ws.w[1].params[0], 2.0f, "worker 1 missed it and keeps its own");
+    cr_expect_eq(f.ws.w[2].params[0], 3.5f);
+    double syncs, missed, mean;
+    algo_fault_counts(&f.algo, 3, &syncs, &missed, &mean);
+    cr_expect(syncs == 1 && missed == 1 && mean == 2, "counted: %g syncs, %g missed, %g a sync", syncs, missed, mean);
+    cr_expect_eq(f.comm.rounds, 1);
+    cr_expect_eq(f.comm.bytes, 5u, "two of three workers send 8 bytes: 16/3 rounded");
+    teardown_workers(&f);
+}
+
+Test(faults, easgd_centre_moves_with_the_participants_only) {
+    algo_cfg cfg = {.kind = ALGO_EASGD, .tau = 1, .moving_rate = 0.5f,
+                    .faults = {.drop_prob = 0.5f, .participation = 1, .straggler_delay = 1, .seed = 1}};
+    fixture f;
+    three_workers(&f, &cfg);
+    f.algo.state[0] = 0; /* the centre */
+    const unsigned char present[3] = {1, 0, 1};
+    int64_t step = step_with(&cfg.faults, 3, present);
+    f.algo.last_sync = step - 1;
+    sync_at(&f, step, 0.1f);
+    /* alpha = beta / M = 1/6: workers 0 and 2 move 1/6 toward 0; worker 1 stays. */
+    cr_expect_float_eq(f.ws.w[0].params[0], 1 - 1 / 6.0f, 1e-6);
+    cr_expect_eq(f.ws.w[1].params[0], 2.0f);
+    cr_expect_float_eq(f.ws.w[2].params[0], 6 - 1.0f, 1e-6);
+    /* the centre moves beta toward the participants' mean 3.5 */
+    cr_expect_float_eq(f.algo.state[0], 1.75f, 1e-6);
+    teardown_workers(&f);
+}
+
+Test(faults, a_straggler_resumes_from_a_stale_consensus) {
+    algo_cfg cfg = {.kind = ALGO_LOCALSGD, .tau = 1, .faults = {.participation = 1, .straggler_prob = 0.3f,
+                                                                .straggler_delay = 1, .seed = 9}};
+    fixture f;
+    three_workers(&f, &cfg);
+    /* The ring starts with worker 0's parameters at algo_init: 0 here (the
+     * workers are moved to 1, 2, 6 after it). */
+    unsigned char p[3], l[3], g[3];
+    int64_t step = 1;
+    for (;; step++) { /* a sync where worker 1 alone is late */
+        faults_draw(&cfg.faults, 3, step, 0.0, p, l, g);
+        if (!l[0] && l[1] && !l[2]) break;
+    }
+    f.algo.last_sync = step - 1;
+    sync_at(&f, step, 0.1f);
+    cr_expect_eq(f.ws.w[0].params[0], 3.0f, "the mean of 1, 2, 6 (the straggler contributed)");
+    cr_expect_eq(f.ws.w[1].params[0], 0.0f, "the straggler resumes from the consensus of one sync ago: the start");
+    /* The next sync: today's consensus (3) is now the stale one a straggler gets. */
+    for (step++;; step++) {
+        faults_draw(&cfg.faults, 3, step, 0.0, p, l, g);
+        if (l[0] && !l[1] && !l[2]) break;
+    }
+    f.algo.last_sync = step - 1;
+    sync_at(&f, step, 0.1f);
+    cr_expect_eq(f.ws.w[0].params[0], 3.0f, "stale by one sync: the previous consensus");
+    cr_expect_eq(f.ws.w[1].params[0], 2.0f, "the mean of 3, 0, 3");
+    teardown_workers(&f);
+}
+
+Test(faults, ddp_averages_the_gradients_that_arrive) {
+    algo_cfg cfg = {.kind = ALGO_DDP, .tau = 1, .faults = {.drop_prob = 0.5f, .participation = 1,
+                                                           .straggler_delay = 1, .seed = 1}};
+    fixture f;
+    setup_workers(&f, 3, 1, 0, &cfg);
+    const float g[3] = {1, 2, 6};
+    const unsigned char present[3] = {1, 0, 1};
+    int64_t step = step_with(&cfg.faults, 3, present);
+    for (int k = 0; k < 3; k++) f.ws.w[k].grads[0] = g[k];
+    dp_err e = {0};
+    cr_assert_eq(algo_after_backward(&f.algo, &f.ws, step - 1, 0.0, &e), 0, "%s", e.msg);
+    for (int k = 0; k < 3; k++) cr_expect_eq(f.ws.w[k].grads[0], 3.5f, "worker %d applies the mean of 0 and 2", k);
+    teardown_workers(&f);
+}
+
+Test(faults, a_partition_averages_each_side_apart) {
+    algo_cfg cfg = {.kind = ALGO_LOCALSGD, .tau = 1, .faults = {.participation = 1, .straggler_delay = 1,
+                                                                .split_from = 0, .split_to = 1}};
+    fixture f;
+    setup_workers(&f, 4, 1, 0, &cfg);
+    const float x[4] = {1, 3, 10, 20};
+    for (int k = 0; k < 4; k++) f.ws.w[k].params[0] = x[k];
+    dp_err e = {0};
+    cr_assert_eq(algo_after_step(&f.algo, &f.ws, 1, 0.5, 0.1f, &e), 0, "%s", e.msg);
+    cr_expect(f.ws.w[0].params[0] == 2 && f.ws.w[1].params[0] == 2, "side [0, 2): 2");
+    cr_expect(f.ws.w[2].params[0] == 15 && f.ws.w[3].params[0] == 15, "side [2, 4): 15");
+    cr_assert_eq(algo_after_step(&f.algo, &f.ws, 2, 1.5, 0.1f, &e), 0, "%s", e.msg);
+    for (int k = 0; k < 4; k++) cr_expect_eq(f.ws.w[k].params[0], 8.5f, "after the split: one mean");
+    teardown_workers(&f);
+    /* An algorithm with one global state cannot be split. */
+    algo_cfg ea = {.kind = ALGO_EASGD, .tau = 1, .moving_rate = 0.5f, .faults = cfg.faults};
+    comm_t comm;
+    worker_set ws;
+    algo_t a;
+    cr_assert_eq(comm_init(&comm, 4, &e), 0);
+    cr_assert_eq(workers_alloc(&ws, &comm, 1, 0, 1, &e), 0);
+    cr_expect_eq(algo_init(&a, &ea, &ws, &e), DP_EUSAGE);
+    cr_expect(strstr(e.msg, "dist.split_epochs") != NULL, "%s", e.msg);
+    workers_free(&ws);
+    comm_finalize(&comm);
+}

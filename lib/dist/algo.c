@@ -55,6 +55,90 @@ static int layout_init(algo_t *a, const worker_set *ws, dp_err *e) {
     return 0;
 }
 
+/* ---- unreliable syncs (dist/faults.h) ----
+ * In the state: 4 f64 counters (syncs, worker-syncs missed, participants,
+ * the ring's next slot), then with stragglers the ring of the consensus
+ * models of the last straggler_delay syncs, oldest at the next slot. */
+enum { FC_SYNCS, FC_MISSED, FC_PARTICIPANTS, FC_RING, FC_COUNT };
+#define FAULT_HEAD (2 * FC_COUNT)
+
+static size_t fault_floats(const algo_cfg *c, size_t n) {
+    if (!faults_enabled(&c->faults)) return 0;
+    return FAULT_HEAD + (c->faults.straggler_prob > 0 ? (size_t)c->faults.straggler_delay * n : 0);
+}
+
+static double fget(const algo_t *a, int i) {
+    double v;
+    memcpy(&v, a->faults + 2 * i, sizeof v);
+    return v;
+}
+
+static void fset(algo_t *a, int i, double v) { memcpy(a->faults + 2 * i, &v, sizeof v); }
+
+static int faults_init(algo_t *a, const worker_set *ws, size_t own, dp_err *e) {
+    const size_t M = (size_t)ws->comm->workers, n = ws->n_params + ws->n_buffers;
+    a->faults = a->state + own;
+    a->present = dp_calloc(4 * M, 1, "the sync draw", e); /* present, late, group, pass */
+    a->weight = dp_calloc(M, sizeof(float), "the sync weights", e);
+    /* local workers' [params | buffers], a momentum mean, a consensus model */
+    a->saved = dp_calloc((size_t)ws->local * n + ws->n_params + n, sizeof(float), "workers outside a sync", e);
+    if (!a->present || !a->weight || !a->saved) return DP_ENOMEM;
+    a->late = a->present + M, a->group = a->late + M, a->pass = a->group + M;
+    /* The ring starts full of the starting point (every worker's). */
+    for (int k = 0; a->cfg.faults.straggler_prob > 0 && k < a->cfg.faults.straggler_delay; k++)
+        memcpy(a->faults + FAULT_HEAD + (size_t)k * n, ws->w[0].params, n * sizeof(float));
+    return 0;
+}
+
+void algo_fault_counts(const algo_t *a, int M, double *syncs, double *missed, double *participants_mean) {
+    *syncs = a->faults ? fget(a, FC_SYNCS) : 0;
+    *missed = a->faults ? fget(a, FC_MISSED) : 0;
+    *participants_mean = a->faults && *syncs > 0 ? fget(a, FC_PARTICIPANTS) / *syncs : M;
+}
+
+/* This sync's draw, counted. Returns how many take part. */
+static int fault_draw(algo_t *a, const worker_set *ws, int64_t step, double epoch) {
+    const int M = ws->comm->workers;
+    int n = faults_draw(&a->cfg.faults, M, step, epoch, a->present, a->late, a->group);
+    fset(a, FC_SYNCS, fget(a, FC_SYNCS) + 1);
+    fset(a, FC_MISSED, fget(a, FC_MISSED) + (M - n));
+    fset(a, FC_PARTICIPANTS, fget(a, FC_PARTICIPANTS) + n);
+    return n;
+}
+
+/* Sets the pass: the workers present on side g of a partition. Returns its size. */
+static int fault_pass(algo_t *a, int M, int g) {
+    int n = 0;
+    for (int i = 0; i < M; i++) {
+        a->pass[i] = a->present[i] && a->group[i] == g;
+        a->weight[i] = a->pass[i];
+        n += a->pass[i];
+    }
+    return n;
+}
+
+/* out = mean over the pass of bufs (the plain mean when everyone is in it). */
+static int pass_mean(algo_t *a, worker_set *ws, float *const *bufs, size_t n, float *out, int n_pass,
+                     dp_err *e) {
+    comm_t *c = ws->comm;
+    if (n_pass == c->workers) return comm_mean_workers(c, bufs, n, out, 1, e);
+    c->participants = n_pass;
+    int rc = comm_weighted_mean_workers(c, bufs, n, &n, 1, a->weight, out, 1, e);
+    c->participants = 0;
+    return rc;
+}
+
+/* Keeps (save) or puts back (restore) the local workers outside the pass. */
+static void outside_pass(algo_t *a, worker_set *ws, int restore) {
+    const size_t n = ws->n_params + ws->n_buffers;
+    for (int k = 0; k < ws->local; k++) {
+        if (a->pass[ws->w[k].index]) continue;
+        float *keep = a->saved + (size_t)k * n;
+        if (restore) memcpy(ws->w[k].params, keep, n * sizeof(float));
+        else memcpy(keep, ws->w[k].params, n * sizeof(float));
+    }
+}
+
 int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
     memset(a, 0, sizeof *a);
     if (cfg->kind < 0 || cfg->kind >= ALGO_COUNT)
@@ -71,8 +155,17 @@ int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
     }
     size_t n = ws->n_params + ws->n_buffers;
     size_t own = a->ops->state_floats ? a->ops->state_floats(a, ws) : 0;
+    size_t ff = fault_floats(cfg, n);
     size_t ema = cfg->ema_decay > 0 ? n : 0;
-    a->n_state = own + ema;
+    if (ff && cfg->faults.split_to > cfg->faults.split_from && (own || a->ops->centre || a->ops->exchange)) {
+        algo_free(a);
+        return dp_fail(e, DP_EUSAGE,
+                       "dist.split_epochs: %s keeps one state for all workers (a centre, a leader, "
+                       "outer momentum or an adapted push) that two separated groups cannot share; "
+                       "a network partition runs with ddp, localsgd, qsr and dppf with fixed forces",
+                       algo_name(cfg->kind));
+    }
+    a->n_state = own + ff + ema;
     if (a->n_state) {
         a->state = dp_calloc(a->n_state, sizeof(float), "the algorithm's state", e);
         if (!a->state) {
@@ -80,8 +173,12 @@ int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
             return DP_ENOMEM;
         }
     }
+    if (ff && (rc = faults_init(a, ws, own, e))) {
+        algo_free(a);
+        return rc;
+    }
     if (ema) { /* the EMA starts at the starting point, as every worker does */
-        a->ema = a->state + own;
+        a->ema = a->state + own + ff;
         memcpy(a->ema, ws->w[0].params, n * sizeof(float));
     }
     if (a->ops->init) a->ops->init(a, ws);
@@ -91,6 +188,9 @@ int algo_init(algo_t *a, const algo_cfg *cfg, worker_set *ws, dp_err *e) {
 
 void algo_free(algo_t *a) {
     free(a->state);
+    free(a->present);
+    free(a->weight);
+    free(a->saved);
     free(a->mom_ptrs);
     free(a->dists);
     free(a->layer_end);
@@ -102,14 +202,30 @@ static int averages_gradients(const algo_t *a, double epoch) {
 }
 
 int algo_after_backward(algo_t *a, worker_set *ws, int64_t step, double epoch, dp_err *e) {
-    (void)step;
     if (!averages_gradients(a, epoch)) return 0;
     a->tau_now = 1;
     for (int k = 0; k < ws->local; k++) ws->ptrs[k] = ws->w[k].grads;
-    int rc = comm_mean_workers(ws->comm, ws->ptrs, ws->n_params, ws->avg, 1, e);
-    if (rc) return rc;
-    for (int k = 0; k < ws->local; k++)
-        memcpy(ws->w[k].grads, ws->avg, ws->n_params * sizeof(float));
+    if (!a->faults) {
+        int rc = comm_mean_workers(ws->comm, ws->ptrs, ws->n_params, ws->avg, 1, e);
+        if (rc) return rc;
+        for (int k = 0; k < ws->local; k++)
+            memcpy(ws->w[k].grads, ws->avg, ws->n_params * sizeof(float));
+        return 0;
+    }
+    /* Unreliable: the mean of the gradients that arrive, which every worker
+     * of that side then applies (a missed gradient is lost; nobody drifts);
+     * when none arrives, each keeps its own. */
+    const int M = ws->comm->workers;
+    fault_draw(a, ws, step + 1, epoch);
+    for (int g = 0; g < 2; g++) {
+        int n_pass = fault_pass(a, M, g);
+        if (!n_pass) continue;
+        int rc = pass_mean(a, ws, ws->ptrs, ws->n_params, ws->avg, n_pass, e);
+        if (rc) return rc;
+        for (int k = 0; k < ws->local; k++)
+            if (a->group[ws->w[k].index] == g)
+                memcpy(ws->w[k].grads, ws->avg, ws->n_params * sizeof(float));
+    }
     return 0;
 }
 
@@ -191,10 +307,8 @@ static int sync_momentum(algo_t *a, worker_set *ws, dp_err *e) {
 
 /* The default sync: the mean (or the algorithm's centre) in ws->avg, the
  * spread, each worker's update, BN buffers := ws->avg's. */
-static int sync_workers(algo_t *a, worker_set *ws, double epoch, dp_err *e) {
-    int rc = a->ops->centre ? a->ops->centre(a, ws, e) : workers_average(ws, 1, e);
-    if (!rc) rc = algo_measure_spread(a, ws, e);
-    if (rc) return rc;
+/* Each local worker's update toward ws->avg, and BN buffers := ws->avg's. */
+static void update_workers(algo_t *a, worker_set *ws, double epoch) {
     size_t np = ws->n_params, nb = ws->n_buffers;
     if (a->ops->sync)
         a->ops->sync(a, ws, epoch);
@@ -202,6 +316,80 @@ static int sync_workers(algo_t *a, worker_set *ws, double epoch, dp_err *e) {
         for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].params, ws->avg, np * sizeof(float));
     /* BN running statistics are averaged at every sync. */
     for (int k = 0; k < ws->local; k++) memcpy(ws->w[k].buffers, ws->avg + np, nb * sizeof(float));
+}
+
+static int sync_workers(algo_t *a, worker_set *ws, double epoch, dp_err *e) {
+    int rc = a->ops->centre ? a->ops->centre(a, ws, e) : workers_average(ws, 1, e);
+    if (!rc) rc = algo_measure_spread(a, ws, e);
+    if (rc) return rc;
+    update_workers(a, ws, epoch);
+    return 0;
+}
+
+/* The momentum rule of a sync for the workers of the pass. */
+static int pass_momentum(algo_t *a, worker_set *ws, int n_pass, dp_err *e) {
+    const size_t np = ws->n_params;
+    float *mean = a->saved + (size_t)ws->local * (np + ws->n_buffers);
+    if (a->cfg.momentum_sync == MOM_AVERAGE) {
+        for (int k = 0; k < ws->local; k++) a->mom_ptrs[k] = ws->w[k].mom;
+        int rc = pass_mean(a, ws, a->mom_ptrs, np, mean, n_pass, e);
+        if (rc) return rc;
+    }
+    for (int k = 0; k < ws->local; k++) {
+        if (!a->pass[ws->w[k].index]) continue;
+        if (a->cfg.momentum_sync == MOM_RESET) memset(ws->w[k].mom, 0, np * sizeof(float));
+        if (a->cfg.momentum_sync == MOM_AVERAGE) memcpy(ws->w[k].mom, mean, np * sizeof(float));
+    }
+    return 0;
+}
+
+/* A sync over an unreliable network: per side of a partition (one side
+ * without one), the workers that take part sync among themselves as the
+ * algorithm says and the others keep their state; stragglers then resume
+ * from the consensus model of straggler_delay syncs ago (worker 0's side's). */
+static int faulty_sync(algo_t *a, worker_set *ws, int64_t step, double epoch, int64_t since, dp_err *e) {
+    const int M = ws->comm->workers;
+    const size_t n = ws->n_params + ws->n_buffers;
+    const int stragglers = a->cfg.faults.straggler_prob > 0;
+    float *today = a->saved + (size_t)ws->local * n + ws->n_params;
+    if (fault_draw(a, ws, step, epoch) == 0) return 0; /* nobody syncs */
+    for (int g = 0; g < 2; g++) {
+        int n_pass = fault_pass(a, M, g);
+        if (!n_pass) continue;
+        outside_pass(a, ws, 0);
+        a->mask = n_pass == M ? NULL : a->pass;
+        ws->comm->participants = n_pass;
+        int rc = 0;
+        if (a->ops->exchange) {
+            rc = a->ops->exchange(a, ws, epoch, e);
+        } else {
+            if (a->ops->centre) {
+                rc = a->ops->centre(a, ws, e);
+            } else {
+                for (int k = 0; k < ws->local; k++) ws->ptrs[k] = ws->w[k].params;
+                rc = pass_mean(a, ws, ws->ptrs, n, ws->avg, n_pass, e);
+            }
+            if (!rc) rc = algo_measure_spread(a, ws, e);
+            if (!rc) update_workers(a, ws, epoch);
+        }
+        ws->comm->participants = 0;
+        a->mask = NULL;
+        if (!rc) rc = pass_momentum(a, ws, n_pass, e);
+        if (rc) return rc;
+        outside_pass(a, ws, 1);
+        if (g != a->group[0]) continue;
+        ema_update(a, ws->avg, n, since);
+        if (stragglers) memcpy(today, ws->avg, n * sizeof(float));
+    }
+    if (stragglers) { /* the oldest consensus out to the late ones, today's in its place */
+        const int head = (int)fget(a, FC_RING);
+        float *oldest = a->faults + FAULT_HEAD + (size_t)head * n;
+        for (int k = 0; k < ws->local; k++)
+            if (a->present[ws->w[k].index] && a->late[ws->w[k].index])
+                memcpy(ws->w[k].params, oldest, n * sizeof(float));
+        memcpy(oldest, today, n * sizeof(float));
+        fset(a, FC_RING, (head + 1) % a->cfg.faults.straggler_delay);
+    }
     return 0;
 }
 
@@ -222,6 +410,7 @@ int algo_after_step(algo_t *a, worker_set *ws, int64_t step, double epoch, float
     int64_t since = step - a->last_sync;
     a->last_sync = step;
 
+    if (a->faults) return faulty_sync(a, ws, step, epoch, since, e);
     int rc = a->ops->exchange ? a->ops->exchange(a, ws, epoch, e) : sync_workers(a, ws, epoch, e);
     if (rc) return rc;
     ema_update(a, ws->avg, n, since);

@@ -23,6 +23,7 @@
 
 #include "algos.h"
 #include "error.h"
+#include "faults.h"
 #include "net.h"
 #include "workers.h"
 
@@ -47,6 +48,7 @@ typedef struct {
     float ema_decay;         /* EMA of the averaged model, decay per step; 0 = none */
     double total_epochs;     /* the run's length (push_schedule); 0 = unknown */
     const net_t *net;        /* the parameter layout (lgrawa's layers); NULL = one layer */
+    faults_cfg faults;       /* unreliable syncs (dist/faults.h); all zero = reliable */
 } algo_cfg;
 
 typedef struct algo_ops algo_ops;
@@ -70,6 +72,14 @@ typedef struct {
     size_t *layer_end;       /* their end offsets in the flat parameters, increasing, and
                                 [n_layers] = the end of the buffers: ranges of [params | buffers] */
     double *dists;           /* scratch: every worker's ||x_i - avg|| (M) */
+    /* Unreliable syncs (cfg.faults): */
+    const unsigned char *mask; /* during a sync: who takes part in this pass (M), NULL = all;
+                                  centre and exchange hooks must leave the others out */
+    unsigned char *present, *late, *group, *pass; /* this sync's draw and pass (M each) */
+    float *weight;           /* M: 1 for a worker in the pass, else 0 */
+    float *saved;            /* local x [params | buffers]: workers outside the pass */
+    float *faults;           /* in the state: counters (4 x f64), then the ring of the last
+                                straggler_delay consensus models; NULL when reliable */
     float **mom_ptrs;        /* scratch for momentum averaging */
 } algo_t;
 
@@ -127,6 +137,10 @@ int algo_measure_spread(algo_t *a, worker_set *ws, dp_err *e);
 /* x <- (1 - a) x + a c over n floats: a pull toward c (lsgd, grawa); a = 1
  * gives c and a = 0 gives x, bit for bit. */
 void algo_mix(float *x, const float *c, size_t n, float a);
+
+/* Syncs so far, worker-syncs missed, and the mean number of workers per sync
+ * (M when reliable). */
+void algo_fault_counts(const algo_t *a, int M, double *syncs, double *missed, double *participants_mean);
 
 /* The DPPF update of one worker against the average, with the force's
  * strengths already scheduled. Returns ||x - avg|| before the update. */

@@ -101,6 +101,10 @@ static int grawa_centre(algo_t *a, worker_set *ws, dp_err *e) {
     }
     if (R > L)
         for (int i = 0; i < M; i++) q[(size_t)i * R + L] = 1.0f;
+    /* A worker that misses the sync (dist/faults.h) has no say in the centre. */
+    for (int i = 0; a->mask && i < M; i++)
+        if (!a->mask[i])
+            for (int r = 0; r < R; r++) q[(size_t)i * R + r] = 0.0f;
     /* 4. The centre of [params | buffers] in one allreduce. */
     for (int k = 0; k < ws->local; k++) ws->ptrs[k] = ws->w[k].params;
     size_t two[2];

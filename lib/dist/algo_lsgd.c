@@ -35,10 +35,12 @@ static void lsgd_local_step(algo_t *a, worker_set *ws, double epoch) {
 }
 
 /* The worker of [first, first + n) with the lowest loss sum (the first on ties). */
-static int leader(const float *loss, int first, int n) {
-    int best = first;
-    for (int i = first + 1; i < first + n; i++)
-        if (loss[i] < loss[best]) best = i;
+/* The lowest loss among [first, first + n) that take part in the sync (mask
+ * NULL: all); -1 when none does. */
+static int leader(const float *loss, const unsigned char *mask, int first, int n) {
+    int best = -1;
+    for (int i = first; i < first + n; i++)
+        if ((!mask || mask[i]) && (best < 0 || loss[i] < loss[best])) best = i;
     return best;
 }
 
@@ -70,12 +72,13 @@ static int lsgd_exchange(algo_t *a, worker_set *ws, double epoch, dp_err *e) {
      * (they run side by side), counted once. */
     if (G > 1 && c->lsgd_local > 0)
         for (int g = 0; !rc && g < M / G; g++) {
-            int lead = leader(loss, g * G, G);
+            int lead = leader(loss, a->mask, g * G, G);
+            if (lead < 0) continue;
             rc = fetch(ws, lead, g == 0, e);
             if (!rc) pull_group(ws, g * G, G, lead, c->lsgd_local);
         }
     /* Global level: the overall leader, after its own local move. */
-    int lead = leader(loss, 0, M);
+    int lead = leader(loss, a->mask, 0, M);
     if (!rc) rc = fetch(ws, lead, 1, e);
     if (!rc) rc = algo_measure_spread(a, ws, e);
     if (rc) return rc;

@@ -102,9 +102,11 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e) {
  * rounds, bytes, and what it would cost on the modeled network. */
 static void count_round(comm_t *c, int count, size_t bytes) {
     if (!count || c->workers <= 1) return;
+    /* Those that take part send; bytes are per worker, so the rest count 0. */
+    const int p = c->participants > 0 ? c->participants : c->workers;
     c->rounds++;
-    c->bytes += bytes;
-    c->modeled_s += netmodel_allreduce_s(&c->net, c->workers, (double)bytes);
+    c->bytes += p == c->workers ? bytes : (uint64_t)((double)bytes * p / c->workers + 0.5);
+    c->modeled_s += netmodel_allreduce_s(&c->net, p, (double)bytes);
 }
 
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e) {

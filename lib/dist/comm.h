@@ -21,6 +21,8 @@ typedef struct {
     uint64_t rounds;   /* parameter/gradient syncs so far */
     uint64_t bytes;    /* bytes each worker has contributed to syncs so far */
     netmodel_cfg net;  /* the network a modeled time is computed for (kind 0: none) */
+    int participants;  /* workers taking part in the next counted round (0: all): an
+                          unreliable sync (dist/faults.h) counts what they send */
     double modeled_s;  /* seconds the counted rounds would take on that network (each
                           charged as an allreduce of its bytes: dist/netmodel.h) */
     double *acc;       /* reduction scratch (see comm_mean_workers) */

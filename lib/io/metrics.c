@@ -9,7 +9,7 @@
 const char METRICS_HEADER[] =
     "epoch,step,lr,train_loss,train_acc,test_loss,test_acc,samples_per_s,wall_s,"
     "comm_rounds,comm_bytes_per_worker,tau_now,spread_mean,spread_max,worker_test_acc,"
-    "ema_test_loss,ema_test_acc,modeled_time_s";
+    "ema_test_loss,ema_test_acc,modeled_time_s,syncs_missed,participants_mean";
 
 /* Reads the rows of an existing metrics.csv up to a step, for resuming. */
 static char *kept_rows(const char *path, int64_t until, dp_err *e, int *rc) {
@@ -75,11 +75,12 @@ int metrics_open(metrics_writer *m, const char *dir, int64_t keep_until_step, dp
 }
 
 int metrics_append(metrics_writer *m, const metrics_row *r, dp_err *e) {
-    fprintf(m->f, "%.6f,%lld,%.8g,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%llu,%llu,%d,%.6g,%.6g,%.6f,%.6f,%.6f,%.6g\n",
+    fprintf(m->f, "%.6f,%lld,%.8g,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%llu,%llu,%d,%.6g,%.6g,%.6f,%.6f,%.6f,%.6g,%.0f,%.4f\n",
             r->epoch, (long long)r->step, r->lr, r->train_loss, r->train_acc, r->test_loss,
             r->test_acc, r->samples_per_s, r->wall_s, (unsigned long long)r->comm_rounds,
             (unsigned long long)r->comm_bytes, r->tau_now, r->spread_mean, r->spread_max,
-            r->worker_test_acc, r->ema_test_loss, r->ema_test_acc, r->modeled_time_s);
+            r->worker_test_acc, r->ema_test_loss, r->ema_test_acc, r->modeled_time_s, r->syncs_missed,
+            r->participants_mean);
     if (fflush(m->f) != 0) return dp_fail(e, DP_EIO, "cannot write '%s': %s", m->path, strerror(errno));
     return 0;
 }

@@ -15,6 +15,8 @@
  *   tau_now               current sync period in steps (1 for ddp)
  *   spread_mean,spread_max  mean and max over workers of ||x_i - avg|| at the last sync
  *   worker_test_acc       mean test accuracy of the individual workers (= test_acc when M = 1)
+ *   syncs_missed          worker-syncs missed so far (dist.drop_prob, dist.participation)
+ *   participants_mean     mean workers per sync so far (M when every sync is reliable)
  *   ema_test_loss,ema_test_acc  the EMA of the averaged model (run.ema_decay) on the test
  *                         set; nan when run.ema_decay is 0
  *   modeled_time_s        modeled wall-clock seconds on the spec's network (net.*): compute
@@ -37,6 +39,7 @@ typedef struct {
     double spread_mean, spread_max, worker_test_acc;
     double ema_test_loss, ema_test_acc; /* NAN without run.ema_decay */
     double modeled_time_s;
+    double syncs_missed, participants_mean; /* unreliable syncs (dist.drop_prob, ...) */
 } metrics_row;
 
 extern const char METRICS_HEADER[];

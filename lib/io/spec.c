@@ -206,6 +206,16 @@ static const key_def keys[] = {
     {R_FLOAT(dist, outer_momentum), GE(0), LT(1), .def = "0",
      .help = "slowmo, diloco: outer momentum"},
     {R_BOOL(dist, outer_nesterov), .def = "false", .help = "slowmo, diloco: Nesterov outer momentum"},
+    {R_FLOAT(dist, drop_prob), GE(0), LE(1), .def = "0",
+     .help = "unreliable syncs: each worker misses a sync with this probability (keeps its state)"},
+    {R_FLOAT(dist, participation), GT(0), LE(1), .def = "1",
+     .help = "unreliable syncs: the fraction of workers, drawn anew each sync, that takes part"},
+    {R_FLOAT(dist, straggler_prob), GE(0), LE(1), .def = "0",
+     .help = "unreliable syncs: a worker that takes part resumes from a stale consensus (straggler)"},
+    {R_INT(dist, straggler_delay), GE(1), LE(64), .def = "1",
+     .help = "unreliable syncs: how many syncs old a straggler's consensus model is"},
+    {R_FLOATS(dist, split_epochs), .min_n = 2, .or_empty = 1, GE(0), .def = "[]",
+     .help = "unreliable syncs: [a, b] = workers [0, M/2) and [M/2, M) average apart from epoch a to b"},
     /* net */
     {R_ENUM(net, model, NETMODELS), .def = "none",
      .help = "modeled wall-clock time (metrics column modeled_time_s): none, or alpha_beta "
@@ -1170,6 +1180,11 @@ int spec_validate(const spec_t *s, dp_err *e) {
             fmt_ints(&b, s->optim.milestones, s->optim.n_milestones);
             return dp_fail(e, DP_EUSAGE, "%s", buf);
         }
+    if (s->dist.n_split_epochs == 2 && !(s->dist.split_epochs[0] < s->dist.split_epochs[1]))
+        return dp_fail(e, DP_EUSAGE, "dist.split_epochs: [a, b] must have a < b, got [%g, %g]",
+                       (double)s->dist.split_epochs[0], (double)s->dist.split_epochs[1]);
+    if (s->dist.n_split_epochs == 2 && s->dist.workers < 2)
+        return dp_fail(e, DP_EUSAGE, "dist.split_epochs: a partition needs at least 2 workers");
     if (s->optim.schedule == LR_COSINE && s->optim.min_lr > s->optim.lr)
         return dp_fail(e, DP_EUSAGE, "optim.min_lr (%g) is larger than optim.lr (%g)",
                        (double)s->optim.min_lr, (double)s->optim.lr);

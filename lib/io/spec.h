@@ -112,6 +112,12 @@ typedef struct {
         float outer_lr;          /* slowmo, diloco: outer learning rate */
         float outer_momentum;    /* slowmo, diloco: outer momentum */
         int outer_nesterov;      /* bool */
+        float drop_prob;         /* unreliable syncs (dist/faults.h): a worker misses a sync */
+        float participation;     /* the fraction of workers that takes part in a sync */
+        float straggler_prob;    /* a worker arrives straggler_delay syncs late */
+        int straggler_delay;
+        int n_split_epochs;      /* [a, b]: a network partition from epoch a to b, or [] */
+        float split_epochs[2];
     } dist;
     struct {
         int model;               /* NETMODEL_* (dist/netmodel.h) */

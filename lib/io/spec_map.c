@@ -52,6 +52,13 @@ void spec_algo_cfg(algo_cfg *a, const spec_t *s) {
         .outer_momentum = s->dist.outer_momentum,
         .outer_nesterov = s->dist.outer_nesterov,
         .ema_decay = s->run.ema_decay,
+        .faults = {.drop_prob = s->dist.drop_prob,
+                   .participation = s->dist.participation,
+                   .straggler_prob = s->dist.straggler_prob,
+                   .straggler_delay = s->dist.straggler_delay,
+                   .split_from = s->dist.n_split_epochs == 2 ? s->dist.split_epochs[0] : 0,
+                   .split_to = s->dist.n_split_epochs == 2 ? s->dist.split_epochs[1] : 0,
+                   .seed = s->run.seed},
     };
 }
 

@@ -155,6 +155,10 @@ static int check_memory(trainer *t, const train_opts *o, dp_err *e) {
     double data = (double)dataset_bytes(s);
     double ws = (double)net_kept_bytes(&probe, t->B);
     double workers = 4.0 * (L * (4 * np + nb) + np + nb) + (M > 1 ? 8.0 * (np + nb) : 0);
+    /* Copies that options add: SAM's, the EMA, the stragglers' ring of consensus models. */
+    double extras = (s->optim.sam_rho > 0 ? 1 : 0) + (s->run.ema_decay > 0 ? 1 : 0) +
+                    (s->dist.straggler_prob > 0 ? s->dist.straggler_delay : 0);
+    workers += 4.0 * extras * (np + nb);
     double ckpt = t->comm->rank == 0 ? 4.0 * (2 * M * (2 * np + nb + 8)) : 4.0 * L * (2 * np + nb + 8);
     net_free(&probe);
     double need = data + ws + workers + ckpt;
@@ -330,6 +334,8 @@ static int evaluate(trainer *t, int log, dp_err *e) {
     m->spread_max = t->algo.spread_max;
     m->worker_test_acc = t->M > 1 ? sums[3] / t->M : test.acc;
     m->modeled_time_s = t->s->net.model == NETMODEL_NONE ? 0 : t->modeled_compute + t->comm->modeled_s;
+    double syncs;
+    algo_fault_counts(&t->algo, t->M, &syncs, &m->syncs_missed, &m->participants_mean);
     m->ema_test_loss = ema.loss;
     m->ema_test_acc = ema.acc;
     t->interval[0] = t->interval[1] = t->interval[2] = 0;
