@@ -10,22 +10,24 @@ void report_status(const dp_report *r, const char *label, int64_t done, int64_t 
     if (r && r->status) r->status(r->ctx, label, done, total, extra);
 }
 
+/* Formats and hands the text to a hook (nothing when there is none). */
+static void say(void (*hook)(void *, const char *), void *ctx, const char *fmt, va_list ap) {
+    if (!hook) return;
+    char buf[2048];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    hook(ctx, buf);
+}
+
 void report_line(const dp_report *r, const char *fmt, ...) {
-    if (!r || !r->line) return;
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    say(r ? r->line : NULL, r ? r->ctx : NULL, fmt, ap);
     va_end(ap);
-    r->line(r->ctx, buf);
 }
 
 void report_warn(const dp_report *r, const char *fmt, ...) {
-    if (!r || !r->warn) return;
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    say(r ? r->warn : NULL, r ? r->ctx : NULL, fmt, ap);
     va_end(ap);
-    r->warn(r->ctx, buf);
 }

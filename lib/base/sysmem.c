@@ -15,13 +15,15 @@ static uint64_t read_u64(const char *path) {
     return v;
 }
 
-static uint64_t meminfo_available(void) {
-    FILE *f = fopen("/proc/meminfo", "r");
+/* The "<key>: <n> kB" line of a /proc file, in bytes; 0 if absent. */
+static uint64_t proc_kb(const char *path, const char *key) {
+    FILE *f = fopen(path, "r");
     if (!f) return 0;
     char line[256];
     uint64_t kb = 0;
+    size_t n = strlen(key);
     while (fgets(line, sizeof line, f))
-        if (sscanf(line, "MemAvailable: %" SCNu64 " kB", &kb) == 1) break;
+        if (!strncmp(line, key, n) && line[n] == ':' && sscanf(line + n + 1, "%" SCNu64, &kb) == 1) break;
     fclose(f);
     return kb * 1024;
 }
@@ -56,18 +58,6 @@ static void own_cgroup(char *out, size_t len, int v2) {
     fclose(f);
 }
 
-/* Address space this process maps already (VmSize), bytes. */
-static uint64_t vm_size(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f) return 0;
-    char line[256];
-    uint64_t kb = 0;
-    while (fgets(line, sizeof line, f))
-        if (sscanf(line, "VmSize: %" SCNu64 " kB", &kb) == 1) break;
-    fclose(f);
-    return kb * 1024;
-}
-
 static void take(sysmem_t *m, uint64_t v, const char *source) {
     if (v > 0 && v < m->avail) m->avail = v, m->source = source;
 }
@@ -75,7 +65,7 @@ static void take(sysmem_t *m, uint64_t v, const char *source) {
 int sysmem_available(sysmem_t *m) {
     m->avail = UINT64_MAX;
     m->source = "unknown";
-    take(m, meminfo_available(), "MemAvailable");
+    take(m, proc_kb("/proc/meminfo", "MemAvailable"), "MemAvailable");
     char cg[1024], dir[1100];
     own_cgroup(cg, sizeof cg, 0);
     snprintf(dir, sizeof dir, "/sys/fs/cgroup/memory%s", cg);
@@ -88,7 +78,8 @@ int sysmem_available(sysmem_t *m) {
     take(m, cgroup_room("/sys/fs/cgroup", "memory.max", "memory.current"), "cgroup memory limit");
     struct rlimit rl;
     if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
-        uint64_t used = vm_size(), lim = (uint64_t)rl.rlim_cur;
+        /* the address space this process maps already counts against it */
+        uint64_t used = proc_kb("/proc/self/status", "VmSize"), lim = (uint64_t)rl.rlim_cur;
         take(m, lim > used ? lim - used : 1, "ulimit -v (address space)");
     }
     return m->avail != UINT64_MAX;
