@@ -6,7 +6,6 @@
 # by 1 process (lsgd's per-worker losses must reach rank 0 before it saves).
 source "$(dirname "$0")/clilib.sh" "$@"
 command -v mpirun >/dev/null || { echo "skip: no mpirun"; finish; exit; }
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 # 8 steps an epoch, tau 3: the epoch-1 checkpoint falls 2 steps into a period.
 SYN="--set data.dataset=synthetic --set data.train_size=512 --set data.test_size=128 --set data.crop_pad=2 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set model.dropout=0.1 --set optim.batch_size=16 --set run.eval_every=0.5 --set dist.workers=4 --set dist.tau=3 --set run.threads=1 --quiet"
 

@@ -2,7 +2,6 @@
 # metrics (within 1e-5 relative); bad layouts and failing ranks end promptly.
 source "$(dirname "$0")/clilib.sh" "$@"
 command -v mpirun >/dev/null || { echo "skip: no mpirun"; finish; exit; }
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 SPEC="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_size=256 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=16 --set optim.epochs=2 --set run.eval_every=0.5 --set dist.workers=4 --set dist.algorithm=dppf --set dist.tau=2 --set dist.pull=0.5 --set dist.push=0.02 --set run.threads=1 --quiet"
 
 expect_exit 0 "M=4 on 1 process" -- "$DPPF" train base.yaml $SPEC --set run.out_dir=r1

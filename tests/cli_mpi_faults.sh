@@ -4,7 +4,6 @@
 # hang into a failure instead of a blocked CI.
 source "$(dirname "$0")/clilib.sh" "$@"
 command -v mpirun >/dev/null || { echo "skip: no mpirun"; finish; exit; }
-MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
 SPEC="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_size=256 --set model.arch=cnn --set model.widths=[4,8] --set model.fc=16 --set optim.batch_size=16 --set optim.epochs=200 --set run.eval_every=0.5 --set dist.workers=2 --set dist.algorithm=localsgd --set dist.tau=2 --set run.threads=1 --quiet"
 ms() { date +%s%3N; }
 

@@ -26,7 +26,6 @@ expect_exit 2 "an unknown partition" -- "$DPPF" train base.yaml $SYN --set data.
 expect_output "data.partition.*iid, dirichlet, shards" "lists the valid ones"
 
 if command -v mpirun >/dev/null; then
-  MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
   for np in 2 4; do
     expect_exit 0 "the Dirichlet run on $np ranks" -- $MPIRUN -np $np "$DPPF" train base.yaml $SYN --set data.partition=dirichlet --set data.dirichlet_alpha=0.1 --set run.out_dir=dir$np
     cmp -s dir1/partition.csv dir$np/partition.csv && pass "the same partition on $np ranks" || fail "partition.csv differs on $np ranks"

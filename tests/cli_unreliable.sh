@@ -22,7 +22,6 @@ done
 expect_exit 0 "a network partition in epoch 1" -- "$DPPF" train base.yaml $SYN --set dist.algorithm=localsgd "--set" "dist.split_epochs=[0.5,1.5]" --set run.out_dir=split
 
 if command -v mpirun >/dev/null; then
-  MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none"
   for np in 2 4; do
     expect_exit 0 "dppf with faults on $np ranks" -- $MPIRUN -np $np "$DPPF" train base.yaml $SYN $FAULTS --set dist.algorithm=dppf --set dist.pull=0.5 --set dist.push=0.01 --set run.out_dir=u-dppf-$np
     cmp -s <(metrics_no_timing u-dppf/metrics.csv) <(metrics_no_timing u-dppf-$np/metrics.csv) &&

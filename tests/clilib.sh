@@ -25,6 +25,11 @@ expect_output() {
   if grep -qE -- "$1" "$WORK/out"; then pass "$2"; else fail "$2: output lacks /$1/"; sed 's/^/    /' "$WORK/out" >&2; fi
 }
 
+# mpirun as the tests use it: as root, more ranks than cores, shared memory;
+# and no LeakSanitizer in the ranks of a sanitizer build (Open MPI's run-time
+# leaves allocations it cannot attribute; every non-MPI run keeps it).
+MPIRUN="mpirun --allow-run-as-root --oversubscribe --mca btl self,vader --mca btl_vader_single_copy_mechanism none -x ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+
 have_fashion_mnist() { [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ]; }
 
 # The metrics without the timing columns (samples_per_s, wall_s).
