@@ -24,6 +24,7 @@
     X(MODEL_RESNET56, "resnet56", model_build_resnet, 56, 16)           \
     X(MODEL_RESNET110, "resnet110", model_build_resnet, 110, 16)        \
     X(MODEL_PRERESNET8, "preresnet8", model_build_preresnet, 8, 16)     \
+    X(MODEL_PRERESNET14, "preresnet14", model_build_preresnet, 14, 16)  \
     X(MODEL_PRERESNET20, "preresnet20", model_build_preresnet, 20, 16)  \
     X(MODEL_PRERESNET32, "preresnet32", model_build_preresnet, 32, 16)  \
     X(MODEL_PRERESNET56, "preresnet56", model_build_preresnet, 56, 16)  \
