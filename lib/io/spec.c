@@ -1140,7 +1140,7 @@ void spec_print_schema(FILE *f) {
         sb_fixed(&t, tbuf, sizeof tbuf);
         schema_type(&t, &keys[i]);
         if (strlen(keys[i].key) > wkey) wkey = strlen(keys[i].key);
-        if (t.len > wtype) wtype = t.len;
+        if (t.len > wtype && t.len <= 60) wtype = t.len; /* a longer list (model.arch) overflows its line */
         if (strlen(keys[i].def) > wdef) wdef = strlen(keys[i].def);
     }
     fprintf(f, "%-*s  %-*s  %-*s  %s\n", (int)wkey, "key", (int)wtype, "type/range", (int)wdef,
