@@ -262,6 +262,48 @@ Test(net, paper_model_sizes) {
     }
 }
 
+/* What backward keeps (net_kept_bytes, the figure a memory estimate uses),
+ * counted by hand per sample (floats) for two of the large graphs:
+ *   ResNet-18: the input (3072), the stem conv's output (65536) and ReLU
+ *   (65536); per block the conv1 output, ReLU, conv2 output and the ReLU after
+ *   the sum (4 maps; the first block of stages 2-4 adds the projection's
+ *   output: 5): 2 x 4 x 65536 + 9 x 32768 + 9 x 16384 + 9 x 8192; the pooled
+ *   features (512) and the logits (10). Per BN layer 2 C floats of statistics
+ *   (4800 channels in all).
+ *   WRN-28-10: the input and the stem conv's output (3072 + 16384); per group
+ *   the first block's pre-activation (on its input width and size) plus 15
+ *   maps of its width (conv1 output, ReLU and the sum of 4 blocks, the BN-ReLU
+ *   of the 3 others): 16384 + 15 x 163840, 163840 + 15 x 81920,
+ *   81920 + 15 x 40960; the final ReLU (40960), pooled features (640) and
+ *   logits (10); 8976 BN channels. */
+Test(net, kept_bytes_by_hand) {
+    static const struct {
+        const char *arch;
+        int depth, widen;
+        size_t per_sample, bn_channels;
+    } rows[] = {
+        {"resnet18", 0, 0,
+         3072 + 2 * 65536 + 2 * 4 * 65536 + 9 * 32768 + 9 * 16384 + 9 * 8192 + 512 + 10, 4800},
+        {"wrn", 28, 10,
+         3072 + 16384 + (16384 + 15 * 163840) + (163840 + 15 * 81920) + (81920 + 15 * 40960) + 40960 +
+             640 + 10,
+         8976},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        model_cfg m = small_model(rows[i].arch, 3, 32, 32, 10);
+        m.base_width = 0, m.depth = rows[i].depth, m.widen = rows[i].widen;
+        dp_err e = {0};
+        net_t n;
+        cr_assert_eq(net_build(&n, &m, &e), 0, "%s", e.msg);
+        for (int B = 1; B <= 128; B *= 128) {
+            size_t want = 4 * (rows[i].per_sample * B + 2 * rows[i].bn_channels);
+            cr_expect_eq(net_kept_bytes(&n, B), want, "%s batch %d: kept %zu bytes, by hand %zu",
+                         rows[i].arch, B, net_kept_bytes(&n, B), want);
+        }
+        net_free(&n);
+    }
+}
+
 /* Depths and widths a family cannot have are refused, naming the key. */
 Test(net, bad_family_options) {
     static const struct {
