@@ -653,45 +653,43 @@ int avgpool_out_size(int H, int K, int stride) {
     return oh;
 }
 
-void avgpool_forward(float *out, const float *in, int N, int C, int H, int W, int K, int stride) {
+/* Every window of every plane: forward (din NULL) stores the window's mean of
+ * `in` into `out`; backward adds dout / (window size) to each of its pixels. */
+static void avgpool_windows(float *out, const float *in, float *din, const float *dout, int N,
+                            int C, int H, int W, int K, int stride) {
     const int OH = avgpool_out_size(H, K, stride), OW = avgpool_out_size(W, K, stride);
 #pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
-    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
-        const float *x = in + plane * H * W;
-        float *y = out + plane * OH * OW;
+    for (size_t plane = 0; plane < (size_t)N * C; plane++)
         for (int oh = 0; oh < OH; oh++) {
             int h0, h1;
             pool_window(oh, H, K, stride, &h0, &h1);
             for (int ow = 0; ow < OW; ow++) {
                 int w0, w1;
                 pool_window(ow, W, K, stride, &w0, &w1);
+                const float n = (float)((h1 - h0) * (w1 - w0));
+                const size_t o = plane * OH * OW + (size_t)oh * OW + ow;
+                if (din) {
+                    float *dx = din + plane * H * W;
+                    const float v = dout[o] / n;
+                    for (int ih = h0; ih < h1; ih++)
+                        for (int iw = w0; iw < w1; iw++) dx[(size_t)ih * W + iw] += v;
+                    continue;
+                }
+                const float *x = in + plane * H * W;
                 float s = 0.0f;
                 for (int ih = h0; ih < h1; ih++)
                     for (int iw = w0; iw < w1; iw++) s += x[(size_t)ih * W + iw];
-                y[oh * OW + ow] = s / (float)((h1 - h0) * (w1 - w0));
+                out[o] = s / n;
             }
         }
-    }
+}
+
+void avgpool_forward(float *out, const float *in, int N, int C, int H, int W, int K, int stride) {
+    avgpool_windows(out, in, NULL, NULL, N, C, H, W, K, stride);
 }
 
 void avgpool_backward(float *din, const float *dout, int N, int C, int H, int W, int K, int stride) {
-    const int OH = avgpool_out_size(H, K, stride), OW = avgpool_out_size(W, K, stride);
-#pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
-    for (size_t plane = 0; plane < (size_t)N * C; plane++) {
-        float *dx = din + plane * H * W;
-        const float *g = dout + plane * OH * OW;
-        for (int oh = 0; oh < OH; oh++) {
-            int h0, h1;
-            pool_window(oh, H, K, stride, &h0, &h1);
-            for (int ow = 0; ow < OW; ow++) {
-                int w0, w1;
-                pool_window(ow, W, K, stride, &w0, &w1);
-                const float v = g[oh * OW + ow] / (float)((h1 - h0) * (w1 - w0));
-                for (int ih = h0; ih < h1; ih++)
-                    for (int iw = w0; iw < w1; iw++) dx[(size_t)ih * W + iw] += v;
-            }
-        }
-    }
+    avgpool_windows(NULL, NULL, din, dout, N, C, H, W, K, stride);
 }
 
 /* ---- parameter-free shortcut ---------------------------------------------- */
