@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
 # check_dataset.sh KIND [FOLDER] - check a dataset folder without the dppf binary.
 #
-#   KIND    fashion-mnist | mnist | cifar10 | synthetic
+#   KIND    fashion-mnist | mnist | cifar10 | cifar100 | synthetic
 #   FOLDER  defaults to dppf's default folder for KIND (see datasets/README.md)
 #
 # Checks that every file dppf reads is present, has the right magic number /
 # record size, the expected sample count and image size, exactly the right
-# number of bytes, and labels 0..9. Needs only bash, coreutils, gzip and od.
+# number of bytes, and labels in range (0..9; CIFAR-100: coarse 0..19, fine
+# 0..99). Needs only bash, coreutils, gzip and od.
 # Prints one line per file and a verdict; exits 0 if all is well, 1 if not,
 # 2 on a usage error.
 set -u
 
 usage() {
-    echo "usage: $0 fashion-mnist|mnist|cifar10|synthetic [FOLDER]" >&2
+    echo "usage: $0 fashion-mnist|mnist|cifar10|cifar100|synthetic [FOLDER]" >&2
     exit 2
 }
 
@@ -22,6 +23,7 @@ case $kind in
 fashion-mnist) default=/usr/share/datasets/fashion-mnist ;;
 mnist) default=/usr/share/datasets/mnist ;;
 cifar10) default=data/cifar-10-batches-bin ;;
+cifar100) default=data/cifar-100-binary ;;
 synthetic)
     echo "OK: synthetic data is generated in memory from run.seed; there are no files to check"
     exit 0
@@ -144,9 +146,13 @@ check_idx() {
     fi
 }
 
-# check_cifar FILE EXPECTED_RECORDS
+# check_cifar FILE EXPECTED_RECORDS LABEL_BYTES: records of LABEL_BYTES label
+# bytes (CIFAR-10: 1, labels 0..9; CIFAR-100: 2, coarse 0..19 then fine 0..99)
+# and 3x32x32 pixels.
 check_cifar() {
-    local name=$1 want=$2 f=$dir/$1
+    local name=$1 want=$2 nl=$3 f=$dir/$1
+    local rec=$((nl + 3072)) desc="1 label + 3x32x32 pixels" other=CIFAR-100
+    if [ "$nl" -eq 2 ]; then desc="coarse and fine labels + 3x32x32 pixels" other=CIFAR-10; fi
     if [ ! -e "$f" ]; then
         fail "$name: missing"
         return
@@ -155,23 +161,28 @@ check_cifar() {
         fail "$name: not readable"
         return
     fi
-    local size expect=$((want * 3073))
+    local size expect=$((want * rec))
     size=$(wc -c <"$f")
-    if [ $((size % 3073)) -ne 0 ]; then
-        fail "$name: $size bytes is not a multiple of the 3073-byte record (1 label + 3x32x32 pixels; is this the binary version?)"
+    if [ $((size % rec)) -ne 0 ]; then
+        fail "$name: $size bytes is not a multiple of the $rec-byte record ($desc; is this the binary version? $other?)"
         return
     fi
     if [ "$size" -ne "$expect" ]; then
-        fail "$name: $((size / 3073)) records ($size bytes), expected $want ($expect bytes)"
+        fail "$name: $((size / rec)) records ($size bytes), expected $want ($expect bytes)"
         return
     fi
-    # od prints one 3073-byte record per line; its first field is the label.
-    summarise < <(od -An -v -tu1 -w3073 -- "$f" | cut -c1-4 | sort -n | uniq -c)
-    if [ "$hist_max" -ge 10 ]; then
-        fail "$name: has label $hist_max; CIFAR-10 labels are 0..9 (is this CIFAR-100?)"
-        return
-    fi
-    ok "$name: $want records, labels in 0..9, per class: $hist_counts"
+    # od prints one record per line; its first fields (4 characters each) are the labels.
+    local k max summary=
+    for ((k = 0; k < nl; k++)); do
+        max=$((nl == 1 ? 10 : k == 0 ? 20 : 100))
+        summarise < <(od -An -v -tu1 -w$rec -- "$f" | cut -c$((4 * k + 1))-$((4 * k + 4)) | sort -n | uniq -c)
+        if [ "$hist_max" -ge "$max" ]; then
+            fail "$name: has label $hist_max; labels are 0..$((max - 1)) (is this $other?)"
+            return
+        fi
+        summary+="${summary:+; }labels in 0..$((max - 1)), per class: $hist_counts"
+    done
+    ok "$name: $want records, $summary"
 }
 
 case $kind in
@@ -182,8 +193,12 @@ fashion-mnist | mnist)
     check_idx t10k-labels-idx1-ubyte labels 10000
     ;;
 cifar10)
-    for k in 1 2 3 4 5; do check_cifar "data_batch_$k.bin" 10000; done
-    check_cifar test_batch.bin 10000
+    for k in 1 2 3 4 5; do check_cifar "data_batch_$k.bin" 10000 1; done
+    check_cifar test_batch.bin 10000 1
+    ;;
+cifar100)
+    check_cifar train.bin 50000 2
+    check_cifar test.bin 10000 2
     ;;
 esac
 

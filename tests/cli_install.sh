@@ -24,7 +24,7 @@ while read -r cmd; do
     esc=$(printf '%s' "$opt" | sed 's/-/\\\\-/g')
     grep -q -- "$esc" "$MAN" || fail "man page lacks $cmd $opt"
   done
-done < <("$DPPF" --help | sed -n 's/^  \([a-z]\+\) .*/\1/p')
+done < <("$DPPF" --help | sed -n '/^commands:/,/^$/ s/^  \([a-z]\+\) .*/\1/p')
 pass "every option of every command is in the man page"
 if command -v groff >/dev/null; then
   groff -man -Tutf8 -ww -z "$MAN" 2>"$WORK/groff.err"

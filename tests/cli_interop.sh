@@ -97,11 +97,19 @@ else
   idx_head t10k-images-idx3-ubyte 256 16 784; idx_head t10k-labels-idx1-ubyte 256 8 1
   export DPPF_FASHION_MNIST=$WORK/fm
   FM="--set data.path=$WORK/fm --set optim.batch_size=64 --set optim.epochs=1 --quiet"
-  archs=("cnn --set model.widths=[8,16] --set model.fc=32" "resnet8 --set model.base_width=4" "mlp --set model.hidden=[64,32]")
+  # name arch options: every family, small; resize_pad 2 gives the 32x32 of the CIFAR models.
+  archs=("cnn cnn --set model.widths=[8,16] --set model.fc=32" "resnet8 resnet8 --set model.base_width=4"
+         "mlp mlp --set model.hidden=[64,32]"
+         "resnet18 resnet18 --set model.base_width=4 --set data.resize_pad=2"
+         "preresnet8 preresnet8 --set model.base_width=4"
+         "pyramid pyramidnet --set model.depth=8 --set model.alpha=6 --set model.base_width=4 --set data.resize_pad=2"
+         "pyramidb pyramidnet --set model.depth=11 --set model.alpha=6 --set model.base_width=4 --set model.block=bottleneck"
+         "wrn wrn --set model.depth=10 --set model.widen=1 --set model.base_width=4 --set model.block_dropout=0.3"
+         "vgg16 vgg16 --set model.base_width=4 --set data.resize_pad=2")
   writes=() checks=()
   for arch in "${archs[@]}"; do
-    set -- $arch; name=$1; shift
-    expect_exit 0 "$name: train on Fashion-MNIST" -- "$DPPF" train base.yaml --set model.arch=$name "$@" $FM --set run.out_dir=fm_$name
+    set -- $arch; name=$1 model=$2; shift 2
+    expect_exit 0 "$name: train on Fashion-MNIST" -- "$DPPF" train base.yaml --set model.arch=$model "$@" $FM --set run.out_dir=fm_$name
     expect_exit 0 "$name: export" -- "$DPPF" export fm_$name/checkpoint.bin fm_$name.safetensors
     expect_exit 0 "$name: dppf predictions" -- "$DPPF" eval --checkpoint fm_$name/checkpoint.bin --predictions fm_$name.csv
     writes+=(t_$name.safetensors fm_$name.safetensors 5)
@@ -115,6 +123,7 @@ else
   done
   expect_exit 0 "torch and dppf agree on every model" -- /usr/bin/python3 "$SRC/tests/torch_check_export.py" check "${checks[@]}"
   sed 's/^/    /' "$WORK/out"
-  [ "$(grep -c '^ok ' "$WORK/out")" = 6 ] && pass "6 models checked in torch" || fail "not every model was checked"
+  n=$((2 * ${#archs[@]}))
+  [ "$(grep -c '^ok ' "$WORK/out")" = $n ] && pass "$n models checked in torch" || fail "not every model was checked"
 fi
 finish

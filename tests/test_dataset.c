@@ -469,6 +469,128 @@ Test(dataset, cifar_bad_size_and_label) {
                 "record 1 has label 10");
 }
 
+/* ---- CIFAR-100 ------------------------------------------------------------------ */
+
+/* Record r: coarse label r % 20, fine label (7 r + 3) % 100, pixel p = (r * 11 + p) & 255. */
+static void write_cifar100(const char *name, int records, int extra) {
+    size_t n = (size_t)((int64_t)records * 3074 + extra);
+    unsigned char *buf = calloc((size_t)records * 3074 + (extra > 0 ? (size_t)extra : 0) + 1, 1);
+    cr_assert_not_null(buf);
+    for (int r = 0; r < records; r++) {
+        unsigned char *rec = buf + (size_t)r * 3074;
+        rec[0] = (unsigned char)(r % 20);
+        rec[1] = (unsigned char)((7 * r + 3) % 100);
+        for (int p = 0; p < 3072; p++) rec[2 + p] = (unsigned char)((r * 11 + p) & 255);
+    }
+    write_bytes(tpath(name), buf, n, 0);
+    free(buf);
+}
+
+Test(dataset, cifar100_fine_and_coarse) {
+    write_cifar100("train.bin", 30, 0);
+    write_cifar100("test.bin", 4, 0);
+    dataset_t d;
+    dp_err e = {0};
+    cr_assert_eq(cifar100_load(tmpdir, 1, 0, &d, &e), 0, "%s", e.msg);
+    cr_assert(d.n == 30 && d.c == 3 && d.h == 32 && d.w == 32 && d.classes == 100);
+    for (int r = 0; r < 30; r++) {
+        cr_assert_eq(d.labels[r], (7 * r + 3) % 100, "fine label %d", r);
+        for (int p = 0; p < 3072; p += 97) cr_assert_eq(d.images[(size_t)r * 3072 + p], (r * 11 + p) & 255);
+    }
+    dataset_free(&d);
+    cr_assert_eq(cifar100_load(tmpdir, 0, 1, &d, &e), 0, "%s", e.msg);
+    cr_assert(d.n == 4 && d.classes == 20);
+    for (int r = 0; r < 4; r++) cr_assert_eq(d.labels[r], r % 20, "coarse label %d", r);
+    dataset_free(&d);
+
+    /* By name: data.label picks the byte and the class count; the shape
+     * (export and import build from it) agrees without loading. */
+    spec_t s;
+    spec_for(&s, "cifar100", tmpdir);
+    for (int coarse = 0; coarse <= 1; coarse++) {
+        s.data.label = coarse ? LABEL_COARSE : LABEL_FINE;
+        dataset_t tr, te;
+        cr_assert_eq(dataset_load(&s, &tr, &te, &e), 0, "%s", e.msg);
+        cr_assert(tr.n == 30 && te.n == 4);
+        cr_assert_eq(tr.classes, coarse ? 20 : 100);
+        cr_assert_eq(tr.labels[5], coarse ? 5 : 38);
+        int c, h, w, k;
+        cr_assert_eq(dataset_shape(&s, &c, &h, &w, &k, &e), 0);
+        cr_assert(c == 3 && h == 32 && w == 32 && k == tr.classes);
+        batch_cfg_t bc;
+        batch_cfg_from_spec(&bc, &s, &tr);
+        cr_expect(bc.flip == 1 && bc.mean[0] == 0.5071f && bc.std[2] == 0.2762f);
+        dataset_free(&tr), dataset_free(&te);
+    }
+    cr_assert_str_eq(dataset_default_path("cifar100"), "data/cifar-100-binary");
+}
+
+Test(dataset, cifar100_bad_files) {
+    write_cifar100("train.bin", 3, 1);
+    dataset_t d;
+    dp_err e = {0};
+    expect_fail(cifar100_load(tmpdir, 1, 0, &d, &e), &e, DP_EIO, tpath("train.bin"),
+                "not a positive multiple of the 3074-byte CIFAR-100 record");
+    /* A CIFAR-10 batch read as CIFAR-100: its size is not a multiple of the
+     * record, or (3074 records) the labels give it away. */
+    write_cifar("test.bin", 0, 3, 0);
+    expect_fail(cifar100_load(tmpdir, 0, 0, &d, &e), &e, DP_EIO, tpath("test.bin"), "3074-byte");
+    write_cifar("test.bin", 0, 3074, 0);
+    expect_fail(cifar100_load(tmpdir, 0, 0, &d, &e), &e, DP_EIO, tpath("test.bin"),
+                "is this the CIFAR-10 binary version?");
+    /* Fine label 100 in record 1. */
+    write_cifar100("test.bin", 3, 0);
+    FILE *f = fopen(tpath("test.bin"), "r+b");
+    cr_assert_not_null(f);
+    fseek(f, 3074 + 1, SEEK_SET);
+    fputc(100, f);
+    fclose(f);
+    expect_fail(cifar100_load(tmpdir, 0, 0, &d, &e), &e, DP_EIO, tpath("test.bin"),
+                "record 1 has label 100; CIFAR-100 labels are 0..99");
+    cr_assert_eq(cifar100_load(tmpdir, 0, 1, &d, &e), 0, "the coarse labels are fine: %s", e.msg);
+    dataset_free(&d);
+    unlink(tpath("train.bin"));
+    spec_t s;
+    spec_for(&s, "cifar100", tmpdir);
+    dataset_t tr, te;
+    expect_fail(dataset_load(&s, &tr, &te, &e), &e, DP_EIO, tpath("train.bin"), "cifar-100-binary");
+}
+
+/* data.resize_pad: 0 pixels around each image, so a padded pixel normalises
+ * to -mean/std, the value crop padding uses; the shape includes the pad. */
+Test(dataset, resize_pad) {
+    spec_t s;
+    spec_for(&s, "synthetic", "");
+    s.data.n_shape = 3;
+    s.data.shape[0] = 1, s.data.shape[1] = 6, s.data.shape[2] = 5;
+    s.data.classes = 3, s.data.train_size = 10, s.data.test_size = 4;
+    dataset_t tr0, te0, tr, te;
+    dp_err e = {0};
+    cr_assert_eq(dataset_load(&s, &tr0, &te0, &e), 0, "%s", e.msg);
+    s.data.resize_pad = 2;
+    cr_assert_eq(dataset_load(&s, &tr, &te, &e), 0, "%s", e.msg);
+    cr_assert(tr.h == 10 && tr.w == 9 && te.h == 10 && te.w == 9 && tr.n == 10 && te.n == 4);
+    int c, h, w, k;
+    cr_assert_eq(dataset_shape(&s, &c, &h, &w, &k, &e), 0);
+    cr_assert(c == 1 && h == 10 && w == 9 && k == 3);
+    for (int i = 0; i < tr.n; i++)
+        for (int y = 0; y < 10; y++)
+            for (int x = 0; x < 9; x++) {
+                int inside = y >= 2 && y < 8 && x >= 2 && x < 7;
+                uint8_t want = inside ? tr0.images[(size_t)i * 30 + (y - 2) * 5 + (x - 2)] : 0;
+                cr_assert_eq(tr.images[(size_t)i * 90 + y * 9 + x], want, "image %d (%d, %d)", i, y, x);
+            }
+    cr_assert_eq(memcmp(tr.labels, tr0.labels, 10), 0);
+    batch_cfg_t bc = {.c = 1, .mean = {0.3f}, .std = {0.2f}, .normalize = 1};
+    float xb[90];
+    int32_t y, idx = 0;
+    batch_fill(xb, &y, &tr, &idx, 1, &bc, 0, NULL);
+    const float zero = 0.0f * (1.0f / (255.0f * 0.2f)) + -0.3f / 0.2f; /* batch_fill's 0 pixel */
+    cr_expect_eq(xb[0], zero);
+    cr_expect_eq(xb[89], zero);
+    dataset_free(&tr0), dataset_free(&te0), dataset_free(&tr), dataset_free(&te);
+}
+
 /* ---- the real Fashion-MNIST ------------------------------------------------- */
 
 Test(dataset, real_fashion_mnist) {

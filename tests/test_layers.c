@@ -1002,6 +1002,128 @@ Test(avgpool_global, forward_backward_accumulate) {
     free(ax);
 }
 
+/* ---- average pool (ceil mode) and the parameter-free shortcut ------------- */
+
+/* A pool or shortcut case: a double reference `fwd` of out from x, checked
+ * against the float forward, its gradient against finite differences of
+ * sum(out * R), and the backward's accumulation. */
+typedef struct {
+    int N, C, H, W, K, stride, OC, front, OH, OW;
+    double *x, *R, *out;
+    void (*fwd)(double *out, const void *ctx);
+} shape_ctx;
+
+static void avgpool_ref(double *out, const void *p) {
+    const shape_ctx *c = p;
+    for (int q = 0; q < c->N * c->C; q++)
+        for (int oh = 0; oh < c->OH; oh++)
+            for (int ow = 0; ow < c->OW; ow++) {
+                double s = 0;
+                int n = 0;
+                for (int ih = oh * c->stride; ih < oh * c->stride + c->K && ih < c->H; ih++)
+                    for (int iw = ow * c->stride; iw < ow * c->stride + c->K && iw < c->W; iw++, n++)
+                        s += c->x[((size_t)q * c->H + ih) * c->W + iw];
+                out[((size_t)q * c->OH + oh) * c->OW + ow] = s / n;
+            }
+}
+
+static void shortcut_ref(double *out, const void *p) {
+    const shape_ctx *c = p;
+    for (int n = 0; n < c->N; n++)
+        for (int oc = 0; oc < c->OC; oc++)
+            for (int oh = 0; oh < c->OH; oh++)
+                for (int ow = 0; ow < c->OW; ow++) {
+                    int ch = oc - c->front;
+                    out[(((size_t)n * c->OC + oc) * c->OH + oh) * c->OW + ow] =
+                        ch < 0 || ch >= c->C ? 0.0
+                            : c->x[(((size_t)n * c->C + ch) * c->H + oh * c->stride) * c->W + ow * c->stride];
+                }
+}
+
+static double shape_obj(void *p) {
+    shape_ctx *c = p;
+    c->fwd(c->out, c);
+    return dot(c->out, c->R, (size_t)c->N * c->OC * c->OH * c->OW);
+}
+
+static void shape_case(shape_ctx c, const char *tag,
+                       void (*forward)(float *, const float *, const shape_ctx *),
+                       void (*backward)(float *, const float *, const shape_ctx *)) {
+    char what[160];
+    rng_t r;
+    rng_init(&r, 5100 + (uint64_t)(c.H * 10 + c.W + c.front), 100);
+    size_t nin = (size_t)c.N * c.C * c.H * c.W, nout = (size_t)c.N * c.OC * c.OH * c.OW;
+    float *x = frandn(&r, nin, 1), *R = frandn(&r, nout, 1), *out = ffill(nout, NAN);
+    c.x = todouble(x, nin), c.R = todouble(R, nout), c.out = dzeros(nout);
+    forward(out, x, &c);
+    c.fwd(c.out, &c);
+    snprintf(what, sizeof what, "%s forward", tag);
+    expect_close(what, out, c.out, nout, FWD_TOL);
+    float *dx = fzeros(nin);
+    backward(dx, R, &c);
+    double *gx = dzeros(nin);
+    fd_grad(shape_obj, &c, c.x, nin, gx);
+    snprintf(what, sizeof what, "%s dx", tag);
+    expect_close(what, dx, gx, nin, GRAD_TOL);
+    float *px = frandn(&r, nin, 1), *ax = fzeros(nin);
+    memcpy(ax, px, sizeof(float) * nin);
+    backward(ax, R, &c);
+    snprintf(what, sizeof what, "%s accumulate dx", tag);
+    expect_accumulated(what, ax, px, dx, nin);
+    free(x), free(R), free(out), free(c.x), free(c.R), free(c.out), free(dx), free(gx), free(px);
+    free(ax);
+}
+
+static void avgpool_fwd(float *out, const float *x, const shape_ctx *c) {
+    avgpool_forward(out, x, c->N, c->C, c->H, c->W, c->K, c->stride);
+}
+static void avgpool_bwd(float *dx, const float *dout, const shape_ctx *c) {
+    avgpool_backward(dx, dout, c->N, c->C, c->H, c->W, c->K, c->stride);
+}
+static void shortcut_fwd(float *out, const float *x, const shape_ctx *c) {
+    shortcut_pad_forward(out, x, c->N, c->C, c->H, c->W, c->OC, c->front, c->stride);
+}
+static void shortcut_bwd(float *dx, const float *dout, const shape_ctx *c) {
+    shortcut_pad_backward(dx, dout, c->N, c->C, c->H, c->W, c->OC, c->front, c->stride);
+}
+
+static void avgpool_case(int N, int C, int H, int W, int K, int stride) {
+    char tag[96];
+    snprintf(tag, sizeof tag, "avgpool N%d C%d %dx%d K%d s%d", N, C, H, W, K, stride);
+    shape_ctx c = {N, C, H, W, K, stride, C, 0, avgpool_out_size(H, K, stride),
+                   avgpool_out_size(W, K, stride), .fwd = avgpool_ref};
+    shape_case(c, tag, avgpool_fwd, avgpool_bwd);
+}
+
+static void shortcut_case(int N, int C, int H, int W, int OC, int front, int stride) {
+    char tag[96];
+    snprintf(tag, sizeof tag, "shortcut N%d C%d %dx%d -> %d (front %d) s%d", N, C, H, W, OC, front, stride);
+    shape_ctx c = {N, C, H, W, 1, stride, OC, front, (H + stride - 1) / stride, (W + stride - 1) / stride,
+                   .fwd = shortcut_ref};
+    shape_case(c, tag, shortcut_fwd, shortcut_bwd);
+}
+
+Test(avgpool, k2_s2_even) { avgpool_case(2, 3, 6, 4, 2, 2); }
+/* Ceil mode: the last row and column of windows hang over the edge and
+ * average the pixels they cover (7 -> 4, 5 -> 3). */
+Test(avgpool, k2_s2_ceil_odd_sides) { avgpool_case(2, 2, 7, 5, 2, 2); }
+Test(avgpool, k3_s2_overlapping) { avgpool_case(1, 2, 7, 6, 3, 2); }
+
+Test(avgpool, out_size_ceil_mode) {
+    cr_expect_eq(avgpool_out_size(32, 2, 2), 16);
+    cr_expect_eq(avgpool_out_size(7, 2, 2), 4);
+    cr_expect_eq(avgpool_out_size(1, 2, 2), 1);
+    cr_expect_eq(avgpool_out_size(5, 3, 2), 2, "a window may not start past the edge");
+    cr_expect_eq(avgpool_out_size(6, 3, 2), 3);
+    cr_expect_eq(avgpool_out_size(0, 2, 2), 0);
+}
+
+/* Option A (stride 2, half of the new channels in front) and PyramidNet's
+ * (stride 1, appended), odd sides included. */
+Test(shortcut_pad, option_a_stride2) { shortcut_case(2, 3, 6, 5, 7, 2, 2); }
+Test(shortcut_pad, appended_stride1) { shortcut_case(2, 3, 5, 4, 5, 0, 1); }
+Test(shortcut_pad, same_channels_subsample) { shortcut_case(1, 2, 7, 7, 2, 0, 2); }
+
 /* ---- linear ------------------------------------------------------------- */
 
 typedef struct {

@@ -20,6 +20,9 @@ static model_cfg small_model(const char *arch, int c, int h, int w, int classes)
     m.fc = 8;
     m.batchnorm = 1;
     m.base_width = 4;
+    m.depth = strcmp(arch, "wrn") ? 8 : 10; /* pyramidnet: 6n+2; wrn: 6n+4 */
+    m.widen = 2;
+    m.alpha = 6;
     m.bn_momentum = 0.1f;
     m.bn_eps = 1e-5f;
     m.label_smoothing = 0.1f;
@@ -37,21 +40,30 @@ static batch_cfg_t synthetic_batches(const dataset_t *tr, int normalize) {
     return bc;
 }
 
-/* An architecture on synthetic 1x12x12 images of 4 classes (16 training
- * samples) with a workspace for one batch of all 16. */
+/* An architecture on synthetic 1 x side x side images of 4 classes (16
+ * training samples; side 12, or 32 for vgg16's five max-pools) with a
+ * workspace for one batch of all 16. */
 typedef struct {
     dataset_t tr, te;
     net_t n;
     net_ws ws;
+    int pixels; /* per sample */
 } tiny_t;
 
-static void tiny_make(tiny_t *t, const char *arch) {
-    model_cfg m = small_model(arch, 1, 12, 12, 4);
+static void tiny_make_cfg(tiny_t *t, model_cfg m) {
     dp_err e = {0};
-    cr_assert_eq(synthetic_make(&t->tr, &t->te, 1, 12, 12, 4, 16, 8, 5, &e), 0, "%s", e.msg);
+    cr_assert_eq(synthetic_make(&t->tr, &t->te, 1, m.in_h, m.in_w, 4, 16, 8, 5, &e), 0, "%s", e.msg);
     cr_assert_eq(net_build(&t->n, &m, &e), 0, "%s", e.msg);
     cr_assert_eq(net_ws_alloc(&t->ws, &t->n, 16, &e), 0, "%s", e.msg);
+    t->pixels = m.in_h * m.in_w;
 }
+
+static model_cfg tiny_model(const char *arch) {
+    int side = strcmp(arch, "vgg16") ? 12 : 32;
+    return small_model(arch, 1, side, side, 4);
+}
+
+static void tiny_make(tiny_t *t, const char *arch) { tiny_make_cfg(t, tiny_model(arch)); }
 
 /* The 16 training samples into the network input, their labels into labels. */
 static void tiny_fill(tiny_t *t, int32_t labels[16], int normalize) {
@@ -70,9 +82,10 @@ static void tiny_free(tiny_t *t) {
 /* g.v against (L(x + h v) - L(x - h v)) / 2h for a few random unit v. The
  * tolerance allows for ReLU/maxpool kinks crossed by the finite difference;
  * per-layer gradients are checked tightly in test_layers.c. */
-static void check_directional(const char *arch, int train) {
+static void check_directional_cfg(const char *arch, model_cfg m, int train) {
     tiny_t t;
-    tiny_make(&t, arch);
+    tiny_make_cfg(&t, m);
+    const size_t X = (size_t)16 * t.pixels;
     const net_t *n = &t.n;
     float *p = calloc(n->n_params, sizeof *p), *g = calloc(n->n_params, sizeof *g);
     float *q = calloc(n->n_params, sizeof *q), *buf = calloc(n->n_buffers + 1, sizeof *buf);
@@ -90,11 +103,14 @@ static void check_directional(const char *arch, int train) {
     }
     int32_t labels[16];
     tiny_fill(&t, labels, 1);
-    float *x0 = malloc(16 * 144 * sizeof *x0);
-    memcpy(x0, net_input(&t.ws), 16 * 144 * sizeof *x0);
+    float *x0 = malloc(X * sizeof *x0);
+    memcpy(x0, net_input(&t.ws), X * sizeof *x0);
 
-    /* the finite differences below use NET_EVAL's fused conv+BN forward */
-    net_forward(n, &t.ws, p, buf, labels, 16, train ? NET_TRAIN : NET_EVAL_GRAD, NULL, NULL);
+    /* the finite differences below use NET_EVAL's fused conv+BN forward;
+     * dropout draws the same masks in every forward (the stream restarts) */
+    rng_t drop;
+    rng_init(&drop, 11, 0);
+    net_forward(n, &t.ws, p, buf, labels, 16, train ? NET_TRAIN : NET_EVAL_GRAD, &drop, NULL);
     net_backward(n, &t.ws, p, g, labels, 16);
     for (int trial = 0; trial < 4; trial++) {
         double norm = 0, gv = 0;
@@ -107,8 +123,9 @@ static void check_directional(const char *arch, int train) {
         double h = 1e-3, L[2];
         for (int sgn = 0; sgn < 2; sgn++) {
             for (size_t i = 0; i < n->n_params; i++) q[i] = (float)(p[i] + (sgn ? -h : h) * v[i]);
-            memcpy(net_input(&t.ws), x0, 16 * 144 * sizeof *x0);
-            L[sgn] = net_forward(n, &t.ws, q, buf, labels, 16, train, NULL, NULL);
+            memcpy(net_input(&t.ws), x0, X * sizeof *x0);
+            rng_init(&drop, 11, 0);
+            L[sgn] = net_forward(n, &t.ws, q, buf, labels, 16, train, &drop, NULL);
         }
         double fd = (L[0] - L[1]) / (2 * h);
         cr_assert(fabs(fd - gv) <= 2e-3 + 3e-2 * fabs(gv), "%s %s: g.v = %.6g, finite difference %.6g",
@@ -118,12 +135,40 @@ static void check_directional(const char *arch, int train) {
     tiny_free(&t);
 }
 
+static void check_directional(const char *arch, int train) {
+    check_directional_cfg(arch, tiny_model(arch), train);
+}
+
 Test(net, gradient_mlp_train) { check_directional("mlp", 1); }
 Test(net, gradient_mlp_eval) { check_directional("mlp", 0); }
 Test(net, gradient_cnn_train) { check_directional("cnn", 1); }
 Test(net, gradient_cnn_eval) { check_directional("cnn", 0); }
 Test(net, gradient_resnet8_train) { check_directional("resnet8", 1); }
 Test(net, gradient_resnet8_eval) { check_directional("resnet8", 0); }
+Test(net, gradient_preresnet8_train) { check_directional("preresnet8", 1); }
+Test(net, gradient_preresnet8_eval) { check_directional("preresnet8", 0); }
+Test(net, gradient_resnet18_train) { check_directional("resnet18", 1); }
+Test(net, gradient_resnet18_eval) { check_directional("resnet18", 0); }
+Test(net, gradient_pyramidnet_train) { check_directional("pyramidnet", 1); }
+Test(net, gradient_pyramidnet_eval) { check_directional("pyramidnet", 0); }
+Test(net, gradient_pyramidnet_bottleneck_train) {
+    model_cfg m = tiny_model("pyramidnet");
+    m.block = BLOCK_BOTTLENECK, m.depth = 11;
+    check_directional_cfg("pyramidnet bottleneck", m, 1);
+}
+Test(net, gradient_wrn_train) { check_directional("wrn", 1); }
+Test(net, gradient_wrn_eval) { check_directional("wrn", 0); }
+/* Dropout between the convolutions: the same masks in forward and backward. */
+Test(net, gradient_wrn_dropout_train) {
+    model_cfg m = tiny_model("wrn");
+    m.block_dropout = 0.3f;
+    check_directional_cfg("wrn dropout", m, 1);
+}
+/* No vgg16 here: 13 ReLU layers on 32x32 maps put so many kinks within any
+ * usable step that the finite differences measure an averaged slope (its
+ * first conv's off by 2x at every h from 4e-3 to 5e-4), while
+ * test_torch_models.c matches torch's gradients to 1e-5 (a batch-16 fixture
+ * agreed too when this was written). */
 
 /* A diverged model: the layer that overflows first is found and named, even
  * when later ops reuse its output buffer (ResNet: BN outputs, residual sums). */
@@ -176,6 +221,111 @@ Test(net, tensor_layout) {
     net_free(&n);
     m = small_model("resnet9", 3, 32, 32, 10); /* not a 6n+2 depth: not in the table */
     cr_assert_eq(net_build(&n, &m, &e), DP_EUSAGE);
+}
+
+/* The full-size models of the literature, 3x32x32 inputs: parameter counts
+ * as torch counts them for the reference definitions
+ * (tests/fixtures/torch_models.py prints them), and a tensor name each. */
+Test(net, paper_model_sizes) {
+    static const struct {
+        const char *arch;
+        int depth, widen, alpha, block, classes;
+        size_t params;
+        const char *tensor;
+    } rows[] = {
+        {"resnet18", 0, 0, 0, 0, 10, 11173962, "layer2.0.shortcut.1.running_var"},
+        {"resnet34", 0, 0, 0, 0, 10, 21282122, "layer3.5.conv2.weight"},
+        {"preresnet110", 0, 0, 0, 0, 10, 1727962, "bn.running_mean"},
+        {"resnet110", 0, 0, 0, 0, 10, 1727962, "layer3.17.bn2.bias"}, /* 1.7M in He et al. */
+        {"pyramidnet", 110, 0, 48, BLOCK_BASIC, 10, 1772706, "layer3.17.bn3.weight"},   /* 1.7M in Han et al. */
+        {"pyramidnet", 110, 0, 270, BLOCK_BASIC, 100, 28511307, "bn_final.weight"},      /* 28.3M (10 classes) */
+        {"pyramidnet", 164, 0, 270, BLOCK_BOTTLENECK, 100, 27319071, "layer1.0.conv3.weight"}, /* 27.0M */
+        {"pyramidnet", 20, 0, 24, BLOCK_BASIC, 10, 143133, "fc.bias"},
+        {"wrn", 16, 4, 0, 0, 10, 2748890, "block2.layer.0.convShortcut.weight"},        /* 2.7M in Zagoruyko et al. */
+        {"wrn", 28, 10, 0, 0, 10, 36479194, "block3.layer.3.conv2.weight"},             /* 36.5M */
+        {"wrn", 28, 10, 0, 0, 100, 36536884, "fc.weight"},
+        {"vgg16", 0, 0, 0, 0, 10, 14728266, "features.41.running_var"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        model_cfg m = small_model(rows[i].arch, 3, 32, 32, rows[i].classes);
+        m.base_width = 0; /* the architecture's */
+        m.depth = rows[i].depth, m.widen = rows[i].widen, m.alpha = rows[i].alpha;
+        m.block = rows[i].block;
+        dp_err e = {0};
+        net_t n;
+        cr_assert_eq(net_build(&n, &m, &e), 0, "%s: %s", rows[i].arch, e.msg);
+        cr_expect_eq(n.n_params, rows[i].params, "%s depth %d: %zu parameters, torch has %zu",
+                     rows[i].arch, rows[i].depth, n.n_params, rows[i].params);
+        cr_expect_geq(net_find_tensor(&n, rows[i].tensor), 0, "%s: no tensor %s", rows[i].arch,
+                      rows[i].tensor);
+        net_free(&n);
+    }
+}
+
+/* What backward keeps (net_kept_bytes, the figure a memory estimate uses),
+ * counted by hand per sample (floats) for two of the large graphs:
+ *   ResNet-18: the input (3072), the stem conv's output (65536) and ReLU
+ *   (65536); per block the conv1 output, ReLU, conv2 output and the ReLU after
+ *   the sum (4 maps; the first block of stages 2-4 adds the projection's
+ *   output: 5): 2 x 4 x 65536 + 9 x 32768 + 9 x 16384 + 9 x 8192; the pooled
+ *   features (512) and the logits (10). Per BN layer 2 C floats of statistics
+ *   (4800 channels in all).
+ *   WRN-28-10: the input and the stem conv's output (3072 + 16384); per group
+ *   the first block's pre-activation (on its input width and size) plus 15
+ *   maps of its width (conv1 output, ReLU and the sum of 4 blocks, the BN-ReLU
+ *   of the 3 others): 16384 + 15 x 163840, 163840 + 15 x 81920,
+ *   81920 + 15 x 40960; the final ReLU (40960), pooled features (640) and
+ *   logits (10); 8976 BN channels. */
+Test(net, kept_bytes_by_hand) {
+    static const struct {
+        const char *arch;
+        int depth, widen;
+        size_t per_sample, bn_channels;
+    } rows[] = {
+        {"resnet18", 0, 0,
+         3072 + 2 * 65536 + 2 * 4 * 65536 + 9 * 32768 + 9 * 16384 + 9 * 8192 + 512 + 10, 4800},
+        {"wrn", 28, 10,
+         3072 + 16384 + (16384 + 15 * 163840) + (163840 + 15 * 81920) + (81920 + 15 * 40960) + 40960 +
+             640 + 10,
+         8976},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        model_cfg m = small_model(rows[i].arch, 3, 32, 32, 10);
+        m.base_width = 0, m.depth = rows[i].depth, m.widen = rows[i].widen;
+        dp_err e = {0};
+        net_t n;
+        cr_assert_eq(net_build(&n, &m, &e), 0, "%s", e.msg);
+        for (int B = 1; B <= 128; B *= 128) {
+            size_t want = 4 * (rows[i].per_sample * B + 2 * rows[i].bn_channels);
+            cr_expect_eq(net_kept_bytes(&n, B), want, "%s batch %d: kept %zu bytes, by hand %zu",
+                         rows[i].arch, B, net_kept_bytes(&n, B), want);
+        }
+        net_free(&n);
+    }
+}
+
+/* Depths and widths a family cannot have are refused, naming the key. */
+Test(net, bad_family_options) {
+    static const struct {
+        const char *arch;
+        int depth, widen, block, side;
+        const char *msg;
+    } rows[] = {
+        {"wrn", 12, 2, 0, 32, "model.depth: a WRN has depth 6n+4"},
+        {"wrn", 10, 0, 0, 32, "model.widen"},
+        {"pyramidnet", 12, 0, BLOCK_BASIC, 32, "6n+2"},
+        {"pyramidnet", 32, 0, BLOCK_BOTTLENECK, 32, "9n+2"},
+        {"vgg16", 0, 0, 0, 28, "needs at least 32x32"},
+        {"resnet18", 0, 0, 0, 6, "at least 8x8"},
+    };
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        model_cfg m = small_model(rows[i].arch, 1, rows[i].side, rows[i].side, 10);
+        m.depth = rows[i].depth, m.widen = rows[i].widen, m.block = rows[i].block;
+        dp_err e = {0};
+        net_t n;
+        cr_expect_eq(net_build(&n, &m, &e), DP_EUSAGE, "%s built", rows[i].arch);
+        cr_expect(strstr(e.msg, rows[i].msg), "'%s' not in: %s", rows[i].msg, e.msg);
+    }
 }
 
 Test(objective, grad_matches_loss_differences) {
@@ -272,16 +422,17 @@ static void check_thread_invariance(const char *arch) {
 
 Test(net, threads_do_not_change_results_resnet) { check_thread_invariance("resnet8"); }
 Test(net, threads_do_not_change_results_cnn) { check_thread_invariance("cnn"); }
+Test(net, threads_do_not_change_results_pyramidnet) { check_thread_invariance("pyramidnet"); }
 
 /* net_forward runs BN+ReLU and add+ReLU in one pass; the ops one by one
  * (net_first_nonfinite_op) must give the same logits, bit for bit. */
-Test(net, fused_relu_matches_ops_one_by_one) {
+static void check_fusion(const char *arch) {
     tiny_t t;
-    tiny_make(&t, "resnet8");
+    tiny_make(&t, arch);
     const net_t *n = &t.n;
     int fused = 0;
     for (int i = 0; i < n->n_ops; i++) fused += n->ops[i].relu_next;
-    cr_assert_gt(fused, 0, "a ResNet has BN->ReLU and add->ReLU pairs");
+    cr_assert_gt(fused, 0, "%s has BN->ReLU pairs", arch);
     float *p = calloc(n->n_params, sizeof *p), *buf = calloc(n->n_buffers + 1, sizeof *buf);
     float *buf2 = calloc(n->n_buffers + 1, sizeof *buf2);
     net_init(n, p, buf, 3);
@@ -296,10 +447,35 @@ Test(net, fused_relu_matches_ops_one_by_one) {
         tiny_fill(&t, labels, 0);
         cr_assert_eq(net_first_nonfinite_op(n, &t.ws, p, buf2, 16, train, NULL), -1);
         memcpy(b, t.ws.act[last], sizeof(float) * 16 * K);
-        cr_expect(memcmp(a, b, sizeof(float) * 16 * K) == 0, "%s logits differ",
+        cr_expect(memcmp(a, b, sizeof(float) * 16 * K) == 0, "%s %s logits differ", arch,
                   train ? "train" : "eval");
         cr_expect(memcmp(buf, buf2, n->n_buffers * sizeof *buf) == 0, "running statistics differ");
     }
     free(p), free(buf), free(buf2);
     tiny_free(&t);
+}
+
+Test(net, fused_relu_matches_ops_one_by_one) { check_fusion("resnet8"); }
+Test(net, fused_relu_matches_ops_one_by_one_preact) { check_fusion("preresnet8"); }
+Test(net, fused_relu_matches_ops_one_by_one_pyramidnet) { check_fusion("pyramidnet"); }
+Test(net, fused_relu_matches_ops_one_by_one_wrn) { check_fusion("wrn"); }
+Test(net, fused_relu_matches_ops_one_by_one_vgg) { check_fusion("vgg16"); }
+
+/* The workspace holds at least what backward keeps (net_kept_bytes, the
+ * figure the memory estimate uses), and shares the rest: for every family it
+ * is less than a buffer per activation and per gradient. */
+Test(net, workspace_plan_bounds) {
+    static const char *archs[] = {"resnet8", "preresnet8", "resnet18", "pyramidnet", "wrn", "vgg16"};
+    for (size_t a = 0; a < sizeof archs / sizeof *archs; a++) {
+        tiny_t t;
+        tiny_make(&t, archs[a]);
+        size_t all = 0;
+        for (int s = 0; s < t.n.n_slots; s++) all += 2 * 16 * t.n.slot_size[s] * sizeof(float);
+        size_t kept = net_kept_bytes(&t.n, 16);
+        cr_expect_gt(kept, 0);
+        cr_expect_leq(kept, t.ws.bytes, "%s: kept %zu > workspace %zu", archs[a], kept, t.ws.bytes);
+        cr_expect_lt(t.ws.bytes, all, "%s: workspace %zu not below one buffer per slot %zu", archs[a],
+                     t.ws.bytes, all);
+        tiny_free(&t);
+    }
 }

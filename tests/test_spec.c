@@ -46,10 +46,11 @@ static void expect_spec_eq(const spec_t *a, const spec_t *b) {
     EQI(data.subset); EQI(data.normalize); EQFL(data, mean); EQFL(data, std);
     EQI(data.crop_pad); EQI(data.flip); EQIL(data, shape); EQI(data.classes);
     EQI(data.train_size); EQI(data.test_size); EQI(data.partition); EQF(data.dirichlet_alpha);
-    EQI(data.shards_per_worker);
+    EQI(data.shards_per_worker); EQI(data.label); EQI(data.resize_pad);
     EQI(model.arch); EQIL(model, hidden); EQIL(model, widths); EQI(model.fc);
-    EQI(model.batchnorm); EQI(model.base_width); EQF(model.dropout); EQF(model.bn_momentum);
-    EQF(model.bn_eps);
+    EQI(model.batchnorm); EQI(model.base_width); EQI(model.depth); EQI(model.widen);
+    EQI(model.alpha); EQI(model.block); EQF(model.block_dropout); EQF(model.dropout);
+    EQF(model.bn_momentum); EQF(model.bn_eps);
     EQF(optim.lr); EQF(optim.momentum); EQI(optim.nesterov); EQF(optim.weight_decay);
     EQI(optim.wd_mode); EQI(optim.wd_skip_bn_bias); EQI(optim.schedule); EQIL(optim, milestones);
     EQF(optim.gamma); EQF(optim.min_lr); EQF(optim.warmup_epochs); EQI(optim.batch_size);
@@ -142,7 +143,14 @@ Test(spec, defaults) {
     cr_expect(s.model.widths[0] == 32 && s.model.widths[1] == 64);
     cr_expect_eq(s.model.fc, 128);
     cr_expect_eq(s.model.batchnorm, 1);
-    cr_expect_eq(s.model.base_width, 16);
+    cr_expect_eq(s.model.base_width, 0); /* the architecture's */
+    cr_expect_eq(s.model.depth, 0);
+    cr_expect_eq(s.model.widen, 10);
+    cr_expect_eq(s.model.alpha, 48);
+    cr_expect_eq(s.model.block, BLOCK_BASIC);
+    cr_expect_eq(s.model.block_dropout, 0.0f);
+    cr_expect_eq(s.data.label, LABEL_FINE);
+    cr_expect_eq(s.data.resize_pad, 0);
     cr_expect_eq(s.model.dropout, 0.0f);
     cr_expect_eq(s.model.bn_momentum, 0.1f);
     cr_expect_eq(s.model.bn_eps, 1e-5f);
@@ -209,6 +217,8 @@ static void expect_full(const spec_t *s) {
     cr_expect(s->data.std[0] == 0.247f && s->data.std[1] == 0.243f && s->data.std[2] == 0.261f);
     cr_expect_eq(s->data.crop_pad, 4);
     cr_expect_eq(s->data.flip, 1);
+    cr_expect_eq(s->data.label, LABEL_COARSE);
+    cr_expect_eq(s->data.resize_pad, 2);
     cr_expect_eq(s->model.arch, MODEL_RESNET20);
     cr_assert_eq(s->model.n_hidden, 2);
     cr_expect(s->model.hidden[0] == 512 && s->model.hidden[1] == 256);
@@ -217,6 +227,11 @@ static void expect_full(const spec_t *s) {
     cr_expect_eq(s->model.fc, 0);
     cr_expect_eq(s->model.batchnorm, 0);
     cr_expect_eq(s->model.base_width, 32);
+    cr_expect_eq(s->model.depth, 16);
+    cr_expect_eq(s->model.widen, 4);
+    cr_expect_eq(s->model.alpha, 84);
+    cr_expect_eq(s->model.block, BLOCK_BOTTLENECK);
+    cr_expect_eq(s->model.block_dropout, 0.3f);
     cr_expect_eq(s->model.dropout, 0.25f);
     cr_expect_eq(s->model.bn_momentum, 0.01f);
     cr_expect_eq(s->model.bn_eps, 1e-3f);
@@ -408,8 +423,8 @@ Test(spec, strings_and_enums) {
     cr_expect_str_eq(s.data.path, "123");
 
     load_msg("data:\n  dataset: imagenet\n",
-             "config.yaml:2:12: data.dataset: expected one of fashion-mnist, mnist, cifar10, synthetic, "
-             "got 'imagenet'");
+             "config.yaml:2:12: data.dataset: expected one of fashion-mnist, mnist, cifar10, cifar100, "
+             "synthetic, got 'imagenet'");
     load_msg("dist:\n  algorithm: sgd\n",
              "config.yaml:2:14: dist.algorithm: expected one of ddp, localsgd, easgd, qsr, dppf, lsgd, mgrawa, "
              "lgrawa, slowmo, diloco, got 'sgd'");
@@ -635,7 +650,7 @@ Test(spec, set_errors) {
     snprintf(want, sizeof want, "--set optim=1: 'optim' is a section, not a key; %s", OPTIM_KEYS);
     set_msg("optim=1", want);
     set_msg("data.dataset=imagenet", "--set data.dataset=imagenet: data.dataset: expected one of fashion-mnist, "
-                                     "mnist, cifar10, synthetic, got 'imagenet'");
+                                     "mnist, cifar10, cifar100, synthetic, got 'imagenet'");
     set_msg("model.hidden=256", "--set model.hidden=256: model.hidden: expected a list of 1 to 16 integers >= 1, "
                                 "got '256'");
     set_msg("model.hidden=[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17]",
@@ -917,7 +932,7 @@ Test(spec, print_schema) {
     spec_print_schema(f);
     fclose(f);
     const char *need[] = {"key", "type/range", "default", "optim.lr", "float > 0", "0.05",
-                          "fashion-mnist|mnist|cifar10|synthetic", "model.hidden", "[int >= 1] x1..16",
+                          "fashion-mnist|mnist|cifar10|cifar100|synthetic", "model.hidden", "[int >= 1] x1..16",
                           "[256]", "run.seed", "uint64", "optim.momentum", "float in [0, 1)",
                           "dist.push", "data.shape", "[1, 28, 28]", "peak learning rate"};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)

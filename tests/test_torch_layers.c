@@ -129,6 +129,62 @@ static void maxpool_case(const char *name) {
 Test(torch, maxpool_k2_s2) { maxpool_case("maxpool_k2s2"); }
 Test(torch, maxpool_k3_s2_p1) { maxpool_case("maxpool_k3s2p1"); }
 
+/* Forward and input gradient of a parameter-free op whose fixture holds
+ * config, x, dout, out, dx. */
+static void shape_op_case(const char *what, size_t nin, size_t nout,
+                          void (*fwd)(float *, const float *, const float *),
+                          void (*bwd)(float *, const float *, const float *), const float *cfg,
+                          fixture *f) {
+    float *out = zeros(nout), *dx = zeros(nin);
+    fwd(out, need(f, "x", nin), cfg);
+    char w[64];
+    snprintf(w, sizeof w, "%s out", what);
+    check(w, out, need(f, "out", nout), nout);
+    bwd(dx, need(f, "dout", nout), cfg);
+    snprintf(w, sizeof w, "%s dx", what);
+    check(w, dx, need(f, "dx", nin), nin);
+    free(out), free(dx);
+}
+
+static void avgpool_f(float *out, const float *x, const float *c) {
+    avgpool_forward(out, x, (int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5]);
+}
+static void avgpool_b(float *dx, const float *dout, const float *c) {
+    avgpool_backward(dx, dout, (int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5]);
+}
+
+/* torch.nn.AvgPool2d(2, 2, ceil_mode=True) on 7x6: PyramidNet's shortcut. */
+Test(torch, avgpool_k2_s2_ceil) {
+    fixture *f = load("avgpool_k2s2_ceil");
+    const float *c = config(f, 6);
+    int OH = avgpool_out_size((int)c[2], (int)c[4], (int)c[5]);
+    int OW = avgpool_out_size((int)c[3], (int)c[4], (int)c[5]);
+    size_t nin = (size_t)c[0] * c[1] * c[2] * c[3], nout = (size_t)c[0] * c[1] * OH * OW;
+    shape_op_case("avgpool", nin, nout, avgpool_f, avgpool_b, c, f);
+    fixture_free(f);
+}
+
+static void shortcut_f(float *out, const float *x, const float *c) {
+    shortcut_pad_forward(out, x, (int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4], (int)c[5],
+                         (int)c[6]);
+}
+static void shortcut_b(float *dx, const float *dout, const float *c) {
+    shortcut_pad_backward(dx, dout, (int)c[0], (int)c[1], (int)c[2], (int)c[3], (int)c[4],
+                          (int)c[5], (int)c[6]);
+}
+
+static void shortcut_case(const char *name) {
+    fixture *f = load(name);
+    const float *c = config(f, 7);
+    int s = (int)c[6], OH = ((int)c[2] + s - 1) / s, OW = ((int)c[3] + s - 1) / s;
+    size_t nin = (size_t)c[0] * c[1] * c[2] * c[3], nout = (size_t)c[0] * c[4] * OH * OW;
+    shape_op_case("shortcut", nin, nout, shortcut_f, shortcut_b, c, f);
+    fixture_free(f);
+}
+
+Test(torch, shortcut_option_a_stride2) { shortcut_case("shortcut_a_s2"); }
+Test(torch, shortcut_appended_zeros) { shortcut_case("shortcut_append_s1"); }
+
 Test(torch, linear) {
     fixture *f = load("linear");
     const float *cfg = config(f, 3);

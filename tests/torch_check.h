@@ -14,14 +14,17 @@ static inline const float *need(const fixture *f, const char *name, size_t n) {
     return p;
 }
 
-static inline double relerr(const float *a, const float *b, size_t n) {
-    double num = 0.0, den = 0.0;
+/* max|a - b| / max(floor, max|b|) */
+static inline double relerr_floor(const float *a, const float *b, size_t n, double floor) {
+    double num = 0.0, den = floor;
     for (size_t i = 0; i < n; i++) {
         double d = fabs((double)a[i] - b[i]);
         if (!(d <= num)) num = d; /* also catches NaN */
         if (fabs(b[i]) > den) den = fabs(b[i]);
     }
-    return num / (den > 1e-6 ? den : 1e-6);
+    return num / den;
 }
+
+static inline double relerr(const float *a, const float *b, size_t n) { return relerr_floor(a, b, n, 1e-6); }
 
 #endif

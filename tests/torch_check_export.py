@@ -18,8 +18,11 @@ equivalent torch models and give the same test-set outputs.
 
 The safetensors header is read and written with json + struct (Debian has no
 safetensors package). The models: make_resnet_fixture.ResNet (the reference
-used by test_torch_resnet), and below the cnn and mlp of lib/nn/model_{cnn,mlp}.c with its
-module names. Exit status 0 = agreement, 1 = mismatch, 2 = usage/input error.
+used by test_torch_models), the larger families in fixtures/torch_models.py,
+and below the cnn and mlp of lib/nn/model_{cnn,mlp}.c with its module names.
+Models of data.resize_pad inputs (input_shape larger than 28x28) get the test
+images padded with the normalised value of a 0 pixel, as dppf pads them. Exit
+status 0 = agreement, 1 = mismatch, 2 = usage/input error.
 """
 import gzip
 import importlib.util
@@ -43,12 +46,11 @@ DTYPES = {"F32": (np.float32, torch.float32), "F64": (np.float64, torch.float64)
           "U8": (np.uint8, torch.uint8)}
 
 
-def load_resnet_class():
-    spec = importlib.util.spec_from_file_location(
-        "make_resnet_fixture", os.path.join(HERE, "fixtures", "make_resnet_fixture.py"))
+def load_fixture_module(name):
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "fixtures", name + ".py"))
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return mod.ResNet
+    return mod
 
 
 class CNN(nn.Module):
@@ -159,8 +161,22 @@ def build_model(meta):
     if arch == "mlp":
         return MLP(c * h * w, classes, json.loads(meta["model.hidden"]),
                    meta["model.batchnorm"] == "true", mom, eps)
+    base = int(meta["model.base_width"])
+    T = load_fixture_module("torch_models")
+    if arch in ("resnet18", "resnet34"):
+        return T.ResNetImageNet(int(arch[6:]), base, c, classes, mom, eps)
+    if arch.startswith("preresnet"):
+        return T.PreActResNet(int(arch[9:]), base, c, classes, mom, eps)
     if arch.startswith("resnet"):
-        return load_resnet_class()(int(arch[6:]), int(meta["model.base_width"]), c, classes, mom, eps)
+        return load_fixture_module("make_resnet_fixture").ResNet(int(arch[6:]), base, c, classes, mom, eps)
+    if arch == "pyramidnet":
+        return T.PyramidNet(int(meta["model.depth"]), int(meta["model.alpha"]),
+                            meta["model.block"] == "bottleneck", base, c, classes, mom, eps)
+    if arch == "wrn":
+        return T.WideResNet(int(meta["model.depth"]), int(meta["model.widen"]), base, c, classes,
+                            float(meta["model.block_dropout"]), mom, eps)
+    if arch == "vgg16":
+        return T.VGG(base, c, h, w, classes, mom, eps)
     sys.exit("torch_check_export: unknown model.arch '%s'" % arch)
 
 
@@ -190,6 +206,9 @@ def check(model_path, pred_path, data):
     index, label, pred = rows[:, 0].astype(int), rows[:, 1].astype(int), rows[:, 2].astype(int)
     dlogits = rows[:, 3:]
     x, labels = data
+    pad = (json.loads(meta["input_shape"])[1] - x.shape[2]) // 2
+    if pad > 0:  # data.resize_pad: 0 pixels, i.e. the normalised value of a 0 pixel
+        x = F.pad(x, (pad, pad, pad, pad), value=float(-np.float32(MEAN) / np.float32(STD)))
     if not np.array_equal(labels[index], label):
         print("%s: the labels in %s are not Fashion-MNIST's test labels" % (model_path, pred_path))
         return False
@@ -214,6 +233,7 @@ def write(out, like, seed):
     _, meta = read_safetensors(like)
     torch.manual_seed(seed)
     model = build_model(meta)
+    bn = {n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)}
     with torch.no_grad():
         for name, b in model.named_buffers():
             if name.endswith("running_mean"):
@@ -221,9 +241,9 @@ def write(out, like, seed):
             elif name.endswith("running_var"):
                 b.copy_(0.5 + torch.rand(b.shape))
         for name, p in model.named_parameters():
-            if "bn" in name and name.endswith("weight"):
+            if name.rsplit(".", 1)[0] in bn and name.endswith("weight"):
                 p.copy_(1.0 + 0.2 * torch.randn(p.shape))
-            elif "bn" in name and name.endswith("bias"):
+            elif name.rsplit(".", 1)[0] in bn and name.endswith("bias"):
                 p.copy_(0.1 * torch.randn(p.shape))
     meta = {k: v for k, v in meta.items() if k.startswith("model.") or k in ("input_shape", "classes")}
     meta["format"] = "pt"

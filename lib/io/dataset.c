@@ -1,4 +1,4 @@
-/* dataset.c - IDX, CIFAR-10 and synthetic datasets loaded as uint8 pixels
+/* dataset.c - IDX, CIFAR-10/100 and synthetic datasets loaded as uint8 pixels
  * (nn/batch.h), and the batch settings a spec asks for.
  *
  * Readers check everything they can (magic, dimensions, exact byte counts,
@@ -22,7 +22,6 @@
 #define IDX_MAX_SIDE 4096
 #define IDX_FIRST_CHUNK ((size_t)1 << 20) /* payload buffer starts here, doubles */
 #define CIFAR_PIXELS 3072 /* 3 x 32 x 32 */
-#define CIFAR_RECORD (1 + CIFAR_PIXELS)
 #define CIFAR_TRAIN_BATCHES 5
 
 /* Sample noise of the synthetic set (pixel units) and the separation of the
@@ -55,6 +54,11 @@ static const dataset_info INFO[DATA_COUNT] = {
                       "download and unpack cifar-10-binary.tar.gz (see datasets/README.md) and set "
                       "data.path to its cifar-10-batches-bin folder",
                       3, 32, 32, 10, 50000, 10000, {0.4914, 0.4822, 0.4465}, {0.2470, 0.2435, 0.2616}, 1},
+    /* The statistics commonly used for CIFAR-100 (its training set's). */
+    [DATA_CIFAR100] = {"data/cifar-100-binary",
+                       "download and unpack cifar-100-binary.tar.gz (see datasets/README.md) and set "
+                       "data.path to its cifar-100-binary folder",
+                       3, 32, 32, 100, 50000, 10000, {0.5071, 0.4865, 0.4409}, {0.2673, 0.2564, 0.2762}, 1},
     [DATA_SYNTHETIC] = {"", "", 0, 0, 0, 0, 0, 0, {0}, {0}, 0},
 };
 
@@ -94,7 +98,10 @@ int dataset_shape(const spec_t *s, int *c, int *h, int *w, int *classes, dp_err 
         *classes = s->data.classes;
     } else {
         *c = d->c, *h = d->h, *w = d->w, *classes = d->classes;
+        if (s->data.dataset == DATA_CIFAR100 && s->data.label == LABEL_COARSE) *classes = 20;
     }
+    *h += 2 * s->data.resize_pad;
+    *w += 2 * s->data.resize_pad;
     return 0;
 }
 
@@ -271,63 +278,84 @@ int idx_load(const char *images_path, const char *labels_path, dataset_t *d, dp_
     return idx_read(images_path, labels_path, d, 256, "an IDX label file", NULL, e);
 }
 
-/* ---- CIFAR-10 binary ------------------------------------------------------ */
+/* ---- CIFAR-10 / CIFAR-100 binary ------------------------------------------- */
 
-static int cifar_read(const char *dir, int train, dataset_t *d, const char *hint, dp_err *e) {
+/* A CIFAR binary version: its files and records. */
+typedef struct {
+    const char *name;           /* "CIFAR-10" */
+    const char *train_fmt;      /* train file name (%d: 1..n_train; no %d: one file) */
+    int n_train;
+    const char *test_file;
+    int labels;                 /* label bytes before the pixels */
+    const char *record_desc;    /* for size errors */
+    const char *wrong_label;    /* for label errors: what the file may be instead */
+} cifar_format;
+
+static const cifar_format CIFAR10 = {"CIFAR-10", "data_batch_%d.bin", CIFAR_TRAIN_BATCHES,
+                                     "test_batch.bin", 1, "1 label byte + 3x32x32 pixels",
+                                     " (is this the CIFAR-100 binary version?)"};
+static const cifar_format CIFAR100 = {"CIFAR-100", "train.bin", 1, "test.bin", 2,
+                                      "coarse and fine label bytes + 3x32x32 pixels",
+                                      " (is this the CIFAR-10 binary version?)"};
+
+/* Reads the train or test files of format `fmt` from dir, taking label byte
+ * `label_at` of each record (which must be < classes). */
+static int cifar_read(const cifar_format *fmt, const char *dir, int train, int label_at, int classes,
+                      dataset_t *d, const char *hint, dp_err *e) {
     memset(d, 0, sizeof *d);
-    int nfiles = train ? CIFAR_TRAIN_BATCHES : 1, rc = 0;
+    int nfiles = train ? fmt->n_train : 1, rc = 0;
+    const int record = fmt->labels + CIFAR_PIXELS;
     char path[CIFAR_TRAIN_BATCHES][PATH_MAX];
     FILE *f[CIFAR_TRAIN_BATCHES] = {NULL};
     int64_t count[CIFAR_TRAIN_BATCHES], total = 0;
+    char what[48];
+    snprintf(what, sizeof what, "%s batch", fmt->name);
     /* All batches are opened (and their sizes checked) before anything is allocated. */
     for (int k = 0; k < nfiles && !rc; k++) {
-        int len = train ? snprintf(path[k], PATH_MAX, "%s/data_batch_%d.bin", dir, k + 1)
-                        : snprintf(path[k], PATH_MAX, "%s/test_batch.bin", dir);
-        if (len >= PATH_MAX) {
-            rc = dp_fail(e, DP_EIO, "CIFAR-10 folder path too long: '%s'", dir);
+        char base[64];
+        snprintf(base, sizeof base, train ? fmt->train_fmt : fmt->test_file, k + 1);
+        if (snprintf(path[k], PATH_MAX, "%s/%s", dir, base) >= PATH_MAX) {
+            rc = dp_fail(e, DP_EIO, "%s folder path too long: '%s'", fmt->name, dir);
             break;
         }
         int fd;
         struct stat st;
-        if ((rc = open_data(path[k], "CIFAR-10 batch", hint, &fd, e))) break;
+        if ((rc = open_data(path[k], what, hint, &fd, e))) break;
         if (fstat(fd, &st) != 0 || !(f[k] = fdopen(fd, "rb"))) {
             rc = dp_fail(e, DP_EIO, "cannot read '%s': %s", path[k], strerror(errno));
             close(fd);
-        } else if (st.st_size == 0 || st.st_size % CIFAR_RECORD)
+        } else if (st.st_size == 0 || st.st_size % record)
             rc = dp_fail(e, DP_EIO,
-                         "%s: size %lld bytes is not a positive multiple of the %d-byte CIFAR-10 "
-                         "record (1 label byte + 3x32x32 pixels; the binary version, not the "
-                         "python one)",
-                         path[k], (long long)st.st_size, CIFAR_RECORD);
+                         "%s: size %lld bytes is not a positive multiple of the %d-byte %s "
+                         "record (%s; the binary version, not the python one)",
+                         path[k], (long long)st.st_size, record, fmt->name, fmt->record_desc);
         else {
-            count[k] = st.st_size / CIFAR_RECORD;
+            count[k] = st.st_size / record;
             total += count[k];
         }
     }
     if (!rc && total > INT_MAX)
-        rc = dp_fail(e, DP_EIO, "%s: too many CIFAR-10 records (%lld)", dir, (long long)total);
+        rc = dp_fail(e, DP_EIO, "%s: too many %s records (%lld)", dir, fmt->name, (long long)total);
     if (!rc) {
-        d->images = dp_calloc((size_t)total, CIFAR_PIXELS, "CIFAR-10 images", e);
-        d->labels = dp_calloc((size_t)total, 1, "CIFAR-10 labels", e);
+        d->images = dp_calloc((size_t)total, CIFAR_PIXELS, "CIFAR images", e);
+        d->labels = dp_calloc((size_t)total, 1, "CIFAR labels", e);
         if (!d->images || !d->labels) rc = DP_ENOMEM;
     }
     int64_t at = 0;
     for (int k = 0; k < nfiles && !rc; k++) {
-        unsigned char rec[CIFAR_RECORD];
+        unsigned char rec[2 + CIFAR_PIXELS];
         for (int64_t i = 0; i < count[k] && !rc; i++, at++) {
-            if (fread(rec, 1, CIFAR_RECORD, f[k]) != CIFAR_RECORD) {
+            if (fread(rec, 1, (size_t)record, f[k]) != (size_t)record) {
                 rc = dp_fail(e, DP_EIO, "%s: read error at record %lld: %s", path[k], (long long)i,
                              ferror(f[k]) ? strerror(errno) : "unexpected end of file");
                 break;
             }
-            if (rec[0] >= 10)
-                rc = dp_fail(e, DP_EIO,
-                             "%s: record %lld has label %d; CIFAR-10 labels are 0..9 (is this the "
-                             "CIFAR-100 binary version?)",
-                             path[k], (long long)i, rec[0]);
-            d->labels[at] = rec[0];
+            if (rec[label_at] >= classes)
+                rc = dp_fail(e, DP_EIO, "%s: record %lld has label %d; %s labels are 0..%d%s",
+                             path[k], (long long)i, rec[label_at], fmt->name, classes - 1, fmt->wrong_label);
+            d->labels[at] = rec[label_at];
             /* The record is already [c][h][w], our layout. */
-            memcpy(d->images + (size_t)at * CIFAR_PIXELS, rec + 1, CIFAR_PIXELS);
+            memcpy(d->images + (size_t)at * CIFAR_PIXELS, rec + fmt->labels, CIFAR_PIXELS);
         }
     }
     for (int k = 0; k < nfiles; k++)
@@ -340,12 +368,16 @@ static int cifar_read(const char *dir, int train, dataset_t *d, const char *hint
     d->c = 3;
     d->h = 32;
     d->w = 32;
-    d->classes = 10;
+    d->classes = classes;
     return 0;
 }
 
 int cifar10_load(const char *dir, int train, dataset_t *d, dp_err *e) {
-    return cifar_read(dir, train, d, NULL, e);
+    return cifar_read(&CIFAR10, dir, train, 0, 10, d, NULL, e);
+}
+
+int cifar100_load(const char *dir, int train, int coarse, dataset_t *d, dp_err *e) {
+    return cifar_read(&CIFAR100, dir, train, coarse ? 0 : 1, coarse ? 20 : 100, d, NULL, e);
 }
 
 /* ---- synthetic ------------------------------------------------------------ */
@@ -526,6 +558,25 @@ int dataset_subset(dataset_t *d, int n, int random, uint64_t seed, dp_err *e) {
     return 0;
 }
 
+/* ---- padding ----------------------------------------------------------------- */
+
+int dataset_pad(dataset_t *d, int pad, dp_err *e) {
+    if (pad <= 0 || d->n == 0) return 0;
+    const int H = d->h + 2 * pad, W = d->w + 2 * pad;
+    const size_t plane = (size_t)d->h * d->w, P = (size_t)H * W;
+    uint8_t *im = dp_calloc((size_t)d->n * d->c, P, "padded images", e);
+    if (!im) return DP_ENOMEM;
+    for (size_t p = 0; p < (size_t)d->n * d->c; p++)
+        for (int i = 0; i < d->h; i++)
+            memcpy(im + p * P + (size_t)(i + pad) * W + pad, d->images + p * plane + (size_t)i * d->w,
+                   (size_t)d->w);
+    free(d->images);
+    d->images = im;
+    d->h = H;
+    d->w = W;
+    return 0;
+}
+
 /* ---- loading by name ------------------------------------------------------ */
 
 /* `folder/base.gz` if it exists, else `folder/base` if it exists; else an
@@ -574,9 +625,12 @@ int dataset_load(const spec_t *s, dataset_t *train, dataset_t *test, dp_err *e) 
         if (missing || !S_ISDIR(st.st_mode))
             return dp_fail(e, DP_EIO, "%s data folder '%s': %s; %s", name, folder,
                            missing ? strerror(errno) : "not a directory", hint);
-        if (id == DATA_CIFAR10) {
-            rc = cifar_read(folder, 1, train, hint, e);
-            if (!rc) rc = cifar_read(folder, 0, test, hint, e);
+        if (id == DATA_CIFAR10 || id == DATA_CIFAR100) {
+            const int c100 = id == DATA_CIFAR100, coarse = c100 && s->data.label == LABEL_COARSE;
+            const cifar_format *fmt = c100 ? &CIFAR100 : &CIFAR10;
+            const int label_at = c100 && !coarse, classes = c100 ? (coarse ? 20 : 100) : 10;
+            rc = cifar_read(fmt, folder, 1, label_at, classes, train, hint, e);
+            if (!rc) rc = cifar_read(fmt, folder, 0, label_at, classes, test, hint, e);
         } else {
             rc = load_idx_pair(folder, "train", id, train, e);
             if (!rc) rc = load_idx_pair(folder, "t10k", id, test, e);
@@ -590,6 +644,8 @@ int dataset_load(const spec_t *s, dataset_t *train, dataset_t *test, dp_err *e) 
         rc = dataset_subset(train, s->data.train_subset, random, s->run.seed, e);
     if (!rc && s->data.test_subset > 0)
         rc = dataset_subset(test, s->data.test_subset, random, s->run.seed, e);
+    if (!rc) rc = dataset_pad(train, s->data.resize_pad, e);
+    if (!rc) rc = dataset_pad(test, s->data.resize_pad, e);
     if (rc) {
         dataset_free(train);
         dataset_free(test);

@@ -67,6 +67,8 @@ typedef struct {
 /* The names of each choice key's values, in the order of its enum. */
 static const char *const DATASETS[] = {DPPF_DATASETS(DPPF_X_NAME)};
 static const char *const SUBSETS[] = SUBSET_NAMES;
+static const char *const LABELS[] = LABEL_NAMES;
+static const char *const BLOCKS[] = MODEL_BLOCK_NAMES;
 static const char *const MODELS[] = {DPPF_MODELS(DPPF_X_NAME)};
 static const char *const WD_MODES[] = WD_MODE_NAMES;
 static const char *const SCHEDULES[] = LR_SCHEDULE_NAMES;
@@ -97,12 +99,16 @@ static const key_def keys[] = {
     {R_INT(data, crop_pad), GE(0), LE(64), .def = "0",
      .help = "random crop after zero padding by this many pixels (train only); 0 = off"},
     {R_INT(data, flip), GE(-1), LE(1), .def = "-1",
-     .help = "random horizontal flip: -1 = dataset default (on for cifar10 only), 0 = off, 1 = on"},
+     .help = "random horizontal flip: -1 = dataset default (on for cifar10 and cifar100), 0 = off, 1 = on"},
     {R_INTS(data, shape), .min_n = 3, .or_empty = 1, GE(1), LE(4096), .def = "[1, 28, 28]",
      .help = "synthetic: image shape [C, H, W] with C <= 4"},
     {R_INT(data, classes), GE(2), LE(256), .def = "10", .help = "synthetic: number of classes"},
     {R_INT(data, train_size), GE(1), .def = "5000", .help = "synthetic: training samples"},
     {R_INT(data, test_size), GE(1), .def = "1000", .help = "synthetic: test samples"},
+    {R_ENUM(data, label, LABELS), .def = "fine",
+     .help = "cifar100: fine labels (100 classes) or coarse ones (20 superclasses)"},
+    {R_INT(data, resize_pad), GE(0), LE(64), .def = "0",
+     .help = "pad every image with this many 0 pixels on each side (fashion-mnist 28x28 -> 32x32 with 2)"},
     {R_ENUM(data, partition, PARTITIONS), .def = "iid",
      .help = "how the training set is split over the workers: iid (one shared shuffle), dirichlet "
              "(label skew, Hsu et al. 2019) or shards (k label shards each, McMahan et al. 2017)"},
@@ -119,8 +125,17 @@ static const key_def keys[] = {
     {R_INT(model, fc), GE(0), .def = "128", .help = "cnn: hidden fully-connected size; 0 = none"},
     {R_BOOL(model, batchnorm), .def = "true",
      .help = "cnn/mlp: batch norm after each conv / hidden layer"},
-    {R_INT(model, base_width), GE(1), .def = "16",
-     .help = "resnet: channels of the first stage (16 in He et al.)"},
+    {R_INT(model, base_width), GE(0), .def = "0",
+     .help = "channels of the first stage (wrn, pyramidnet: of the stem); 0 = the architecture's: "
+             "16 (resnet8..110, preresnet, wrn, pyramidnet), 64 (resnet18/34, vgg16)"},
+    {R_INT(model, depth), GE(0), LE(2000), .def = "0",
+     .help = "wrn: depth 6n+4; pyramidnet: 6n+2 (basic) or 9n+2 (bottleneck); 0 = 28 (wrn), 110 (pyramidnet)"},
+    {R_INT(model, widen), GE(1), LE(64), .def = "10", .help = "wrn: widening factor k (WRN-depth-k)"},
+    {R_INT(model, alpha), GE(0), LE(10000), .def = "48",
+     .help = "pyramidnet: channels added over the three stages (additive widening)"},
+    {R_ENUM(model, block, BLOCKS), .def = "basic", .help = "pyramidnet: residual block"},
+    {R_FLOAT(model, block_dropout), GE(0), LT(1), .def = "0",
+     .help = "wrn: dropout between the two convolutions of each block (0.3 in the paper)"},
     {R_FLOAT(model, dropout), GE(0), LT(1), .def = "0",
      .help = "dropout probability before the classifier"},
     {R_FLOAT(model, bn_momentum), GT(0), LE(1), .def = "0.1",
@@ -1144,7 +1159,7 @@ int spec_validate(const spec_t *s, dp_err *e) {
     }
     const char *ds = dataset_name(s->data.dataset);
     int synthetic = s->data.dataset == DATA_SYNTHETIC;
-    int channels = s->data.dataset == DATA_CIFAR10 ? 3 : 1;
+    int channels = s->data.dataset == DATA_CIFAR10 || s->data.dataset == DATA_CIFAR100 ? 3 : 1;
     if (synthetic) {
         if (s->data.n_shape != 3) {
             sb_str(&b, "data.shape: data.dataset 'synthetic' needs [C, H, W], got ");
@@ -1248,7 +1263,7 @@ void spec_print_schema(FILE *f) {
         sb_fixed(&t, tbuf, sizeof tbuf);
         schema_type(&t, &keys[i]);
         if (strlen(keys[i].key) > wkey) wkey = strlen(keys[i].key);
-        if (t.len > wtype) wtype = t.len;
+        if (t.len > wtype && t.len <= 60) wtype = t.len; /* a longer list (model.arch) overflows its line */
         if (strlen(keys[i].def) > wdef) wdef = strlen(keys[i].def);
     }
     fprintf(f, "%-*s  %-*s  %-*s  %s\n", (int)wkey, "key", (int)wtype, "type/range", (int)wdef,

@@ -43,6 +43,8 @@ typedef struct {
         int classes;             /* synthetic */
         int train_size;          /* synthetic */
         int test_size;           /* synthetic */
+        int label;               /* cifar100: LABEL_FINE | LABEL_COARSE */
+        int resize_pad;          /* zero pixels around every image, each side */
         int partition;           /* PART_* (nn/sampler.h): how the workers' data differ */
         float dirichlet_alpha;   /* dirichlet: concentration (large = IID mix) */
         int shards_per_worker;   /* shards: label shards per worker */
@@ -55,7 +57,12 @@ typedef struct {
         int widths[SPEC_MAX_LIST];
         int fc;                  /* cnn: hidden fully-connected size, 0 = none */
         int batchnorm;           /* cnn/mlp: bool, BN after each conv/hidden layer */
-        int base_width;          /* resnet: channels of the first stage (16 in He et al.) */
+        int base_width;          /* channels of the first stage; 0 = the architecture's */
+        int depth;               /* wrn, pyramidnet; 0 = the architecture's (28, 110) */
+        int widen;               /* wrn: widening factor k */
+        int alpha;               /* pyramidnet: widening over the three stages */
+        int block;               /* pyramidnet: BLOCK_BASIC | BLOCK_BOTTLENECK */
+        float block_dropout;     /* wrn: dropout between a block's convolutions */
         float dropout;           /* before the classifier, [0, 1) */
         float bn_momentum;       /* PyTorch's BatchNorm momentum (0.1) */
         float bn_eps;

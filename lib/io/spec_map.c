@@ -15,6 +15,11 @@ void spec_model_cfg(model_cfg *m, const spec_t *s, int in_c, int in_h, int in_w,
     m->fc = s->model.fc;
     m->batchnorm = s->model.batchnorm;
     m->base_width = s->model.base_width;
+    m->depth = s->model.depth;
+    m->widen = s->model.widen;
+    m->alpha = s->model.alpha;
+    m->block = s->model.block;
+    m->block_dropout = s->model.block_dropout;
     m->dropout = s->model.dropout;
     m->bn_momentum = s->model.bn_momentum;
     m->bn_eps = s->model.bn_eps;

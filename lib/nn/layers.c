@@ -456,6 +456,94 @@ void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW
     }
 }
 
+/* Window [lo, hi) of output index o along a side of n pixels: windows that
+ * run past the end are clipped (ceil mode). */
+static inline void pool_window(int o, int n, int k, int stride, int *lo, int *hi) {
+    *lo = o * stride;
+    *hi = *lo + k < n ? *lo + k : n;
+}
+
+int avgpool_out_size(int H, int K, int stride) {
+    if (H < 1 || K < 1 || stride < 1) return 0;
+    int oh = H <= K ? 1 : (H - K + stride - 1) / stride + 1;
+    if ((oh - 1) * stride >= H) oh--; /* the last window must start inside */
+    return oh;
+}
+
+/* Every window of every plane: forward (din NULL) stores the window's mean of
+ * `in` into `out`; backward adds dout / (window size) to each of its pixels. */
+static void avgpool_windows(float *out, const float *in, float *din, const float *dout, int N,
+                            int C, int H, int W, int K, int stride) {
+    const int OH = avgpool_out_size(H, K, stride), OW = avgpool_out_size(W, K, stride);
+#pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
+    for (size_t plane = 0; plane < (size_t)N * C; plane++)
+        for (int oh = 0; oh < OH; oh++) {
+            int h0, h1;
+            pool_window(oh, H, K, stride, &h0, &h1);
+            for (int ow = 0; ow < OW; ow++) {
+                int w0, w1;
+                pool_window(ow, W, K, stride, &w0, &w1);
+                const float n = (float)((h1 - h0) * (w1 - w0));
+                const size_t o = plane * OH * OW + (size_t)oh * OW + ow;
+                if (din) {
+                    float *dx = din + plane * H * W;
+                    const float v = dout[o] / n;
+                    for (int ih = h0; ih < h1; ih++)
+                        for (int iw = w0; iw < w1; iw++) dx[(size_t)ih * W + iw] += v;
+                    continue;
+                }
+                const float *x = in + plane * H * W;
+                float s = 0.0f;
+                for (int ih = h0; ih < h1; ih++)
+                    for (int iw = w0; iw < w1; iw++) s += x[(size_t)ih * W + iw];
+                out[o] = s / n;
+            }
+        }
+}
+
+void avgpool_forward(float *out, const float *in, int N, int C, int H, int W, int K, int stride) {
+    avgpool_windows(out, in, NULL, NULL, N, C, H, W, K, stride);
+}
+
+void avgpool_backward(float *din, const float *dout, int N, int C, int H, int W, int K, int stride) {
+    avgpool_windows(NULL, NULL, din, dout, N, C, H, W, K, stride);
+}
+
+/* ---- parameter-free shortcut ---------------------------------------------- */
+
+void shortcut_pad_forward(float *out, const float *in, int N, int C, int H, int W, int OC,
+                          int front, int stride) {
+    const int OH = (H + stride - 1) / stride, OW = (W + stride - 1) / stride;
+    const size_t in_plane = (size_t)H * W, out_plane = (size_t)OH * OW;
+#pragma omp parallel for schedule(static) if ((size_t)N * OC * out_plane >= PAR_MIN)
+    for (int b = 0; b < N; b++)
+        for (int oc = 0; oc < OC; oc++) {
+            float *o = out + ((size_t)b * OC + oc) * out_plane;
+            const int c = oc - front;
+            if (c < 0 || c >= C) {
+                memset(o, 0, out_plane * sizeof *o);
+                continue;
+            }
+            const float *x = in + ((size_t)b * C + c) * in_plane;
+            for (int y = 0; y < OH; y++)
+                for (int xx = 0; xx < OW; xx++) o[y * OW + xx] = x[(size_t)y * stride * W + xx * stride];
+        }
+}
+
+void shortcut_pad_backward(float *din, const float *dout, int N, int C, int H, int W, int OC,
+                           int front, int stride) {
+    const int OH = (H + stride - 1) / stride, OW = (W + stride - 1) / stride;
+    const size_t in_plane = (size_t)H * W, out_plane = (size_t)OH * OW;
+#pragma omp parallel for schedule(static) if ((size_t)N * C * out_plane >= PAR_MIN)
+    for (int b = 0; b < N; b++) /* images apart: no two threads add to one din */
+        for (int c = 0; c < C; c++) {
+            const float *g = dout + ((size_t)b * OC + c + front) * out_plane;
+            float *d = din + ((size_t)b * C + c) * in_plane;
+            for (int y = 0; y < OH; y++)
+                for (int xx = 0; xx < OW; xx++) d[(size_t)y * stride * W + xx * stride] += g[y * OW + xx];
+        }
+}
+
 /* ---- linear ------------------------------------------------------------- */
 
 void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int I,

@@ -102,6 +102,24 @@ void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int 
 void avgpool_global_forward(float *out, const float *in, int N, int C, int HW);
 void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW);
 
+/* Average pool with K x K windows, stride `stride`, no padding, in ceil mode
+ * (torch.nn.AvgPool2d(K, stride, ceil_mode=True)): a window that runs past
+ * the bottom or right edge averages the pixels it covers. PyramidNet's
+ * downsampling shortcut is K = stride = 2. */
+int avgpool_out_size(int H, int K, int stride);
+void avgpool_forward(float *out, const float *in, int N, int C, int H, int W, int K, int stride);
+void avgpool_backward(float *din, const float *dout, int N, int C, int H, int W, int K, int stride);
+
+/* ---- parameter-free shortcut -------------------------------------------- */
+/* in [N,C,H,W] subsampled by `stride` (pixels 0, stride, 2 stride...) into
+ * out [N,OC,ceil(H/stride),ceil(W/stride)], input channel c at c + front,
+ * the other OC - C channels zero: ResNet's option-A shortcut (front =
+ * (OC - C) / 2) and PyramidNet's zero-padded identity (stride 1, front 0). */
+void shortcut_pad_forward(float *out, const float *in, int N, int C, int H, int W, int OC,
+                          int front, int stride);
+void shortcut_pad_backward(float *din, const float *dout, int N, int C, int H, int W, int OC,
+                           int front, int stride);
+
 /* ---- linear ------------------------------------------------------------- */
 /* in [N,I], w [O,I] (PyTorch layout), b [O] nullable, out [N,O]. BLIS GEMM. */
 void linear_forward(float *out, const float *in, const float *w, const float *b, int N, int I,

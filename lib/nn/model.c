@@ -8,11 +8,11 @@
 
 typedef int (*model_builder)(net_builder *b, const model_cfg *m, int x, int arg);
 
-#define MODEL_ROW(id, name, build, arg) {name, build, arg},
+#define MODEL_ROW(id, name, build, arg, width) {name, build, arg, width},
 static const struct {
     const char *name;
     model_builder build;
-    int arg;
+    int arg, width;
 } MODELS[] = {DPPF_MODELS(MODEL_ROW)};
 
 const char *model_name(int id) { return id >= 0 && id < MODEL_COUNT ? MODELS[id].name : "?"; }
@@ -23,10 +23,19 @@ int model_find(const char *name) {
     return -1;
 }
 
-int net_build(net_t *n, const model_cfg *m, dp_err *e) {
+void model_cfg_resolve(model_cfg *m) {
+    if (m->arch < 0 || m->arch >= MODEL_COUNT) return;
+    if (m->base_width <= 0) m->base_width = MODELS[m->arch].width;
+    if (m->depth <= 0) m->depth = MODELS[m->arch].arg;
+}
+
+int net_build(net_t *n, const model_cfg *cfg, dp_err *e) {
     memset(n, 0, sizeof *n);
-    if (m->arch < 0 || m->arch >= MODEL_COUNT)
-        return dp_fail(e, DP_EUSAGE, "model.arch: unknown architecture %d", m->arch);
+    if (cfg->arch < 0 || cfg->arch >= MODEL_COUNT)
+        return dp_fail(e, DP_EUSAGE, "model.arch: unknown architecture %d", cfg->arch);
+    model_cfg resolved = *cfg;
+    model_cfg_resolve(&resolved);
+    const model_cfg *m = &resolved;
     net_builder b = {.n = n, .e = e};
     n->in_c = m->in_c, n->in_h = m->in_h, n->in_w = m->in_w, n->classes = m->classes;
     n->bn_momentum = m->bn_momentum;

@@ -20,7 +20,13 @@ typedef struct {
     int widths[MODEL_MAX_LIST];
     int fc;                    /* cnn: hidden fully-connected size, 0 = none */
     int batchnorm;             /* cnn/mlp: BN after each conv/hidden layer */
-    int base_width;            /* resnet: channels of the first stage */
+    int base_width;            /* resnet, wrn, pyramidnet, vgg: channels of the first stage
+                                  (wrn, pyramidnet: of the stem); 0 = the architecture's */
+    int depth;                 /* wrn, pyramidnet: layers; 0 = the architecture's */
+    int widen;                 /* wrn: widening factor k */
+    int alpha;                 /* pyramidnet: channels added over the three stages */
+    int block;                 /* pyramidnet: BLOCK_BASIC | BLOCK_BOTTLENECK */
+    float block_dropout;       /* wrn: dropout between the two convolutions of a block */
     float dropout;             /* before the classifier */
     float bn_momentum, bn_eps; /* BatchNorm (PyTorch conventions) */
     float label_smoothing;     /* of the cross-entropy loss */
@@ -29,6 +35,12 @@ typedef struct {
 /* The MODEL_* of a name as the spec spells it, or -1. */
 int model_find(const char *name);
 
+/* The architecture's standard values for the options left at 0: base_width
+ * (the table's width), depth (the table's arg: the depth of the row's model,
+ * and the default depth of wrn and pyramidnet). net_build does this itself;
+ * the export metadata uses it to name the model it built. */
+void model_cfg_resolve(model_cfg *m);
+
 /* Builds the model: its ops, tensor table (PyTorch state_dict names) and the
  * layout of the flat parameter and buffer vectors. DP_EUSAGE naming the
  * model key when the configuration cannot be built (e.g. a ResNet on images
@@ -36,11 +48,16 @@ int model_find(const char *name);
 int net_build(net_t *n, const model_cfg *m, dp_err *e);
 
 /* The builders the model table (nn/models.h) names; `arg` is the row's
- * constant (the depth of a ResNet-6n+2). Each appends the whole network to
- * slot `x` (the input), classifier included. */
+ * constant (the depth of a ResNet). Each appends the whole network to slot
+ * `x` (the input), classifier included, and gets a resolved model_cfg. */
 struct net_builder_s;
 int model_build_mlp(struct net_builder_s *b, const model_cfg *m, int x, int arg);
 int model_build_cnn(struct net_builder_s *b, const model_cfg *m, int x, int arg);
 int model_build_resnet(struct net_builder_s *b, const model_cfg *m, int x, int arg);
+int model_build_preresnet(struct net_builder_s *b, const model_cfg *m, int x, int arg);
+int model_build_resnet4(struct net_builder_s *b, const model_cfg *m, int x, int arg);
+int model_build_pyramidnet(struct net_builder_s *b, const model_cfg *m, int x, int arg);
+int model_build_wrn(struct net_builder_s *b, const model_cfg *m, int x, int arg);
+int model_build_vgg(struct net_builder_s *b, const model_cfg *m, int x, int arg);
 
 #endif

@@ -7,7 +7,6 @@
 
 #include "net.h"
 #include "net_build.h"
-#include "parallel.h"
 
 /* ---- finishing a built model ---- */
 
@@ -123,6 +122,7 @@ static const char *op_kind_name(net_op_kind k) {
     case OP_ADD: return "residual add";
     case OP_DROPOUT: return "dropout";
     case OP_SHORTCUT_PAD: return "shortcut";
+    case OP_AVGPOOL: return "average pool";
     }
     return "op";
 }
@@ -333,41 +333,6 @@ float *net_input(net_ws *ws) { return ws->act[0]; }
 
 const float *net_logits(const net_t *n, const net_ws *ws) { return ws->act[n->ops[n->n_ops - 1].out]; }
 
-/* ---- option-A shortcut ---------------------------------------------------- */
-
-static void shortcut_pad_forward(float *out, const float *in, const net_op *op, int B) {
-    int pad_front = (op->OC - op->C) / 2;
-    size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
-#pragma omp parallel for schedule(static) if ((size_t)B * op->OC * out_plane >= PAR_MIN)
-    for (int b = 0; b < B; b++)
-        for (int oc = 0; oc < op->OC; oc++) {
-            float *o = out + ((size_t)b * op->OC + oc) * out_plane;
-            int c = oc - pad_front;
-            if (c < 0 || c >= op->C) {
-                memset(o, 0, out_plane * sizeof *o);
-                continue;
-            }
-            const float *x = in + ((size_t)b * op->C + c) * in_plane;
-            for (int y = 0; y < op->OH; y++)
-                for (int xx = 0; xx < op->OW; xx++)
-                    o[y * op->OW + xx] = x[(size_t)y * op->stride * op->W + xx * op->stride];
-        }
-}
-
-static void shortcut_pad_backward(float *din, const float *dout, const net_op *op, int B) {
-    int pad_front = (op->OC - op->C) / 2;
-    size_t in_plane = (size_t)op->H * op->W, out_plane = (size_t)op->OH * op->OW;
-#pragma omp parallel for schedule(static) if ((size_t)B * op->C * out_plane >= PAR_MIN)
-    for (int b = 0; b < B; b++) /* images apart: no two threads add to one din */
-        for (int c = 0; c < op->C; c++) {
-            const float *g = dout + ((size_t)b * op->OC + c + pad_front) * out_plane;
-            float *d = din + ((size_t)b * op->C + c) * in_plane;
-            for (int y = 0; y < op->OH; y++)
-                for (int xx = 0; xx < op->OW; xx++)
-                    d[(size_t)y * op->stride * op->W + xx * op->stride] += g[y * op->OW + xx];
-        }
-}
-
 /* ---- forward / backward --------------------------------------------------- */
 
 static const float *tparam(const net_t *n, const float *params, int t) {
@@ -423,7 +388,10 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
         else
             memcpy(out, in, count * sizeof *out);
         break;
-    case OP_SHORTCUT_PAD: shortcut_pad_forward(out, in, op, B); break;
+    case OP_SHORTCUT_PAD:
+        shortcut_pad_forward(out, in, B, op->C, op->H, op->W, op->OC, op->pad, op->stride);
+        break;
+    case OP_AVGPOOL: avgpool_forward(out, in, B, op->C, op->H, op->W, op->k, op->stride); break;
     }
 }
 
@@ -538,7 +506,11 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                 accumulate(din, dout, count);
             break;
         case OP_SHORTCUT_PAD:
-            if (din) shortcut_pad_backward(din, dout, op, B);
+            if (din)
+                shortcut_pad_backward(din, dout, B, op->C, op->H, op->W, op->OC, op->pad, op->stride);
+            break;
+        case OP_AVGPOOL:
+            if (din) avgpool_backward(din, dout, B, op->C, op->H, op->W, op->k, op->stride);
             break;
         }
     }

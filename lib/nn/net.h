@@ -27,7 +27,9 @@ typedef enum {
     OP_LINEAR,
     OP_ADD,
     OP_DROPOUT,
-    OP_SHORTCUT_PAD, /* ResNet option-A shortcut: stride-2 subsample + zero channel padding */
+    OP_SHORTCUT_PAD, /* parameter-free shortcut: subsample by `stride`, zero channels around
+                        the input's (`pad` of them in front) */
+    OP_AVGPOOL,      /* k x k average pool, `stride`, ceil mode (PyramidNet's shortcut) */
 } net_op_kind;
 
 typedef struct {
@@ -36,7 +38,7 @@ typedef struct {
     int C, H, W;         /* input shape per sample */
     int OC, OH, OW;      /* output shape per sample */
     conv_shape conv;     /* OP_CONV */
-    int k, stride, pad;  /* OP_MAXPOOL */
+    int k, stride, pad;  /* OP_MAXPOOL, OP_AVGPOOL; OP_SHORTCUT_PAD: stride and channels in front */
     float p;             /* OP_DROPOUT */
     int w, b;            /* tensor indices (-1 = none): weight/gamma, bias/beta */
     int rmean, rvar;     /* buffer tensor indices (OP_BN) */

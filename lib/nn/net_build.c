@@ -1,4 +1,5 @@
 /* net_build.c - appending layers to a model under construction (net_build.h). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,14 @@ static int grow(void **p, int *cap, int need, size_t elem, net_builder *b) {
     *p = q;
     *cap = ncap;
     return 0;
+}
+
+const char *nb_name(net_builder *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b->name, sizeof b->name, fmt, ap);
+    va_end(ap);
+    return b->name;
 }
 
 int nb_slot(net_builder *b, size_t per_sample) {
@@ -117,6 +126,20 @@ int nb_relu(net_builder *b, int x, int c, int h, int w) {
     return op->out = nb_slot(b, (size_t)c * h * w);
 }
 
+int nb_bn_relu(net_builder *b, const char *name, int x, int c, int h, int w) {
+    return nb_relu(b, nb_batchnorm(b, name, x, c, h, w), c, h, w);
+}
+
+int nb_avgpool(net_builder *b, int x, int c, int *h, int *w, int k, int stride) {
+    net_op *op = add_op(b, OP_AVGPOOL, x, c, *h, *w);
+    if (!op) return 0;
+    op->k = k, op->stride = stride;
+    *h = avgpool_out_size(*h, k, stride);
+    *w = avgpool_out_size(*w, k, stride);
+    op->OH = *h, op->OW = *w;
+    return op->out = nb_slot(b, (size_t)c * *h * *w);
+}
+
 int nb_maxpool(net_builder *b, int x, int c, int *h, int *w, int k, int stride) {
     net_op *op = add_op(b, OP_MAXPOOL, x, c, *h, *w);
     if (!op) return 0;
@@ -155,6 +178,13 @@ int nb_dropout(net_builder *b, int x, int size, float p) {
     return op->out = nb_slot(b, (size_t)size);
 }
 
+int nb_gap_linear(net_builder *b, const char *name, int x, int c, int h, int w, float dropout,
+                  int classes) {
+    x = nb_gap(b, x, c, &h, &w);
+    x = nb_dropout(b, x, c, dropout);
+    return nb_linear(b, name, x, c, classes);
+}
+
 int nb_add(net_builder *b, int x, int y, int c, int h, int w) {
     net_op *op = add_op(b, OP_ADD, x, c, h, w);
     if (!op) return 0;
@@ -162,12 +192,21 @@ int nb_add(net_builder *b, int x, int y, int c, int h, int w) {
     return op->out = nb_slot(b, (size_t)c * h * w);
 }
 
-int nb_shortcut_pad(net_builder *b, int x, int c, int h, int w, int oc, int stride) {
+static int pad_channels(net_builder *b, int x, int c, int h, int w, int oc, int front, int stride) {
     net_op *op = add_op(b, OP_SHORTCUT_PAD, x, c, h, w);
     if (!op) return 0;
     op->stride = stride;
+    op->pad = front;
     op->OC = oc;
     op->OH = (h + stride - 1) / stride;
     op->OW = (w + stride - 1) / stride;
     return op->out = nb_slot(b, (size_t)oc * op->OH * op->OW);
+}
+
+int nb_shortcut_pad(net_builder *b, int x, int c, int h, int w, int oc, int stride) {
+    return pad_channels(b, x, c, h, w, oc, (oc - c) / 2, stride);
+}
+
+int nb_channel_pad(net_builder *b, int x, int c, int h, int w, int oc) {
+    return pad_channels(b, x, c, h, w, oc, 0, 1);
 }

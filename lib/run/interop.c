@@ -126,9 +126,15 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     }
     if (rc) goto done;
 
-    /* Metadata: strings only (the format's rule). */
+    /* Metadata: strings only (the format's rule). The model's options as
+     * the model was built (model_cfg_resolve: 0 = the architecture's). */
+    model_cfg mc;
+    rc = spec_model_cfg_for_data(&mc, s, e);
+    if (rc) goto done;
+    model_cfg_resolve(&mc);
     char desc[256], ver[32], step[32], epoch[32], workers[32], shape[64], classes[32], source[64],
-        widths[160], hidden[160], fc[32], bw[32], drop[32], mom[32], eps[32];
+        widths[160], hidden[160], fc[32], bw[32], drop[32], mom[32], eps[32], depth[32], widen[32],
+        alpha[32], bdrop[32];
     net_describe(net, desc, sizeof desc);
     snprintf(ver, sizeof ver, "%s", DPPF_VERSION);
     snprintf(step, sizeof step, "%lld", (long long)c->step);
@@ -141,13 +147,19 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     fmt_ints(widths, sizeof widths, s->model.widths, s->model.n_widths);
     fmt_ints(hidden, sizeof hidden, s->model.hidden, s->model.n_hidden);
     snprintf(fc, sizeof fc, "%d", s->model.fc);
-    snprintf(bw, sizeof bw, "%d", s->model.base_width);
+    snprintf(bw, sizeof bw, "%d", mc.base_width);
+    snprintf(depth, sizeof depth, "%d", mc.depth);
+    snprintf(widen, sizeof widen, "%d", mc.widen);
+    snprintf(alpha, sizeof alpha, "%d", mc.alpha);
+    snprintf(bdrop, sizeof bdrop, "%g", mc.block_dropout);
     snprintf(drop, sizeof drop, "%g", s->model.dropout);
     snprintf(mom, sizeof mom, "%g", s->model.bn_momentum);
     snprintf(eps, sizeof eps, "%g", s->model.bn_eps);
     const char *arch = model_name(s->model.arch);
+    /* every architecture but the cnn and the mlp is sized by model.base_width */
     int cnn = s->model.arch == MODEL_CNN, mlp = s->model.arch == MODEL_MLP, resnet = !cnn && !mlp;
-    st_meta meta[24];
+    int wrn = s->model.arch == MODEL_WRN, pyramid = s->model.arch == MODEL_PYRAMIDNET;
+    st_meta meta[32];
     int nm = 0;
 #define META(k, v) (meta[nm++] = (st_meta){(char *)(k), (char *)(v)})
     META("format", "pt");
@@ -159,6 +171,11 @@ int interop_export(const spec_t *s, const export_opts *o, FILE *summary, dp_err 
     if (mlp) META("model.hidden", hidden);
     if (!resnet) META("model.batchnorm", s->model.batchnorm ? "true" : "false");
     if (resnet) META("model.base_width", bw);
+    if (wrn || pyramid) META("model.depth", depth);
+    if (wrn) META("model.widen", widen);
+    if (wrn) META("model.block_dropout", bdrop);
+    if (pyramid) META("model.alpha", alpha);
+    if (pyramid) META("model.block", mc.block == BLOCK_BOTTLENECK ? "bottleneck" : "basic");
     META("model.dropout", drop);
     META("model.bn_momentum", mom);
     META("model.bn_eps", eps);

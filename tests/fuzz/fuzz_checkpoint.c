@@ -7,6 +7,7 @@
  * what must hold against a crafted file. A checkpoint that loads must have
  * the field invariants checkpoint_parse promises, and has its stored spec
  * parsed as `dppf eval/landscape` do. */
+#include <float.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     FUZZ_CHECK(c.n_workers >= 1 && c.n_rng >= 1 && c.step >= 0 && c.epoch >= 0 && c.epoch <= c.step,
                "accepted workers %u rng %u step %lld epoch %lld", c.n_workers, c.n_rng, (long long)c.step,
                (long long)c.epoch);
-    FUZZ_CHECK(c.wall_seconds >= 0 && c.wall_seconds <= 1.8e308, "accepted wall_seconds %g", c.wall_seconds);
+    FUZZ_CHECK(c.wall_seconds >= 0 && c.wall_seconds <= DBL_MAX, "accepted wall_seconds %g", c.wall_seconds);
     for (uint64_t i = 0; i < c.n_params; i++) FUZZ_CHECK(c.avg_params[i] - c.avg_params[i] == 0, "NaN/Inf accepted");
     uint64_t W = c.n_workers;
     touch(c.spec_yaml, strlen(c.spec_yaml) + 1);

@@ -19,7 +19,7 @@ static inline void fuzz_use_dataset(const dataset_t *d, int crop_pad, uint64_t s
                    d->classes);
     spec_t s;
     spec_defaults(&s);
-    strcpy(s.data.dataset, "synthetic"); /* statistics measured on the data */
+    s.data.dataset = DATA_SYNTHETIC; /* statistics measured on the data */
     s.data.crop_pad = crop_pad;
     s.data.flip = 1;
     batch_cfg_t bc;
