@@ -33,6 +33,15 @@ static void roff(FILE *f, const char *s, size_t n) {
 
 static void roff_str(FILE *f, const char *s) { roff(f, s, strlen(s)); }
 
+/* A choice list (a|b|c): a line may break after each '|' (roff's \:), so a
+ * long list fills the line instead of overrunning it. */
+static void roff_choices(FILE *f, const char *s) {
+    for (; *s; s++) {
+        roff(f, s, 1);
+        if (*s == '|') fputs("\\:", f);
+    }
+}
+
 /* Preformatted text (usage lines, prose with its own line breaks), each line
  * kept as it is. */
 static void roff_block(FILE *f, const char *text) {
@@ -131,7 +140,8 @@ void print_man(FILE *f, const command *cmds, int n) {
           ".SH SPEC KEYS\n"
           "The experiment spec is YAML with the sections below; every key has a default.\n"
           "\\fB\\-\\-set\\fR \\fIsection.key=value\\fR overrides one (lists as \\fB[32,64]\\fR).\n"
-          "\\fBdppf schema\\fR prints the same table.\n",
+          "\\fBdppf schema\\fR prints the same table.\n"
+          ".ad l\n", /* ragged right: a choice list has no spaces to stretch */
           f);
     for (size_t i = 0; i < spec_key_count(); i++) {
         spec_key_info k;
@@ -139,13 +149,13 @@ void print_man(FILE *f, const command *cmds, int n) {
         fputs(".TP\n\\fB", f);
         roff_str(f, k.key);
         fputs("\\fR (", f);
-        roff_str(f, k.type);
+        roff_choices(f, k.type);
         fputs("; default \\fB", f);
         roff_str(f, k.def[0] ? k.def : "\"\"");
         fputs("\\fR)\n", f);
         roff_flow(f, k.help);
     }
-    fputs(".SH EXIT STATUS\n", f);
+    fputs(".ad b\n.SH EXIT STATUS\n", f);
     for (size_t i = 0; i < sizeof EXIT_CODES / sizeof *EXIT_CODES; i++) {
         fprintf(f, ".TP\n.B %d\n", EXIT_CODES[i].code);
         roff_flow(f, EXIT_CODES[i].meaning);
