@@ -7,33 +7,34 @@
 #include "commands.h"
 #include "docs.h"
 #include "error.h"
+#include "wait_policy.h"
 
 static const command COMMANDS[] = {
-    {"train", cmd_train, "train a model as the spec says (M workers, any algorithm)", &train_syntax},
-    {"eval", cmd_eval, "loss and accuracy of a checkpoint on the train and test sets", &eval_syntax},
+    {"train", cmd_train, "train a model as the spec says (M workers, any algorithm)", &train_syntax, 1},
+    {"eval", cmd_eval, "loss and accuracy of a checkpoint on the train and test sets", &eval_syntax, 1},
     {"sharpness", cmd_sharpness,
      "flatness of a checkpoint: IMV/MV, SAM sharpness, Hessian\n"
      "top eigenvalue and trace, epsilon-sharpness",
-     &sharpness_syntax},
+     &sharpness_syntax, 1},
     {"landscape", cmd_landscape,
      "loss landscape around a checkpoint: 2-D grid PNG with the\n"
      "workers marked, or 1-D curves (random, --to, workers)",
-     &landscape_syntax},
+     &landscape_syntax, 1},
     {"plot", cmd_plot,
      "training curves, or any two CSV columns, as PNG, SVG or PDF\n"
      "(--group-by KEY: mean and mean +- std over runs)",
-     &plot_syntax},
+     &plot_syntax, 0},
     {"bench", cmd_bench,
      "training/eval throughput of the built-in models (img/s,\n"
      "GEMM share); --comm CONFIG: cost of one sync under mpirun",
-     &bench_syntax},
-    {"schema", cmd_schema, "list every spec key with its type, range, default and meaning", &schema_syntax},
-    {"export", cmd_export, "the model as a PyTorch state_dict (safetensors)", &export_syntax},
-    {"import", cmd_import, "a PyTorch model as a step-0 checkpoint for train --resume", &import_syntax},
+     &bench_syntax, 1},
+    {"schema", cmd_schema, "list every spec key with its type, range, default and meaning", &schema_syntax, 0},
+    {"export", cmd_export, "the model as a PyTorch state_dict (safetensors)", &export_syntax, 0},
+    {"import", cmd_import, "a PyTorch model as a step-0 checkpoint for train --resume", &import_syntax, 0},
     {"collect", cmd_collect,
      "one row per run: the spec keys that differ, final metrics,\n"
      "sharpness (table, --csv or --md)",
-     &collect_syntax},
+     &collect_syntax, 0},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof *COMMANDS };
 
@@ -127,5 +128,6 @@ int main(int argc, char **argv) {
     }
     const command *c = find_command(name);
     if (!c) return unknown_command(name);
+    if (c->computes) wait_policy_apply(argv);
     return c->run(c, argc - 2, argv + 2);
 }

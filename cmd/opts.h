@@ -77,6 +77,7 @@ struct command {
     int (*run)(const command *self, int argc, char **argv); /* argv: after the command name */
     const char *summary;      /* its line in `dppf --help`; '\n' continues it */
     const opt_syntax *syntax; /* its usage, help and options */
+    int computes;             /* runs OpenMP thread teams: main sets their wait policy first */
 };
 
 /* opts_parse's return value when it printed --help: the command ends with exit 0. */

@@ -922,6 +922,32 @@ Test(maxpool, k2_s2_odd_width) { maxpool_case(2, 3, 6, 5, 2, 2, 0, 0); }
 Test(maxpool, k3_s2_p1) { maxpool_case(2, 3, 7, 6, 3, 2, 1, 0); }
 Test(maxpool, k3_s2_p1_padding_never_wins) { maxpool_case(2, 2, 6, 7, 3, 2, 1, 1); }
 Test(maxpool, k3_s1_p1_overlapping) { maxpool_case(1, 2, 5, 4, 3, 1, 1, 0); }
+/* Rows of 14, 7, 20 and 33 outputs: the 16-lane path, its masked tail and several vectors a row. */
+Test(maxpool, k2_s2_wide_rows) {
+    maxpool_case(2, 3, 28, 28, 2, 2, 0, 0);
+    maxpool_case(1, 2, 14, 15, 2, 2, 0, 1);
+    maxpool_case(1, 2, 4, 40, 2, 2, 0, 0);
+    maxpool_case(1, 1, 6, 67, 2, 2, 0, 1);
+}
+
+/* Ties and NaNs in every lane of a 2 x 40 row: the first max wins and a NaN
+ * (the last one of its window) propagates, lane by lane as in the scalar order. */
+Test(maxpool, k2_s2_ties_and_nan_every_lane) {
+    enum { W = 40, OW = 20 };
+    float x[2 * W], out[OW];
+    int32_t am[OW];
+    for (int i = 0; i < 2 * W; i++) x[i] = 1.0f;
+    maxpool_forward(out, am, x, 1, 1, 2, W, 2, 2, 0);
+    for (int j = 0; j < OW; j++) cr_expect_eq(am[j], 2 * j, "tie at output %d: argmax %d", j, am[j]);
+    for (int j = 0; j < OW; j++) x[(j % 2) * W + 2 * j + (j % 3 == 0)] = NAN; /* one NaN a window */
+    x[W + 2 * 5 + 1] = NAN;                                                   /* and a second one */
+    maxpool_forward(out, am, x, 1, 1, 2, W, 2, 2, 0);
+    for (int j = 0; j < OW; j++) {
+        int want = j == 5 ? W + 2 * 5 + 1 : (j % 2) * W + 2 * j + (j % 3 == 0);
+        cr_expect(isnan(out[j]), "NaN at output %d must propagate", j);
+        cr_expect_eq(am[j], want, "NaN at output %d: argmax %d, want %d", j, am[j], want);
+    }
+}
 
 Test(maxpool, ties_first_max_wins_and_nan_propagates) {
     /* Constant input: every window ties, and (like PyTorch) the first in-bounds

@@ -360,6 +360,55 @@ Test(objective, grad_matches_loss_differences) {
     dataset_free(&tr), dataset_free(&te);
 }
 
+/* The objective's loss (forward chunks spread over threads, conv -> BN ->
+ * ReLU -> maxpool as one pass, the loss batch by batch) is bit for bit the
+ * layers run one by one (NET_EVAL_GRAD fuses nothing) over batches of 128,
+ * summed as eval_dataset sums them, on 1 and 2 threads. */
+Test(objective, loss_is_the_unfused_batches_bit_for_bit_on_any_threads) {
+    model_cfg m = small_model("cnn", 1, 28, 28, 4);
+    m.widths[0] = 16, m.widths[1] = 8;
+    dp_err e = {0};
+    dataset_t tr, te;
+    cr_assert_eq(synthetic_make(&tr, &te, 1, 28, 28, 4, 300, 8, 5, &e), 0);
+    net_t n;
+    cr_assert_eq(net_build(&n, &m, &e), 0);
+    float *p = calloc(n.n_params, sizeof *p), *buf = calloc(n.n_buffers, sizeof *buf);
+    net_init(&n, p, buf, 3);
+    for (size_t i = 0; i < n.n_buffers; i++) buf[i] += 0.25f; /* running stats away from 0/1 */
+    batch_cfg_t bc = synthetic_batches(&tr, 1);
+    net_ws ws;
+    cr_assert_eq(net_ws_alloc(&ws, &n, 128, &e), 0);
+    int32_t labels[128], idx[128];
+    double ref = 0;
+    int64_t right = 0;
+    for (int s = 0; s < 300; s += 128) {
+        int B = 300 - s < 128 ? 300 - s : 128, c = 0;
+        for (int i = 0; i < B; i++) idx[i] = s + i;
+        batch_fill(net_input(&ws), labels, &tr, idx, B, &bc, 0, NULL);
+        ref += (double)net_forward(&n, &ws, p, buf, labels, B, NET_EVAL_GRAD, NULL, &c) * B;
+        right += c;
+    }
+    ref /= 300;
+    for (int threads = 1; threads <= 2; threads++) {
+        gemm_set_threads(threads);
+        objective_t o;
+        cr_assert_eq(objective_init(&o, &n, &tr, &bc, 0, 128, buf, &e), 0);
+        cr_assert(o.chunk < o.batch, "chunk %d: the forward runs in pieces of a batch", o.chunk);
+        double acc, L = objective_loss(&o, p, &acc);
+        cr_expect(memcmp(&L, &ref, sizeof L) == 0, "%d threads: loss %.17g vs %.17g", threads, L, ref);
+        cr_expect_eq(acc, (double)right / 300);
+        eval_result r;
+        eval_dataset(&n, &ws, p, buf, &tr, &bc, 0, NET_EVAL, labels, idx, NULL, NULL, &r);
+        cr_expect(memcmp(&r.loss, &ref, sizeof ref) == 0, "eval_dataset %.17g vs %.17g", r.loss, ref);
+        objective_free(&o);
+    }
+    gemm_set_threads(1);
+    net_ws_free(&ws);
+    free(p), free(buf);
+    net_free(&n);
+    dataset_free(&tr), dataset_free(&te);
+}
+
 /* One train step's loss, gradients and BN running statistics, and the eval
  * loss, at a given thread count; at sizes where the layers and GEMMs do split
  * their work (ResNet-8 of width 16 on 3x32x32, batch 32). */

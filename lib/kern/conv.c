@@ -52,7 +52,7 @@ static void record_conv(kern_kind kind, int M, int N, int K, int images, const c
                         float beta, const conv_epilogue *ep) {
     kern_record(&(kern_call){.kind = kind, .M = M, .N = N, .K = K, .images = images,
                              .alpha = 1.0f, .beta = beta, .g = *g,
-                             .epilogue = ep ? 1 + (ep->relu != 0) : 0});
+                             .epilogue = ep ? 1 + (ep->relu != 0) : 0, .pool = ep && ep->pool});
 }
 
 /* A column matrix per thread (the parallel input gradient) or the flipped
@@ -159,6 +159,15 @@ void conv_forward(int OC, int N, const float *w, const float *in, const conv_geo
         }
     }
     if (ep) conv_epilogue_apply(out, N, OC, (size_t)P, ep);
+}
+
+int conv_forward_pool(int OC, int N, const float *w, const float *in, const conv_geom *g,
+                      float *out, const conv_epilogue *ep) {
+    int threads;
+    if (!ep || !ep->pool || !gemm_driver_kernel(&threads) || !batch_fits(OC, N, g) ||
+        !direct_enabled())
+        return -1;
+    return conv_fwd_direct(OC, N, w, in, g, 0.0f, out, ep);
 }
 
 void conv_weight_grad(int OC, int N, const float *dout, const float *in, const conv_geom *g,

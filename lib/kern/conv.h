@@ -47,6 +47,15 @@ size_t conv_work_floats(const conv_geom *g);
 void conv_forward(int OC, int N, const float *w, const float *in, const conv_geom *g, float beta,
                   float *out, const conv_epilogue *ep, float *work);
 
+/* The forward of the batch (no bias) followed by ep, which asks for the
+ * pool (ep->pool), writing only the pooled out_n[OC][OH/2][OW/2]: the eval
+ * forward of conv -> BN -> ReLU -> 2x2 max pool in one pass, the full output
+ * of an image never leaving its thread's cache (no argmax: nothing runs
+ * backward). -1, nothing written, when the direct kernel does not take the
+ * convolution: the caller then runs the layers one by one. */
+int conv_forward_pool(int OC, int N, const float *w, const float *in, const conv_geom *g,
+                      float *out, const conv_epilogue *ep);
+
 /* dw[OC][C*KH*KW] += sum_n dout_n (x) in_n: the weight gradient of the batch. */
 void conv_weight_grad(int OC, int N, const float *dout, const float *in, const conv_geom *g,
                       float *dw, float *work);

@@ -19,6 +19,7 @@
 
 #include "conv_direct.h"
 #include "parallel.h"
+#include "pool.h"
 #include "scratch.h"
 
 enum { NR = 8, VL = 16, TAPS_MAX = 64 };
@@ -52,6 +53,7 @@ static inline __mmask16 lanes(int n) {
 }
 
 static _Thread_local scratch_t padded_buf; /* one padded image per thread */
+static _Thread_local scratch_t image_buf;  /* one image's output before pooling, per thread */
 static _Thread_local scratch_t weights_buf; /* the calling thread's packed weights */
 
 /* wp[t][k][j] = w[t*NR + j][k], zero for channels past OC. */
@@ -241,17 +243,35 @@ static void conv_image(const conv_in *in, const conv_geom *g, int row, const flo
             conv_tiles(in, g, row, wk, nr, beta, ep, t * NR, yt, 0);
     }
 }
+
+/* Image n's output: straight into out, or (pool) into a buffer of this
+ * thread's, pooled from there into out while it is still in cache. */
+static void conv_one(const conv_in *in, const conv_geom *g, int row, const float *wp, int OC,
+                     float beta, const conv_epilogue *ep, float *y, float *full) {
+    if (!full) {
+        conv_image(in, g, row, wp, OC, beta, ep, y);
+        return;
+    }
+    conv_image(in, g, row, wp, OC, beta, ep, full);
+    const int OH = g->OH, OW = g->OW;
+    for (int oc = 0; oc < OC; oc++)
+        maxpool2x2_plane(y + (size_t)oc * (OH / 2) * (OW / 2), NULL, full + (size_t)oc * OH * OW,
+                         OW, OH / 2, OW / 2);
+}
 #endif
 
 int conv_direct_batch(int OC, int N, const float *w, const float *images, const conv_geom *g,
                       float beta, float *out, const conv_epilogue *ep, int threads) {
 #if defined(__AVX512F__)
     if (OC <= 0 || N <= 0 || !conv_direct_applies(g)) return -1;
+    const int pool = ep && ep->pool;
+    if (pool && (beta != 0.0f || g->OH < 2 || g->OW < 2)) return -1;
     const padded_layout L = layout_of(g);
     const int taps = g->KH * g->KW, row = L.s * L.PWs;
     const int K = g->C * taps;
     const size_t plane = L.plane, padded = (size_t)g->C * plane;
-    const size_t in_img = (size_t)g->C * g->H * g->W, out_img = (size_t)OC * g->OH * g->OW;
+    const size_t in_img = (size_t)g->C * g->H * g->W, full = (size_t)OC * g->OH * g->OW;
+    const size_t out_img = pool ? (size_t)OC * (g->OH / 2) * (g->OW / 2) : full;
     float *wp = scratch_reserve(&weights_buf, (size_t)(OC + NR - 1) / NR * NR * K);
     if (!wp) return -1;
     pack_weights(wp, w, OC, K);
@@ -266,7 +286,8 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
 #pragma omp parallel num_threads(threads)
     {
         float *xp = scratch_reserve(&padded_buf, padded);
-        if (!xp) {
+        float *yfull = pool ? scratch_reserve(&image_buf, full) : NULL;
+        if (!xp || (pool && !yfull)) {
 #pragma omp atomic write
             failed = 1;
         }
@@ -277,7 +298,7 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
 #pragma omp for schedule(static)
             for (int n = 0; n < N; n++) {
                 copy_interior(xp, images + n * in_img, g, &L);
-                conv_image(&in, g, row, wp, OC, beta, ep, out + n * out_img);
+                conv_one(&in, g, row, wp, OC, beta, ep, out + n * out_img, yfull);
             }
         }
     }

@@ -16,7 +16,9 @@
  * (image_n = images + n*C*H*W, out_n = out + n*OC*OH*OW), beta 0 or 1, on up
  * to `threads` OpenMP threads; the result does not depend on the number.
  * Each output is summed over k = (c, kh, kw) in order, like a GEMM; then ep
- * (nullable, see conv_geom.h) is applied.
+ * (nullable, see conv_geom.h) is applied. With ep->pool (beta 0 only) out_n
+ * is the pooled output, OC x OH/2 x OW/2: each image's full output goes to
+ * a buffer of its thread and is pooled from there.
  * Returns 0, or -1 with nothing written when it does not apply: stride not
  * 1 or 2, output rows that would leave over a quarter of the 16-float vectors
  * idle (OW < 6, or 9 to 11, 17 to 23, ...), no AVX-512 build, or no memory
@@ -25,7 +27,7 @@ int conv_direct_batch(int OC, int N, const float *w, const float *images, const 
                       float beta, float *out, const conv_epilogue *ep, int threads);
 
 /* ep on out_n[C][HW] for n < N, as a pass of its own (for the GEMM path):
- * the same numbers as conv_direct_batch's stores. */
+ * the same numbers as conv_direct_batch's stores (ep->pool is not done here). */
 void conv_epilogue_apply(float *out, int N, int C, size_t HW, const conv_epilogue *ep);
 
 /* 1 when conv_direct_batch would take a convolution of this geometry. */

@@ -14,10 +14,12 @@ typedef struct {
 
 /* Applied to a convolution's output channel by channel as it is stored:
  * y = y*scale[c] + shift[c], then max(y, 0) when relu (an eval-mode
- * BatchNorm and its ReLU, folded; mul then add, as a separate pass would). */
+ * BatchNorm and its ReLU, folded; mul then add, as a separate pass would).
+ * pool: then a 2x2 stride-2 max pool, and only its output is stored
+ * (conv_forward_pool; the direct kernel only). */
 typedef struct {
     const float *scale, *shift;
-    int relu;
+    int relu, pool;
 } conv_epilogue;
 
 #endif

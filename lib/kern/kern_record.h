@@ -32,6 +32,7 @@ typedef struct {
     float alpha, beta;
     conv_geom g;            /* the conv kinds: the geometry the operand was packed with */
     int epilogue;           /* KERN_CONV_DIRECT: 0 none, 1 scale and shift, 2 and a ReLU */
+    int pool;               /* KERN_CONV_DIRECT: then a 2x2 max pool (only its output stored) */
     int parallel;           /* made inside an active OpenMP region: one thread per call, the
                                calls of a loop (images) spread over the team */
     long reps;              /* how many identical calls in a row this entry stands for */

@@ -35,15 +35,34 @@ void eval_model(const net_t *n, net_ws *ws, const float *params, const float *bu
                 eval_result *out);
 
 /* The loss of given parameters on a fixed data subset, as a function to
- * probe (flatness measures, landscapes): owns its workspace. */
+ * probe (flatness measures, landscapes): owns its workspaces. Built for
+ * evaluating many parameter points on the same samples:
+ *  - the samples are normalised once (`inputs`, when they fit in
+ *    OBJ_CACHE_BYTES), not for every point;
+ *  - objective_loss runs the forward passes in chunks of a few dozen images
+ *    (`chunk`), whose activations stay in cache, spread over `lanes` threads
+ *    (one workspace each), and then takes the loss of each batch of `batch`
+ *    samples from their logits. Every image's logits are the same whatever
+ *    its chunk or thread, so the loss is bit for bit eval_dataset's with
+ *    batches of `batch`, for any thread count. */
+typedef struct {
+    net_ws ws;             /* lane 0's holds a whole batch (objective_grad uses it) */
+    int32_t *idx, *labels; /* as many as ws holds */
+} objective_lane;
+
 typedef struct {
     const net_t *net;
     const dataset_t *data;
     batch_cfg_t bc;
     int n;                 /* samples used: the first n of `data` */
+    int batch, chunk;      /* samples per loss batch, images per forward pass */
     const float *buffers;  /* BN running statistics */
-    net_ws ws;
-    int32_t *labels, *idx;
+    int n_lanes;
+    objective_lane *lanes;
+    float *inputs;         /* the n normalised samples, or NULL (filled chunk by chunk) */
+    int32_t *labels;       /* [n] */
+    float *logits;         /* [n][classes] */
+    float *probs;          /* [batch][classes] */
     float *tmp;            /* one batch's gradient */
 } objective_t;
 

@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "layers.h"
 #include "parallel.h"
+#include "pool.h"
 
 /* ---- reductions -------------------------------------------------------- */
 
@@ -218,11 +219,12 @@ void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma
     bn_forward_eval(out, in, gamma, beta, running_mean, running_var, N, C, HW, eps, 1);
 }
 
+enum { FOLD_MAX = 1024 }; /* channels folded on the stack; wider layers take two passes */
+
 void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, const float *b,
                                    int N, const conv_shape *s, float *work, const float *gamma,
                                    const float *beta, const float *running_mean,
                                    const float *running_var, float eps, int relu) {
-    enum { FOLD_MAX = 1024 }; /* channels folded on the stack; wider layers take two passes */
     const int OC = s->OC, HW = s->OH * s->OW;
     if (OC > FOLD_MAX) {
         conv2d_forward_ep(out, in, w, b, N, s, work, NULL);
@@ -234,6 +236,20 @@ void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, 
         bn_eval_affine(&scale[c], &shift[c], gamma, beta, running_mean, running_var, c, eps);
     const conv_epilogue ep = {.scale = scale, .shift = shift, .relu = relu};
     conv2d_forward_ep(out, in, w, b, N, s, work, &ep);
+}
+
+int conv2d_batchnorm_pool_forward_eval(float *out, const float *in, const float *w, int N,
+                                       const conv_shape *s, const float *gamma, const float *beta,
+                                       const float *running_mean, const float *running_var,
+                                       float eps, int relu) {
+    const int OC = s->OC;
+    if (OC > FOLD_MAX) return -1;
+    float scale[FOLD_MAX], shift[FOLD_MAX];
+    for (int c = 0; c < OC; c++)
+        bn_eval_affine(&scale[c], &shift[c], gamma, beta, running_mean, running_var, c, eps);
+    const conv_epilogue ep = {.scale = scale, .shift = shift, .relu = relu, .pool = 1};
+    const conv_geom g = geom_of(s);
+    return conv_forward_pool(OC, N, w, in, &g, out, &ep);
 }
 
 /* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */
@@ -358,29 +374,6 @@ void dropout_backward(float *din, const float *dout, const float *mask, size_t n
 }
 
 /* ---- pooling ------------------------------------------------------------ */
-
-/* The common 2x2, stride 2, unpadded case without the window loops: the same
- * comparisons in the same order (first max wins, NaN propagates), written as
- * selects so that they do not depend on branch prediction. */
-static void maxpool2x2_plane(float *restrict y, int32_t *restrict am, const float *restrict x,
-                             int W, int OH, int OW) {
-    for (int oh = 0; oh < OH; oh++) {
-        const float *r0 = x + (size_t)2 * oh * W, *r1 = r0 + W;
-        float *yr = y + (size_t)oh * OW;
-        int32_t *ar = am + (size_t)oh * OW;
-        for (int ow = 0; ow < OW; ow++) {
-            const int32_t i0 = 2 * oh * W + 2 * ow;
-            float bv = r0[2 * ow], v;
-            int32_t bi = i0;
-            int take;
-            v = r0[2 * ow + 1], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + 1 : bi;
-            v = r1[2 * ow], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + W : bi;
-            v = r1[2 * ow + 1], take = v > bv || v != v, bv = take ? v : bv, bi = take ? i0 + W + 1 : bi;
-            yr[ow] = bv;
-            ar[ow] = bi;
-        }
-    }
-}
 
 void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
                      int K, int stride, int pad) {

@@ -39,6 +39,15 @@ void conv2d_batchnorm_forward_eval(float *out, const float *in, const float *w, 
                                    int N, const conv_shape *s, float *work, const float *gamma,
                                    const float *beta, const float *running_mean,
                                    const float *running_var, float eps, int relu);
+/* The same (without a conv bias) followed by a 2x2 stride-2 max pool, as one
+ * pass that writes only the pooled out [N,OC,OH/2,OW/2] (no argmax: eval
+ * mode has no backward); the same numbers as the four ops one by one.
+ * Returns -1, nothing written, when the kernels cannot (kern/conv.h:
+ * conv_forward_pool): then run the ops one by one. */
+int conv2d_batchnorm_pool_forward_eval(float *out, const float *in, const float *w, int N,
+                                       const conv_shape *s, const float *gamma, const float *beta,
+                                       const float *running_mean, const float *running_var,
+                                       float eps, int relu);
 /* din nullable (first layer), dw accumulated, db nullable. */
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
                      const float *w, int N, const conv_shape *s, float *work);

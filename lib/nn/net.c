@@ -50,7 +50,8 @@ static void find_last_readers(const net_t *n, int *last_reader) {
  * ResNet pattern): one pass over the activations instead of two. Backward is
  * unaffected: BN and add never read their own output. In eval mode a conv ->
  * BN pair is one pass too (training needs the conv output for BN's batch
- * statistics first). */
+ * statistics first), and so is conv -> BN -> ReLU -> 2x2 maxpool (the CNN's
+ * stage), whose full-size output then never leaves the cache. */
 static void mark_fusions(net_t *n) {
     for (int i = 0; i + 1 < n->n_ops; i++) {
         net_op *op = &n->ops[i];
@@ -61,6 +62,9 @@ static void mark_fusions(net_t *n) {
         if ((op->kind == OP_BN || op->kind == OP_ADD) && next->kind == OP_RELU)
             op->relu_next = readers == 1;
         if (op->kind == OP_CONV && next->kind == OP_BN) op->bn_next = readers == 1;
+        if (op->kind == OP_RELU && next->kind == OP_MAXPOOL && next->k == 2 && next->stride == 2 &&
+            next->pad == 0)
+            op->pool_next = readers == 1;
     }
 }
 
@@ -396,17 +400,22 @@ static void forward_op(const net_t *n, net_ws *ws, int i, const float *params, f
 }
 
 /* Eval mode, op i a conv with bn_next: the conv, the BN and the BN's fused
- * ReLU in one pass, into the output of the last of them. Returns how many
- * ops it ran. */
+ * ReLU (and the ReLU's fused maxpool, when the kernels take it) in one pass,
+ * into the output of the last of them. Returns how many ops it ran. */
 static int forward_conv_bn_eval(const net_t *n, net_ws *ws, int i, const float *params,
                                 float *buffers, int B) {
     const net_op *op = &n->ops[i], *bn = &n->ops[i + 1];
     const int relu = bn->relu_next;
-    conv2d_batchnorm_forward_eval(ws->act[n->ops[i + 1 + relu].out], ws->act[op->in],
-                                  tparam(n, params, op->w), tparam(n, params, op->b), B, &op->conv,
-                                  ws->col, tparam(n, params, bn->w), tparam(n, params, bn->b),
-                                  buffers + n->tensors[bn->rmean].offset,
-                                  buffers + n->tensors[bn->rvar].offset, n->bn_eps, relu);
+    const float *w = tparam(n, params, op->w), *g = tparam(n, params, bn->w);
+    const float *beta = tparam(n, params, bn->b), *rm = buffers + n->tensors[bn->rmean].offset;
+    const float *rv = buffers + n->tensors[bn->rvar].offset;
+    if (relu && n->ops[i + 2].pool_next && op->b < 0 &&
+        conv2d_batchnorm_pool_forward_eval(ws->act[n->ops[i + 3].out], ws->act[op->in], w, B,
+                                           &op->conv, g, beta, rm, rv, n->bn_eps, 1) == 0)
+        return 4;
+    conv2d_batchnorm_forward_eval(ws->act[n->ops[i + 1 + relu].out], ws->act[op->in], w,
+                                  tparam(n, params, op->b), B, &op->conv, ws->col, g, beta, rm, rv,
+                                  n->bn_eps, relu);
     return 2 + relu;
 }
 

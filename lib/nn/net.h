@@ -47,6 +47,9 @@ typedef struct {
     int bn_next;         /* OP_CONV whose output only the next op, a BN, reads: in eval
                             mode net_forward applies the BN (and its fused ReLU) as the
                             convolution stores, and skips this output */
+    int pool_next;       /* OP_RELU whose output only the next op, a 2x2 stride-2 unpadded
+                            maxpool, reads: in eval mode a fused conv -> BN -> ReLU pools
+                            as it stores too, and skips this output */
 } net_op;
 
 typedef struct {

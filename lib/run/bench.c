@@ -188,7 +188,7 @@ static void call_spans(const kern_call *c, int threads, size_t *a, size_t *b, si
 static void replay_one(const replay_t *r, const kern_call *c, long j, int t) {
     const float *B = r->B + (size_t)j * b_step(c);
     float *C = r->C + (size_t)t * c_step(c);
-    const conv_epilogue ep = {.scale = r->ep, .shift = r->ep, .relu = c->epilogue == 2};
+    const conv_epilogue ep = {.scale = r->ep, .shift = r->ep, .relu = c->epilogue == 2, .pool = c->pool};
     switch (c->kind) {
     case KERN_GEMM:
         gemm(c->trans_a, c->trans_b, c->M, c->N, c->K, c->alpha, r->A, c->lda, B, c->ldb, c->beta,
