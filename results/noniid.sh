@@ -3,7 +3,7 @@
 # when the workers' data is not IID, when syncs are dropped, and against a
 # modeled wall-clock time on a network.
 #
-#   results/noniid.sh [--quick | --tiny] [--jobs N] [--out DIR]
+#   results/noniid.sh [--quick | --tiny] [--jobs N] [--out DIR] [--seeds "1 2"]
 #   then results/noniid.py [--quick | --tiny] [--runs DIR] [--out DIR]
 #
 # Every run: M = 16 logical workers in one process, the quickstart CNN,
@@ -37,6 +37,7 @@ tiny) epochs=2 eval_every=1 seeds="1" alphas="100 0.1" drops="0.3" batch=8
       data=("${TINY_DATA[@]}") sharp="--samples 128 --directions 2 --hessian-iters 3" ;;
 esac
 SHARP_ARGS=$sharp
+seeds=${seeds_opt:-$seeds}
 EVAL_SET="--set data.test_subset=0"   # the final model on the whole test set
 
 common=("${data[@]}" --set data.crop_pad=0 --set data.partition=dirichlet --set dist.workers=16

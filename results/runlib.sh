@@ -5,18 +5,21 @@
 #   --tiny         a few steps per run on small synthetic data (tests/cli_results.sh)
 #   --jobs N       runs at a time (default 2)
 #   --out DIR      where the run folders go (default runs/<study>[-quick|-tiny])
+#   --seeds "S..." only these of the study's seeds (e.g. "1": one seed of
+#                  everything first, the rest later; finished runs are skipped)
 #
 # Every dppf process runs under $NICE (default `nice -n 19`: the studies share
 # the machine with performance measurements) with run.threads 1.
 
 parse_study_opts() { # "$@" of the study script; sets mode, jobs, out
-    mode=full jobs=2 out=""
+    mode=full jobs=2 out="" seeds_opt=""
     while [ $# -gt 0 ]; do
         case "$1" in
         --quick) mode=quick ;;
         --tiny) mode=tiny ;;
         --jobs) jobs=${2:?--jobs needs a number}; shift ;;
         --out) out=${2:?--out needs a folder}; shift ;;
+        --seeds) seeds_opt=${2:?--seeds needs a list}; shift ;;
         -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "$(basename "$0"): unknown option '$1' (see --help)" >&2; exit 2 ;;
         esac

@@ -2,7 +2,7 @@
 # The paper's claims on Fashion-MNIST, as a batch sweep a user would write:
 # one config per method (configs/*.yaml) and --set overrides.
 #
-#   results/sweep.sh [--quick | --tiny] [--jobs N] [--out DIR]
+#   results/sweep.sh [--quick | --tiny] [--jobs N] [--out DIR] [--seeds "1 2 3"]
 #   then results/gather.py [--quick | --tiny] [--sweep DIR] [--out DIR]
 #
 # Trains every run ($jobs at a time, one thread each, under nice -n 19), then
@@ -60,6 +60,7 @@ tiny)
     data=("${TINY_DATA[@]}") sharp="--samples 128 --directions 2 --hessian-iters 3" land=(--grid 5 --samples 128) ;;
 esac
 SHARP_ARGS=$sharp EVAL_SET=""
+seeds=${seeds_opt:-$seeds}
 
 # The shared overrides: what makes this a study rather than the quickstart.
 common=("${data[@]}" --set data.crop_pad=0 --set optim.batch_size=64 --set optim.epochs=$epochs
