@@ -6,7 +6,7 @@
 Reads runs/sweep[-quick|-tiny]/<run>/{eval.csv,metrics.csv,sharpness.csv}
 (each run's final metrics and sharpness through `dppf collect --csv`) and
 writes results/paper[-quick|-tiny]/: runs.csv (one row per run),
-adaptive-spread.csv (the adaptive push's spread at every evaluation),
+landscape-*.csv (the landscapes' grids), adaptive-spread.csv (the adaptive push's spread at every evaluation),
 tables.md (the tables that results/README.md shows) and PNGs drawn by
 `dppf plot --x --y` (seed bands with --group-by).
 
@@ -279,15 +279,18 @@ def main():
             d = os.path.join(sweep, f"{m}-t{t}-s1")
             if os.path.exists(os.path.join(d, "landscape-2d.png")):
                 shutil.copy(os.path.join(d, "landscape-2d.png"), os.path.join(out, f"landscape-{m}.png"))
-                wp = os.path.join(d, "plane-workers", "landscape-2d.png")
-                if os.path.exists(wp):
-                    shutil.copy(wp, os.path.join(out, f"landscape-{m}-workers-plane.png"))
-                loss = [float(r["train_loss"]) for r in read_rows(os.path.join(d, "landscape-2d.csv"))]
+                shutil.copy(os.path.join(d, "landscape-2d.csv"), os.path.join(out, f"landscape-{m}.csv"))
+                wp = os.path.join(d, "plane-workers", "landscape-2d")
+                if os.path.exists(wp + ".png"):
+                    shutil.copy(wp + ".png", os.path.join(out, f"landscape-{m}-workers-plane.png"))
+                    shutil.copy(wp + ".csv", os.path.join(out, f"landscape-{m}-workers-plane.csv"))
+                loss = [float(r["train_loss"]) for r in read_rows(os.path.join(out, f"landscape-{m}.csv"))]
                 land.append((m, t, loss))
                 break
     if land:
-        md.append("### The 2-D landscapes in numbers (random filter-normalised plane, seed 0, [-1, 1]^2, "
-                  "first training images)\n")
+        n = round(math.sqrt(len(land[0][2])))
+        md.append(f"### The 2-D landscapes in numbers (random filter-normalised plane, seed 0, [-1, 1]^2, "
+                  f"{n} x {n}, the first training images: 2,000 in the full sweep)\n")
         md.append("| model | loss at the centre | share of the plane with loss < 0.5 | < 1 | < 2 |")
         md.append("|---|---:|---:|---:|---:|")
         for m, t, loss in land:
