@@ -29,8 +29,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, collect, finite, kendall_tau_b, mean_std, parse_args, plot, pm, read_rows,  # noqa: E402
-                      write_csv)
+from studylib import (ROOT, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows, sharpness_measures,
+                      write_csv)  # noqa: E402
 
 RUN_RE = re.compile(r"(?P<method>[a-z]+)-b(?P<batch>\d+)-lr(?P<lr>[\d.]+)-m(?P<momentum>[\d.]+)-w(?P<width>\d+)"
                     r"-wd(?P<wd>[\d.e-]+)")
@@ -59,9 +59,7 @@ def load(src):
         r["gap"] = r["test_err"] - r["train_err"]
         r["gap_db"] = 20 * math.log10(r["gap"]) if r["gap"] > 0 else math.nan
         r["train_loss"], r["test_loss"] = float(e["train_loss"]), float(e["test_loss"])
-        for k, v in collected[os.path.join(src, n)].items():
-            if k.startswith("sharpness.") and v not in ("", "nan"):
-                r[k[len("sharpness."):]] = float(v)
+        r.update(sharpness_measures(collected[os.path.join(src, n)]))
         runs.append(r)
     return runs
 

@@ -23,8 +23,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, band_series, collect, finite, kendall_tau_b, mean_std, parse_args, plot, pm,  # noqa: E402
-                      read_rows, row_at_fraction, slope, write_csv)
+from studylib import (ROOT, band_series, collect, kendall_tau_b, parse_args, plot, pm, read_rows, row_at_fraction,
+                      sharpness_measures, slope, write_csv)  # noqa: E402
 
 # Every method of the sweep in table order; ORIGINAL are the study's first five.
 VARIANTS = ["ddp", "ddp-sam", "localsgd", "localsgd-sam", "easgd", "qsr", "dppf", "dppf-sam", "dppf-step",
@@ -73,9 +73,7 @@ def load_runs(sweep):
         r["worker_test_acc"] = float(last["worker_test_acc"])
         r["ema_test_acc"] = float(last["ema_test_acc"])
         r["wall_s"] = float(last["wall_s"])
-        for k, v in last.items():
-            if k.startswith("sharpness.") and v != "":
-                r[k[len("sharpness."):]] = float(v)
+        r.update(sharpness_measures(last))
         if r["method"] == "law-adapt":
             for row in rows:
                 adaptive.append([name, r["target"], float(row["epoch"]), float(row["lr"]), float(row["spread_mean"])])

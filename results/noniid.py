@@ -17,8 +17,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, band_series, collect, finite, kendall_tau_b, mean_std, parse_args, plot, pm,  # noqa: E402
-                      read_rows, write_csv)
+from studylib import (ROOT, band_series, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows,
+                      sharpness_measures, write_csv)  # noqa: E402
 
 METHODS = ["ddp", "localsgd", "dppf", "slowmo"]
 RUN_RE = re.compile(r"a(?P<alpha>[\d.]+)(?:-drop(?P<drop>[\d.]+))?(?:-bw(?P<bw>\d+))?-(?P<m>[a-z]+)-s(?P<seed>\d+)")
@@ -46,9 +46,7 @@ def load(runs_dir):
             r[k] = float(last[k])
         r["comm_mb"] = float(last["comm_bytes_per_worker"]) / 1e6
         r["test_acc_subset"] = float(last["test_acc"])  # the 2,000-image evaluation of metrics.csv
-        for k, v in last.items():
-            if k.startswith("sharpness.") and v != "":
-                r[k[len("sharpness."):]] = float(v)
+        r.update(sharpness_measures(last))
         with open(os.path.join(d, "train.log")) as f:
             sk = re.search(r"label skew ([\d.]+)", f.read())
         r["label_skew"] = float(sk.group(1)) if sk else math.nan

@@ -100,6 +100,19 @@ def collect(dirs):
     return {row["run"]: row for row in csv.DictReader(io.StringIO(out))}
 
 
+def sharpness_measures(row):
+    """The sharpness.<measure> columns of a `dppf collect` row as {measure: value},
+    without sharpness.csv's train_loss and train_acc: those are on the
+    sharpness subset (--samples), not the whole training set that `dppf eval`
+    measures, and must not replace eval.csv's."""
+    out = {}
+    for k, v in row.items():
+        if k.startswith("sharpness.") and v not in ("", "nan"):
+            m = k[len("sharpness."):]
+            out["sharp_" + m if m in ("train_loss", "train_acc") else m] = float(v)
+    return out
+
+
 def num(v):
     try:
         return float(v)
