@@ -17,7 +17,7 @@
 #   weight decay           {0, 5e-4}       (theirs: {0, 1e-4, 1e-2}, kept < 0.01)
 #   method                 localsgd, dppf (pull 0.5, push 0.05), tau 8, M = 4
 # = 64 runs; seed 1; Fashion-MNIST's first 10,000 training images, full test
-# set, cosine schedule with 0.5 warm-up epochs, 12 epochs, no augmentation.
+# set, cosine schedule with 0.5 warm-up epochs, 8 epochs, no augmentation.
 # Measures on the first 1,000 training images, BN in eval mode: MV / IMV (4
 # filter-normalised random directions, and the workers' directions), SAM
 # sharpness (rho 0.05), lambda_max (20 power iterations), Hessian trace (3
@@ -33,7 +33,7 @@ data=(--set data.train_subset=10000)
 sharp="--samples 1000 --directions 4 --hessian-iters 20 --trace-samples 3"
 batches="32 128" lrs="0.05 0.1" moms="0.5 0.9" widths="8 16" wds="0 0.0005"
 case $mode in
-full) epochs=12 ;;
+full) epochs=8 ;;
 quick) epochs=3 moms="0.9" wds="0.0005" ;;
 tiny) epochs=2 moms="0.9" wds="0.0005" widths="8"
       data=("${TINY_DATA[@]}") sharp="--samples 128 --directions 2 --hessian-iters 3 --trace-samples 2" ;;

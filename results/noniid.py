@@ -45,7 +45,7 @@ def load(runs_dir):
                   "participants_mean"):
             r[k] = float(last[k])
         r["comm_mb"] = float(last["comm_bytes_per_worker"]) / 1e6
-        r["test_acc_subset"] = float(last["test_acc"])  # the 2,000-image evaluation of metrics.csv
+        r["test_acc_subset"] = float(last["test_acc"])  # the 1,000-image evaluation of metrics.csv
         r.update(sharpness_measures(last))
         with open(os.path.join(d, "train.log")) as f:
             sk = re.search(r"label skew ([\d.]+)", f.read())
@@ -102,7 +102,7 @@ def main():
         md.append(f"| {m} | " + " | ".join(pm([r["test_acc"] for r in skew_runs if r["alpha"] == x and r["method"] == m], 100)
                                        for x in alphas) + " |")
     md.append("")
-    md.append("Individual workers (mean test accuracy of the 16 workers' own models, on the first 2,000 test "
+    md.append("Individual workers (mean test accuracy of the 16 workers' own models, on the first 1,000 test "
               "images), %:\n")
     md.append("| method | " + " | ".join(f"alpha {x:g}" for x in alphas) + " |")
     md.append("|---|" + "---:|" * len(alphas))
@@ -128,7 +128,8 @@ def main():
     if len(drops) > 1:
         md.append("### Test accuracy (%) with dropped syncs (alpha 1, M = 16)\n")
         md.append("Each worker misses each sync with probability `dist.drop_prob` and keeps its state.\n")
-        md.append("| method | " + " | ".join(f"drop {p:g}" for p in drops) + " |")
+        md.append("| method | " + " | ".join(
+            f"drop {p:g} (seeds: {len([r for r in drop_runs if r['drop'] == p]) // len(METHODS)})" for p in drops) + " |")
         md.append("|---|" + "---:|" * len(drops))
         for m in METHODS:
             md.append(f"| {m} | " + " | ".join(
@@ -150,8 +151,8 @@ def main():
     if net:
         md.append("### Modeled wall-clock time (alpha 100, M = 16; ring allreduce, 10 us latency, "
                   "10 ms a compute step)\n")
-        md.append("Time to a test accuracy = the modeled time of the first evaluation (every 2 epochs; first "
-                  "2,000 test images) that reaches it; '-' = never.\n")
+        md.append("Time to a test accuracy = the modeled time of the first evaluation (every epoch; first "
+                  "1,000 test images) that reaches it; '-' = never.\n")
         head = "| method | rounds | MB / worker | test acc (%) |"
         for bw in bws:
             head += f" total time, {bw:g} Gb/s (s) |" + "".join(f" to {100 * t:g}%, {bw:g} Gb/s (s) |" for t in TARGETS)
@@ -181,7 +182,7 @@ def main():
                                              ["modeled_time_s", "test_acc"], pts))
         plot(os.path.join(out, "accuracy-vs-time.png"), "modeled_time_s", "test_acc", files, "--group-by",
              "run.out_dir", "--logx", "--title", "test accuracy vs modeled time (M = 16, alpha 100)",
-             "--xlabel", "modeled wall-clock seconds (log)", "--ylabel", "test accuracy (first 2,000 test images)")
+             "--xlabel", "modeled wall-clock seconds (log)", "--ylabel", "test accuracy (first 1,000 test images)")
 
     # ---- 4. IMV and the generalisation gap under non-IID data
     have = [r for r in runs if "imv" in r]
