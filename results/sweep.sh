@@ -18,20 +18,21 @@
 #            augmentation
 #   model    the quickstart CNN (conv 16, conv 32, fc 128; 207k parameters)
 #   optim    SGD lr 0.1 per worker, Nesterov 0.9, wd 5e-4, cosine, batch 64
-#            per worker, 16 epochs; EMA of the averaged model (decay 0.99 a
-#            step) evaluated beside it (it changes no number of the run)
-#   methods  M = 4 workers, seeds 1, 2, 3:
+#            per worker, 16 epochs, evaluated at the end; EMA of the averaged
+#            model (decay 0.99 a step) evaluated beside it (no effect on the run)
+#   methods  M = 4 workers, seeds 1, 2, 3 (sized for a shared 2-core machine):
 #            ddp, and ddp with SAM (rho 0.05);
-#            localsgd, easgd, qsr, dppf at tau in {4, 16, 64};
+#            localsgd, easgd, qsr, dppf at tau in {4, 16} (the first study
+#            also had 64, where every local method tied);
 #            lsgd, mgrawa, lgrawa, slowmo, diloco, dppf-step (push and pull
-#            every step), dppf-adaptive (target_spread 0.1) at tau in {4, 16};
+#            every step), dppf-adaptive (target_spread 0.1) at tau 4;
 #            localsgd and dppf with SAM (rho 0.05) at tau 4
-#   law      dppf, tau 4, seed 1: worker spread against push/pull for the
-#            per-sync form (push in {0.02, 0.05, 0.2} x pull in {0.25, 0.5, 1})
-#            and the per-step form (5 of those points), and the adaptive push
-#            (target_spread in {0.05, 0.1, 0.2, 0.4}, evaluated every 2 epochs)
+#   law      dppf, tau 4, seed 1, evaluated every 8 epochs: worker spread vs
+#            push/pull for the per-sync and per-step forms at (push, pull) in
+#            {(0.02, 0.5), (0.05, 0.25), (0.05, 0.5), (0.05, 1), (0.2, 0.5)};
+#            the adaptive push, target_spread in {0.05, 0.3, 1.0}, every 2 epochs
 # --quick: 4 epochs, seed 1, tau in {4, 16} (new methods and SAM: 4), fewer
-#          law points (~12 min with results/gather.py --quick).
+#          law points.
 # --tiny:  the same job list shape on 1,024 synthetic 12x12 images, 2 epochs
 #          of 4 steps: checks that every script and gather step runs (seconds).
 set -euo pipefail
@@ -44,17 +45,16 @@ sharp="--samples 1000 --directions 4 --hessian-iters 20"
 land=(--grid 21 --samples 2000)
 case $mode in
 full)
-    epochs=16 eval_every=8 adapt_every=2 seeds="1 2 3"
-    taus="4 16 64" taus_new="4 16" taus_sam="4"
-    law_sync="0.02:0.25 0.02:0.5 0.02:1 0.05:0.25 0.05:0.5 0.05:1 0.2:0.25 0.2:0.5 0.2:1"
-    law_step="0.02:0.5 0.05:0.25 0.05:0.5 0.05:1 0.2:0.5"
-    targets="0.05 0.1 0.2 0.4" lt=16 ;;
-quick)
-    epochs=4 eval_every=2 adapt_every=1 seeds="1"
+    epochs=16 law_every=8 adapt_every=2 seeds="1 2 3"
     taus="4 16" taus_new="4" taus_sam="4"
-    law_sync="0.05:0.5 0.05:1 0.2:0.5" law_step="0.05:0.5 0.2:0.5" targets="0.05 0.2" lt=4 ;;
+    law_sync="0.02:0.5 0.05:0.25 0.05:0.5 0.05:1 0.2:0.5" law_step=$law_sync
+    targets="0.05 0.3 1.0" lt=16 ;;
+quick)
+    epochs=4 law_every=2 adapt_every=1 seeds="1"
+    taus="4 16" taus_new="4" taus_sam="4"
+    law_sync="0.05:0.5 0.05:1 0.2:0.5" law_step="0.05:0.5 0.2:0.5" targets="0.05 1.0" lt=4 ;;
 tiny)
-    epochs=2 eval_every=1 adapt_every=1 seeds="1"
+    epochs=2 law_every=1 adapt_every=1 seeds="1"
     taus="4" taus_new="4" taus_sam="4"
     law_sync="0.05:0.5 0.2:0.5" law_step="0.05:0.5 0.2:0.5" targets="0.1" lt=4
     data=("${TINY_DATA[@]}") sharp="--samples 128 --directions 2 --hessian-iters 3" land=(--grid 5 --samples 128) ;;
@@ -64,7 +64,7 @@ seeds=${seeds_opt:-$seeds}
 
 # The shared overrides: what makes this a study rather than the quickstart.
 common=("${data[@]}" --set data.crop_pad=0 --set optim.batch_size=64 --set optim.epochs=$epochs
-        --set run.eval_every=$eval_every --set run.ema_decay=0.99 --set run.threads=1 --force --quiet)
+        --set run.eval_every=$epochs --set run.ema_decay=0.99 --set run.threads=1 --force --quiet)
 
 # Jobs: CONFIG NAME MEASURES [--set ...]. Order: every method for the first
 # seed, then the push/pull law, then the other seeds, so an interrupted sweep
@@ -97,11 +97,11 @@ first=${seeds%% *}
 add_seed "$first"
 for pp in $law_sync; do
     push=${pp%%:*} pull=${pp##*:}
-    echo "dppf law-push$push-pull$pull - --set run.seed=1 --set dist.tau=4 --set dist.push=$push --set dist.pull=$pull" >>"$jobfile"
+    echo "dppf law-push$push-pull$pull - --set run.seed=1 --set dist.tau=4 --set dist.push=$push --set dist.pull=$pull --set run.eval_every=$law_every" >>"$jobfile"
 done
 for pp in $law_step; do
     push=${pp%%:*} pull=${pp##*:}
-    echo "dppf-step law-step-push$push-pull$pull - --set run.seed=1 --set dist.tau=4 --set dist.push=$push --set dist.pull=$pull" >>"$jobfile"
+    echo "dppf-step law-step-push$push-pull$pull - --set run.seed=1 --set dist.tau=4 --set dist.push=$push --set dist.pull=$pull --set run.eval_every=$law_every" >>"$jobfile"
 done
 for t in $targets; do
     echo "dppf-adaptive law-adapt-target$t - --set run.seed=1 --set dist.tau=4 --set dist.target_spread=$t --set run.eval_every=$adapt_every" >>"$jobfile"
