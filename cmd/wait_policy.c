@@ -27,7 +27,13 @@ void wait_policy_apply(char **argv) {
     if (getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;
     const char *preload = getenv("LD_PRELOAD");
     if (preload && strstr(preload, "vgpreload")) return;
+    /* The binary's own path, not /proc/self/exe: the process is named after
+     * the file it executes (ps, top, /proc/PID/comm would say "exe"). */
+    char self[4096];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0 || n >= (ssize_t)sizeof self - 1) return;
+    self[n] = '\0';
     if (setenv("GOMP_SPINCOUNT", DPPF_SPINCOUNT, 1) != 0) return;
-    execv("/proc/self/exe", argv);
+    execv(self, argv);
     unsetenv("GOMP_SPINCOUNT"); /* the exec failed: the default it is, and say nothing */
 }
