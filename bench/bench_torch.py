@@ -2,11 +2,13 @@
 """Throughput of dppf's benchmark models in PyTorch (CPU), for comparison with `dppf bench`.
 
 Same models, batch, synthetic data, optimizer (SGD lr 0.01, momentum 0.9, weight decay 5e-4),
-warm-up and step counts as lib/bench.c; prints a table, or with --csv the same CSV columns as
+warm-up and step counts as lib/run/bench.c; prints a table, or with --csv the same CSV columns as
 `dppf bench --csv` (the GEMM columns left empty). Needs only torch (Debian: python3-torch).
 """
 import argparse
+import importlib.util
 import math
+import os
 import sys
 import time
 
@@ -17,7 +19,7 @@ import torch.nn.functional as F
 CSV_HEADER = "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops,blis_gflops"
 
 
-# ---- models: the networks lib/net.c builds for the benchmark's specs ------------------------
+# ---- models: the networks lib/run/bench.c builds (model_of) -----------------------------------
 
 class ShortcutA(nn.Module):
     """Option-A shortcut (He et al. 2016): stride-2 subsample, zero channel padding on both sides."""
@@ -95,11 +97,50 @@ def make_mlp(in_features=784, hidden=256, classes=10):
                          nn.ReLU(), nn.Linear(hidden, classes))
 
 
+def torch_models():
+    """tests/fixtures/torch_models.py: the torch definitions of dppf's larger models, checked
+    against dppf's (state_dict names, outputs, one training step) by tests/test_torch_models.c
+    and tests/torch_check_export.py."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "fixtures",
+                        "torch_models.py")
+    spec = importlib.util.spec_from_file_location("torch_models", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+CIFAR = (3, 32, 32)
 MODELS = {
-    "resnet20": (lambda: ResNetCifar(20, 16, 3, 10), (3, 32, 32)),
+    "resnet20": (lambda: ResNetCifar(20, 16, 3, 10), CIFAR),
     "cnn": (lambda: make_cnn(), (1, 28, 28)),
     "mlp": (lambda: make_mlp(), (1, 28, 28)),
 }
+# Every other architecture of dppf's model table (lib/nn/models.h), as `dppf bench` builds it:
+# a spec's defaults on 3x32x32 inputs with 10 classes, BatchNorm momentum 0.1 and eps 1e-5
+# (torch's). Arguments as tests/torch_check_export.py build_model passes a `dppf export`
+# file's metadata for those defaults: base_width 16, or 64 for resnet18/34 and vgg16;
+# wrn depth 28 widen 10, no block dropout; pyramidnet depth 110 alpha 48, basic blocks.
+#
+# Parameter counts, checked equal on both sides (dppf: the "# <model> on 3x32x32 ...,
+# N parameters" lines of `dppf bench` without --csv, i.e. of the net it times; torch:
+# `bench/bench_torch.py --params`, the sum of numel() over model.parameters()):
+#   resnet8 75,290  resnet14 172,506  resnet20 269,722  resnet32 464,154  resnet56 853,018
+#   resnet110 1,727,962 (the preresnet of each depth has the same count)  resnet18 11,173,962
+#   resnet34 21,282,122  pyramidnet 1,772,706  wrn 36,479,194  vgg16 14,728,266
+DEPTHS = (8, 14, 20, 32, 56, 110)
+for _d in DEPTHS:
+    if _d != 20:  # resnet20 above, unchanged: ResNetCifar is the CIFAR ResNet of any depth
+        MODELS["resnet%d" % _d] = ((lambda d: lambda: ResNetCifar(d, 16, 3, 10))(_d), CIFAR)
+for _d in DEPTHS:
+    MODELS["preresnet%d" % _d] = ((lambda d: lambda: torch_models().PreActResNet(d, 16, 3, 10))(_d),
+                                  CIFAR)
+MODELS.update({
+    "resnet18": (lambda: torch_models().ResNetImageNet(18, 64, 3, 10), CIFAR),
+    "resnet34": (lambda: torch_models().ResNetImageNet(34, 64, 3, 10), CIFAR),
+    "pyramidnet": (lambda: torch_models().PyramidNet(110, 48, False, 16, 3, 10), CIFAR),
+    "wrn": (lambda: torch_models().WideResNet(28, 10, 16, 3, 10, 0.0), CIFAR),
+    "vgg16": (lambda: torch_models().VGG(64, 3, 32, 32, 10), CIFAR),
+})
 
 
 # ---- measurement ------------------------------------------------------------------------------
@@ -169,7 +210,14 @@ def main():
     ap.add_argument("--batch", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--csv", action="store_true", help="CSV (same columns as dppf bench --csv)")
+    ap.add_argument("--params", action="store_true",
+                    help="only print each model's parameter count (to compare with dppf bench)")
     a = ap.parse_args()
+    if a.params:
+        for name in a.models:
+            model = MODELS[name][0]()
+            print(f"{name} {sum(p.numel() for p in model.parameters())}")
+        return
     if a.steps < 1 or a.warmup < 0 or a.batch < 1:
         ap.error("need --steps >= 1, --warmup >= 0, --batch >= 1")
 
@@ -180,7 +228,7 @@ def main():
         print(f"PyTorch {torch.__version__} (oneDNN {'on' if torch.backends.mkldnn.is_available() else 'off'}): "
               f"batch {a.batch}, {a.warmup} warm-up + {a.steps} timed steps, synthetic data, "
               "SGD momentum 0.9", file=out)
-        print(f"\n{'model':<9} {'thr':>3} {'batch':>5} {'train img/s':>11} {'eval img/s':>11} "
+        print(f"\n{'model':<12} {'thr':>3} {'batch':>5} {'train img/s':>11} {'eval img/s':>11} "
               f"{'train ms':>9} {'eval ms':>9}", file=out)
     for name in a.models:
         for t in a.threads:
@@ -189,7 +237,7 @@ def main():
                 print(f"{name},{t},{a.batch},{a.batch / train_s:.1f},{a.batch / eval_s:.1f},"
                       f"{train_s * 1e3:.3f},,,,", file=out)
             else:
-                print(f"{name:<9} {t:>3} {a.batch:>5} {a.batch / train_s:>11.1f} "
+                print(f"{name:<12} {t:>3} {a.batch:>5} {a.batch / train_s:>11.1f} "
                       f"{a.batch / eval_s:>11.1f} {train_s * 1e3:>9.2f} {eval_s * 1e3:>9.2f}", file=out)
             out.flush()
 

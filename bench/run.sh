@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # bench/run.sh - dppf vs PyTorch training/eval throughput, side by side.
 #
-#   bench/run.sh [DPPF_BINARY]        (default: build/dppf; builds nothing)
+#   bench/run.sh [--models LIST] [DPPF_BINARY]   (default: build/dppf; builds nothing)
+#
+#   --models LIST  the models to run, comma-separated, instead of BENCH_MODELS:
+#                  any name of `dppf bench --models` (e.g. --models resnet18),
+#                  each with its default steps:warmup below, or NAME:STEPS:WARMUP
 #
 # Runs `dppf bench --csv` and bench/bench_torch.py --csv on the same models,
 # batch, step counts and thread counts, prints a table with dppf/PyTorch
@@ -11,8 +15,11 @@
 # tens of percent from minute to minute. About 4 minutes on 2 cores.
 #
 # Environment knobs:
-#   BENCH_MODELS   "model:steps:warmup ..."  (default below; steps per model keep
-#                  the timed part of each roughly similar)
+#   BENCH_MODELS   "model[:steps:warmup] ..." (space- or comma-separated; default
+#                  "resnet20 cnn mlp"). Steps per model keep the timed part of
+#                  each roughly similar: resnet20 10:2, cnn 30:3, mlp 300:20,
+#                  the small CIFAR ResNets 10:2, resnet32/56 5:1, the large
+#                  models (resnet110, resnet18/34, pyramidnet, wrn, vgg16) 3:1
 #   BENCH_THREADS  comma-separated thread counts (default 1,2)
 #   BENCH_BATCH    images per step (default 128)
 #   BENCH_OUT      output folder (default results/bench)
@@ -27,10 +34,32 @@ if [[ ${1:-} == -h || ${1:-} == --help ]]; then
     sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "${BASH_SOURCE[0]}"
     exit 0
 fi
-[[ $# -le 1 ]] || { echo "usage: bench/run.sh [DPPF_BINARY]" >&2; exit 2; }
+usage() { echo "usage: bench/run.sh [--models LIST] [DPPF_BINARY]" >&2; exit 2; }
+models=${BENCH_MODELS:-"resnet20 cnn mlp"}
+while [[ $# -gt 0 ]]; do
+    case $1 in
+    --models) [[ $# -ge 2 ]] || usage; models=$2; shift 2 ;;
+    --models=*) models=${1#--models=}; shift ;;
+    -*) usage ;;
+    *) break ;;
+    esac
+done
+[[ $# -le 1 ]] || usage
 
 dppf=${1:-$root/build/dppf}
-models=${BENCH_MODELS:-"resnet20:10:2 cnn:30:3 mlp:300:20"}
+models=${models//,/ }
+[[ -n ${models// /} ]] || { echo "bench/run.sh: no models given" >&2; exit 2; }
+
+# default_steps NAME: "steps:warmup" for a model given without them.
+default_steps() {
+    case $1 in
+    mlp) echo 300:20 ;;
+    cnn) echo 30:3 ;;
+    resnet8 | resnet14 | resnet20 | preresnet8 | preresnet14 | preresnet20) echo 10:2 ;;
+    resnet32 | resnet56 | preresnet32 | preresnet56) echo 5:1 ;;
+    *) echo 3:1 ;;
+    esac
+}
 threads=${BENCH_THREADS:-1,2}
 batch=${BENCH_BATCH:-128}
 out=${BENCH_OUT:-$root/results/bench}
@@ -78,8 +107,9 @@ fi
 start=$(date +%s)
 for ((rep = 1; rep <= repeat; rep++)); do
     for m in $models; do
+        [[ $m == *:* ]] || m=$m:$(default_steps "$m")
         IFS=: read -r name steps warmup <<<"$m"
-        [[ -n $name && -n $steps && -n $warmup ]] || die "BENCH_MODELS item '$m' is not model:steps:warmup"
+        [[ -n $name && -n $steps && -n $warmup ]] || die "model item '$m' is not model or model:steps:warmup"
         common=(--models "$name" --threads "$threads" --steps "$steps" --warmup "$warmup" --batch "$batch")
         run_csv "$tmp/dppf.csv" "$tmp/dppf.err" "$dppf" bench "${common[@]}" --csv
         run_csv "$tmp/torch.csv" "$tmp/torch.err" "$py" "$here/bench_torch.py" "${common[@]}" --csv
@@ -145,10 +175,10 @@ table() { # table md|txt
                     $1, $2, $3, $4, ttr, rt, $5, tev, re, $6, share, gf, bl, pk
             } else {
                 if (!hdr++)
-                    printf "%-9s %3s %11s %11s %6s %11s %11s %6s %6s %8s %8s %8s\n", "model", "thr", \
+                    printf "%-12s %3s %11s %11s %6s %11s %11s %6s %6s %8s %8s %8s\n", "model", "thr", \
                         "train dppf", "train torch", "ratio", "eval dppf", "eval torch", "ratio", \
                         "gemm%", "gemm GF", "BLIS GF", "peak GF"
-                printf "%-9s %3s %11.1f %11s %6s %11.1f %11s %6s %6s %8s %8s %8s\n", $1, $2, $4, ttr, \
+                printf "%-12s %3s %11.1f %11s %6s %11.1f %11s %6s %6s %8s %8s %8s\n", $1, $2, $4, ttr, \
                     rt, $5, tev, re, share, gf, bl, pk
             }
         }' "$tmp/torch.med.csv" "$tmp/dppf.med.csv"

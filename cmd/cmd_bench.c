@@ -16,8 +16,10 @@ typedef struct {
 
 static const opt_def OPTIONS[] = {
     OPT_STRING("models", bench_args, o.models, "LIST",
-               "comma-separated: resnet20 (3x32x32), cnn (quickstart,\n"
-               "1x28x28), mlp (1x28x28); default resnet20,cnn"),
+               "comma-separated model.arch names: cnn, mlp (quickstart\n"
+               "sizes, 1x28x28) or any other (resnet8..110, preresnet8..110,\n"
+               "resnet18/34, pyramidnet, wrn, vgg16: 3x32x32, 10 classes,\n"
+               "the spec's defaults); default resnet20,cnn"),
     OPT_STRING("threads", bench_args, o.threads, "LIST",
                "thread counts to run (every layer and GEMM), default 1,2"),
     OPT_INT("steps", bench_args, o.steps, "N", 1, 1000000000, "timed steps (and eval forwards), default 20"),
@@ -35,7 +37,7 @@ static const opt_def OPTIONS[] = {
 };
 
 const opt_syntax bench_syntax = {
-    .usage = "usage: dppf bench [--models resnet20,cnn,mlp] [--threads 1,2] [--steps N]\n"
+    .usage = "usage: dppf bench [--models LIST] [--threads 1,2] [--steps N]\n"
              "                  [--warmup N] [--batch B] [--seed S] [--no-gemm] [--csv]\n"
              "       mpirun -np R dppf bench --comm CONFIG.yaml [--set key=value]... [--reps N]\n",
     .about = "Throughput of the built-in models on synthetic data (no dataset files):\n"

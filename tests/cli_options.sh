@@ -90,6 +90,15 @@ expect_exit 2 "export --worker -1" -- "$DPPF" export $CKPT x.safetensors --worke
 expect_exit 2 "bench --steps 0" -- "$DPPF" bench $BENCH_FAST --steps 0
 expect_exit 2 "bench --batch 5x" -- "$DPPF" bench $BENCH_FAST --batch 5x
 
+# --- bench: every architecture of the model table, and the names on a typo ---
+BENCH_NEW=resnet18,vgg16,wrn,pyramidnet,preresnet20
+expect_exit 0 "bench --models $BENCH_NEW" -- "$DPPF" bench --models $BENCH_NEW --threads 1 --steps 1 --warmup 0 --batch 2 --no-gemm --csv
+rows=$(awk -F, 'NR > 1 && $2 == 1 && $3 == 2 && $4 > 0 && $5 > 0 { printf "%s,", $1 }' "$WORK/out")
+[ "$rows" = "$BENCH_NEW," ] && [ "$(wc -l <"$WORK/out")" -eq 6 ] && pass "one CSV row per new model, positive img/s" ||
+  { fail "bench CSV rows: '$rows'"; sed 's/^/    /' "$WORK/out" >&2; }
+expect_exit 2 "bench --models resnet21" -- "$DPPF" bench --models resnet20,resnet21 --threads 1 --steps 1 --warmup 0 --batch 2 --no-gemm
+expect_output "unknown model 'resnet21' \(choose from mlp, cnn, resnet8, .*preresnet110, resnet18, resnet34, pyramidnet, wrn, vgg16\)" "the unknown model's error lists the table's names"
+
 # --- Forms: --opt=value, missing values, flags, -- ---
 expect_exit 0 "--opt=value" -- "$DPPF" landscape $CKPT --mode=random --grid=5 --range=0.5 --samples=64 --seed=7 --no-png --out=eq
 [ "$(tail -n +2 eq/landscape-1d-random.csv | wc -l)" -eq 5 ] && pass "--grid=5 gives 5 points" || fail "--grid=5: $(cat eq/landscape-1d-random.csv)"

@@ -18,15 +18,27 @@
 #include "optim.h"
 #include "clock.h"
 #include "rng.h"
+#include "spec.h"
+#include "spec_map.h"
 
-#define MAX_ITEMS 16
+#define MAX_ITEMS 32 /* room for every model of the table (nn/models.h) in one list */
 #define PEAK_DIM 1024
 #define BENCH_LR 0.01f /* small: random labels must not drive the weights to Inf/NaN */
 
 /* ---- options ------------------------------------------------------------- */
 
-static const char *const MODELS[] = {"resnet20", "cnn", "mlp"};
-#define N_MODELS (int)(sizeof MODELS / sizeof MODELS[0])
+/* Every architecture of the model table (nn/models.h) is a benchmark model
+ * (model_of says which network each name stands for). model_names: "mlp, cnn,
+ * resnet8, ...", the table's names, for the usage error. */
+static void model_names(char *buf, size_t cap) {
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < MODEL_COUNT && len < cap; i++) {
+        int w = snprintf(buf + len, cap - len, "%s%s", i ? ", " : "", model_name(i));
+        if (w < 0) break;
+        len += (size_t)w;
+    }
+}
 
 /* Splits a comma-separated list into items (copied into `buf`). */
 static int split_list(const char *list, const char *what, char *buf, size_t cap,
@@ -53,7 +65,7 @@ typedef struct {
     int threads[MAX_ITEMS];
     int n_threads;
     int steps, warmup, batch;
-    char mbuf[256], tbuf[256];
+    char mbuf[512], tbuf[256];
 } plan_t;
 
 static int make_plan(const bench_opts *o, plan_t *p, dp_err *e) {
@@ -63,11 +75,12 @@ static int make_plan(const bench_opts *o, plan_t *p, dp_err *e) {
     int rc = split_list(o->models, "models", p->mbuf, sizeof p->mbuf, p->models, &p->n_models, e);
     if (rc) return rc;
     for (int i = 0; i < p->n_models; i++) {
-        int ok = 0;
-        for (int m = 0; m < N_MODELS; m++) ok |= strcmp(p->models[i], MODELS[m]) == 0;
-        if (!ok)
-            return dp_fail(e, DP_EUSAGE, "bench: unknown model '%s' (choose from resnet20, cnn, mlp)",
-                           p->models[i]);
+        if (model_find(p->models[i]) < 0) {
+            char names[512];
+            model_names(names, sizeof names);
+            return dp_fail(e, DP_EUSAGE, "bench: unknown model '%s' (choose from %s)", p->models[i],
+                           names);
+        }
     }
     const char *titems[MAX_ITEMS];
     rc = split_list(o->threads, "threads", p->tbuf, sizeof p->tbuf, titems, &p->n_threads, e);
@@ -90,9 +103,23 @@ static int make_plan(const bench_opts *o, plan_t *p, dp_err *e) {
     return 0;
 }
 
-/* The benchmark models, pinned field by field, so that bench/bench_torch.py
- * builds exactly the same networks. */
+/* The benchmark models, so that bench/bench_torch.py builds exactly the same
+ * networks. resnet20, cnn and mlp are pinned field by field (the rows of
+ * bench/guard-baseline.csv; cnn and mlp on 1x28x28). Every other name is its
+ * architecture as a spec of only `model.arch: NAME` gives it, on 3x32x32
+ * inputs with 10 classes: the spec's defaults (batchnorm, BN momentum 0.1 and
+ * eps 1e-5, wrn widen 10, pyramidnet alpha 48 with basic blocks, no dropout),
+ * and depth and base_width left at 0, which net_build resolves to the
+ * table's values (model_cfg_resolve): resnet18/34 and vgg16 64 channels wide,
+ * the others 16; wrn depth 28, pyramidnet 110. */
 static void model_of(model_cfg *m, const char *model) {
+    if (strcmp(model, "resnet20") != 0 && strcmp(model, "cnn") != 0 && strcmp(model, "mlp") != 0) {
+        spec_t s;
+        spec_defaults(&s);
+        s.model.arch = model_find(model);
+        spec_model_cfg(m, &s, 3, 32, 32, 10);
+        return;
+    }
     memset(m, 0, sizeof *m);
     m->bn_momentum = 0.1f;
     m->bn_eps = 1e-5f;
@@ -464,7 +491,7 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
     if (gemm_on)
         fprintf(out, "  gemm = the GEMM calls recorded in one real step, replayed standalone; "
                      "share = gemm time / step time\n");
-    fprintf(out, "\n%-9s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s\n", "model", "thr", "batch",
+    fprintf(out, "\n%-12s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s\n", "model", "thr", "batch",
             "train img/s", "eval img/s", "train ms", "eval ms", "gemm %", "eval g%", "gemm GF/s",
             "BLIS GF/s", "peak GF/s");
 }
@@ -485,7 +512,7 @@ static void print_row(FILE *out, const char *model, int threads, int B, const re
         else
             fprintf(out, ",,,\n");
     } else {
-        fprintf(out, "%-9s %3d %5d %11.1f %11.1f %9.2f %9.2f", model, threads, B, train_ips,
+        fprintf(out, "%-12s %3d %5d %11.1f %11.1f %9.2f %9.2f", model, threads, B, train_ips,
                 eval_ips, r->train_s * 1e3, r->eval_s * 1e3);
         if (g)
             fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f\n", 100 * share, 100 * eshare, gflops,

@@ -21,7 +21,7 @@
  * as typed on the command line and validated by bench_run (DP_EUSAGE naming
  * the bad item or value). */
 typedef struct {
-    const char *models;  /* comma-separated from resnet20, cnn, mlp */
+    const char *models;  /* comma-separated model names of nn/models.h (at most 32) */
     const char *threads; /* comma-separated BLIS thread counts, each in [1, 256] */
     int steps;           /* timed train steps, and as many timed eval forwards; >= 1 */
     int warmup;          /* untimed (train step + eval forward) rounds first; >= 0 */
