@@ -56,7 +56,10 @@ def load(src):
         e = read_rows(os.path.join(src, n, "eval.csv"))[-1]
         r["train_err"] = 100 * (1 - float(e["train_acc"]))
         r["test_err"] = 100 * (1 - float(e["test_acc"]))
-        r["gap"] = r["test_err"] - r["train_err"]
+        # Accuracies are counts over 10,000 (or 60,000) images: rounding drops the
+        # float noise that made equal gaps unequal (a spurious non-tie that
+        # the log transform then turned into a tie, changing tau).
+        r["gap"] = round(r["test_err"] - r["train_err"], 6)
         r["gap_db"] = 20 * math.log10(r["gap"]) if r["gap"] > 0 else math.nan
         r["train_loss"], r["test_loss"] = float(e["train_loss"]), float(e["test_loss"])
         r.update(sharpness_measures(collected[os.path.join(src, n)]))
