@@ -229,7 +229,6 @@ int checkpoint_parse(const void *buf, size_t size, const char *path, checkpoint_
      * written by a buggy tool) with any value, and every reader trusts these. */
     const char *bad = NULL;
     if (c->n_workers < 1) bad = "n_workers (no workers)";
-    else if (c->n_rng < 1) bad = "n_rng (no random stream per worker)";
     else if (c->n_opt != 0 && c->n_opt != c->n_params) bad = "n_opt (neither 0 nor n_params)";
     else if (c->step < 0) bad = "step (negative)";
     else if (c->epoch < 0 || c->epoch > c->step) bad = "epoch (not in [0, step])";
