@@ -29,8 +29,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows, sharpness_measures,
-                      write_csv)  # noqa: E402
+from studylib import (collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows, sharpness_measures,
+                      write_csv, write_tables)  # noqa: E402
 
 RUN_RE = re.compile(r"(?P<method>[a-z]+)-b(?P<batch>\d+)-lr(?P<lr>[\d.]+)-m(?P<momentum>[\d.]+)-w(?P<width>\d+)"
                     r"-wd(?P<wd>[\d.e-]+)")
@@ -177,10 +177,7 @@ def main():
                  "--title", f"{label} against the gap, {len(runs)} models",
                  "--xlabel", label + (" (log)" if logx else ""), "--ylabel", "test error - train error (pp)")
     shutil.rmtree(tmp)
-    rel = os.path.relpath(src, ROOT)
-    with open(os.path.join(out, "tables.md"), "w") as fh:
-        fh.write(f"<!-- written by results/flatness.py from {src if rel.startswith('..') else rel} -->\n\n")
-        fh.write("\n".join(md) + "\n")
+    write_tables(out, "flatness.py", src, md)
     print(f"flatness: {len(runs)} runs -> {out}/{{tables.md,runs.csv,kendall.csv,*-vs-gap.png}}")
     if bad:
         sys.exit("flatness.py: the log transform changed Kendall's tau: " + "; ".join(bad))

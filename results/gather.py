@@ -23,8 +23,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, band_series, collect, kendall_tau_b, parse_args, plot, pm, read_rows, row_at_fraction,
-                      sharpness_measures, slope, write_csv)  # noqa: E402
+from studylib import (band_series, collect, kendall_tau_b, parse_args, plot, pm, read_rows, row_at_fraction,
+                      sharpness_measures, slope, write_csv, write_tables)  # noqa: E402
 
 # Every method of the sweep in table order; ORIGINAL are the study's first five.
 VARIANTS = ["ddp", "ddp-sam", "localsgd", "localsgd-sam", "easgd", "qsr", "dppf", "dppf-sam", "dppf-step",
@@ -93,12 +93,6 @@ def load_saved_runs(path):
         r.setdefault("mid_lr", math.nan)
         runs.append(r)
     return runs
-
-
-def shown(path):
-    """A path inside the repository relative to it, any other as it is."""
-    rel = os.path.relpath(path, ROOT)
-    return path if rel.startswith("..") else rel
 
 
 def order(k):
@@ -338,9 +332,7 @@ def main():
     if replot:
         print(f"gather: {len(runs)} runs from {out}/runs.csv -> plots redrawn")
         return
-    with open(os.path.join(out, "tables.md"), "w") as f:
-        f.write(f"<!-- written by results/gather.py from {shown(sweep)} -->\n\n")
-        f.write("\n".join(md) + "\n")
+    write_tables(out, "gather.py", sweep, md)
     print(f"gather: {len(runs)} runs -> {out}/{{tables.md,runs.csv,adaptive-spread.csv,*.png}}")
 
 

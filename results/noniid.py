@@ -17,8 +17,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (ROOT, band_series, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows,
-                      sharpness_measures, write_csv)  # noqa: E402
+from studylib import (band_series, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows,
+                      sharpness_measures, write_csv, write_tables)  # noqa: E402
 
 METHODS = ["ddp", "localsgd", "dppf", "slowmo"]
 RUN_RE = re.compile(r"a(?P<alpha>[\d.]+)(?:-drop(?P<drop>[\d.]+))?(?:-bw(?P<bw>\d+))?-(?P<m>[a-z]+)-s(?P<seed>\d+)")
@@ -223,10 +223,7 @@ def main():
              "--xlabel", "IMV = 1 / mean valley width", "--ylabel", "train acc - test acc (pp)")
 
     shutil.rmtree(tmp)
-    rel = os.path.relpath(src, ROOT)
-    with open(os.path.join(out, "tables.md"), "w") as f:
-        f.write(f"<!-- written by results/noniid.py from {src if rel.startswith('..') else rel} -->\n\n")
-        f.write("\n".join(md) + "\n")
+    write_tables(out, "noniid.py", src, md)
     print(f"noniid: {len(runs)} runs -> {out}/{{tables.md,runs.csv,curves.csv,*.png}}")
 
 

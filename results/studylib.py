@@ -125,6 +125,15 @@ def plot(out, xcol, ycol, files, *opts):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
+def write_tables(out, script, src, md):
+    """<out>/tables.md: the markdown lines `md`, headed by which script wrote
+    them from which runs (a path inside the repository shown relative to it)."""
+    rel = os.path.relpath(src, ROOT)
+    with open(os.path.join(out, "tables.md"), "w") as f:
+        f.write(f"<!-- written by results/{script} from {src if rel.startswith('..') else rel} -->\n\n")
+        f.write("\n".join(md) + "\n")
+
+
 def write_csv(path, cols, rows):
     with open(path, "w", newline="") as f:
         w = csv.writer(f)
