@@ -58,4 +58,16 @@ grep -q "^| IMV (random directions) | 8 | " flat/tables.md && grep -q "Psi" flat
 # tau of each measure against the gap equals tau against 20 log10(gap) (columns 3 and 5: the same models)
 awk -F, 'NR > 1 && $3 != "" && $4 != $5 { bad = 1 } END { exit bad }' flat/kendall.csv &&
   pass "kendall.csv: the log transform leaves tau unchanged" || fail "$(cat flat/kendall.csv)"
+
+expect_exit 0 "resnet.sh --tiny" -- bash "$R/resnet.sh" --tiny --out resnet-runs
+grep -q FAILED out && fail "a run failed: $(grep FAILED out)" || pass "no run failed"
+expect_exit 0 "resnet.py on it" -- python3 "$R/resnet.py" --tiny --runs resnet-runs --out resnet
+for f in tables.md runs.csv curves.csv accuracy-vs-rounds-t4.png accuracy-vs-rounds-new-t4.png landscape-localsgd.png \
+         landscape-dppf.png; do
+  [ -s "resnet/$f" ] || fail "resnet.py wrote no $f"
+done
+for m in ddp localsgd easgd qsr dppf lsgd mgrawa lgrawa slowmo diloco; do
+  grep -q "^| $m | " resnet/tables.md || fail "no row for $m in resnet/tables.md"
+done
+[ "$(tail -n +2 resnet/runs.csv | wc -l)" = 10 ] && pass "resnet: a row for each of the 10 methods" || fail "resnet runs.csv"
 finish
