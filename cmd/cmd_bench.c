@@ -28,6 +28,10 @@ static const opt_def OPTIONS[] = {
     OPT_SEED(bench_args, o.seed, "the synthetic batch and initialisation"),
     OPT_FLAG("no-gemm", bench_args, o.no_gemm, "skip the GEMM replay and peak measurement"),
     OPT_FLAG("csv", bench_args, o.csv, "CSV instead of a table"),
+    OPT_FLAG("adapt", bench_args, o.adapt,
+             "let the thread governor pick each train step's count (up to\n"
+             "--threads) as `dppf train` does (run.adapt_threads); the\n"
+             "CSV's threads_used is the mean count"),
     OPT_STRING("comm", bench_args, comm_config, "CONFIG",
                "instead: time one sync of CONFIG's model (dist.workers\n"
                "workers) against a bare MPI_Allreduce of the same bytes"),
@@ -38,7 +42,7 @@ static const opt_def OPTIONS[] = {
 
 const opt_syntax bench_syntax = {
     .usage = "usage: dppf bench [--models LIST] [--threads 1,2] [--steps N]\n"
-             "                  [--warmup N] [--batch B] [--seed S] [--no-gemm] [--csv]\n"
+             "                  [--warmup N] [--batch B] [--seed S] [--no-gemm] [--adapt] [--csv]\n"
              "       mpirun -np R dppf bench --comm CONFIG.yaml [--set key=value]... [--reps N]\n",
     .about = "Throughput of the built-in models on synthetic data (no dataset files):\n"
              "img/s for training steps (forward, backward, SGD) and evaluation forwards,\n"

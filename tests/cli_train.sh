@@ -28,6 +28,16 @@ if cmp -s <(metrics_no_timing full/metrics.csv) <(metrics_no_timing part/metrics
 else
   fail "resumed metrics differ"; diff <(metrics_no_timing full/metrics.csv) <(metrics_no_timing part/metrics.csv) >&2
 fi
+
+# The thread governor (run.adapt_threads) changes a step's speed, never its
+# numbers: a run on up to 2 threads whose governor ran steps on 1 thread (its
+# probes at least) equals the run pinned at 2 threads, bit for bit.
+expect_exit 0 "2 threads, governor on" -- "$DPPF" train base.yaml $SYN --set run.threads=2 --set run.out_dir=gov-on
+expect_output "threads +2, fewer on [1-9][0-9]* of [0-9]+ steps" "the governor ran steps on fewer threads"
+expect_exit 0 "2 threads, pinned" -- "$DPPF" train base.yaml $SYN --set run.threads=2 --set run.adapt_threads=false --set run.out_dir=gov-off
+grep -q "fewer on" "$WORK/out" && fail "a pinned run reports the governor" || pass "a pinned run has no governor"
+[ -s gov-on/metrics.csv ] && cmp -s <(metrics_no_timing gov-on/metrics.csv) <(metrics_no_timing gov-off/metrics.csv) &&
+  pass "governed and pinned runs: identical metrics" || fail "the governor changed the numbers"
 "$DPPF" eval --checkpoint full/checkpoint.bin --csv > a.csv 2>&1
 "$DPPF" eval --checkpoint part/checkpoint.bin --set run.out_dir=full --csv > b.csv 2>&1
 [ "$(tail -n 1 a.csv | cut -d, -f2-)" = "$(tail -n 1 b.csv | cut -d, -f2-)" ] && pass "final models identical" || fail "final models differ: $(cat a.csv b.csv)"

@@ -502,7 +502,7 @@ Test(spec, unknown_key) {
     load_fails("optim:\n  seed: 3\n", DP_EUSAGE, "unknown key 'optim.seed'", "did you mean 'run.seed'?");
     load_fails("run: {sed: 3}\n", DP_EUSAGE,
                "config.yaml:1:7: unknown key 'run.sed'; valid keys in 'run': seed, out_dir, eval_every, "
-               "checkpoint_every, eval_train, threads, ema_decay; did you mean 'run.seed'?", NULL);
+               "checkpoint_every, eval_train, threads, adapt_threads, ema_decay; did you mean 'run.seed'?", NULL);
 }
 
 Test(spec, duplicates) {

@@ -179,6 +179,8 @@ static const key_def keys[] = {
      .help = "also evaluate on the whole training set (else the running average)"},
     {R_INT(run, threads), GE(0), LE(256), .def = "0",
      .help = "threads per rank for every layer and GEMM; 0 = auto (this machine's CPUs / its ranks)"},
+    {R_BOOL(run, adapt_threads), .def = "true",
+     .help = "use fewer threads for a while when they measure faster (another process holds a core); same numbers"},
     {R_FLOAT(run, ema_decay), GE(0), LT(1), .def = "0",
      .help = "also evaluate an EMA of the averaged model (decay per step); 0 = off"},
     /* dist */

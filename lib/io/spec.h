@@ -94,6 +94,7 @@ typedef struct {
         int checkpoint_every;    /* epochs between periodic checkpoints, 0 = only final */
         int eval_train;          /* bool: also evaluate on the full train set (else running avg) */
         int threads;             /* BLIS threads per rank, 0 = cores / ranks */
+        int adapt_threads;       /* bool: the thread governor (base/governor.h) may use fewer */
         float ema_decay;         /* EMA of the averaged model, decay per step; 0 = off */
     } run;
     struct {

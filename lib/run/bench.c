@@ -17,6 +17,7 @@
 #include "net.h"
 #include "optim.h"
 #include "clock.h"
+#include "governor.h"
 #include "rng.h"
 #include "spec.h"
 #include "spec_map.h"
@@ -64,7 +65,7 @@ typedef struct {
     int n_models;
     int threads[MAX_ITEMS];
     int n_threads;
-    int steps, warmup, batch;
+    int steps, warmup, batch, adapt;
     char mbuf[512], tbuf[256];
 } plan_t;
 
@@ -93,7 +94,7 @@ static int make_plan(const bench_opts *o, plan_t *p, dp_err *e) {
                            titems[i]);
         p->threads[i] = (int)v;
     }
-    p->steps = o->steps, p->warmup = o->warmup, p->batch = o->batch;
+    p->steps = o->steps, p->warmup = o->warmup, p->batch = o->batch, p->adapt = o->adapt;
     if (p->steps < 1 || p->steps > 1000000)
         return dp_fail(e, DP_EUSAGE, "bench: steps must be in [1, 1000000], got %d", p->steps);
     if (p->warmup < 0 || p->warmup > 1000000)
@@ -412,6 +413,7 @@ typedef struct {
     double gemm_train_s, gemm_eval_s;
     double blis_train_s;      /* the same GEMM shapes through bli_sgemm_ex */
     double peak;              /* GFLOP/s, 0 = not measured */
+    double threads_used;      /* mean thread count of the timed train steps */
 } result_t;
 
 static float train_step(model_t *m, const sgd_cfg_t *cfg) {
@@ -439,6 +441,15 @@ static int record_calls(model_t *m, const sgd_cfg_t *cfg, dp_err *e) {
     return replay_prepare(&m->rp, gemm_get_threads(), e);
 }
 
+/* One train step at the governor's thread count, timed for it. */
+static float governed_step(model_t *m, const sgd_cfg_t *cfg, thread_governor *gov) {
+    if (governor_threads(gov) != gemm_get_threads()) gemm_set_threads(governor_threads(gov));
+    const double t0 = now_seconds();
+    const float loss = train_step(m, cfg);
+    governor_record(gov, now_seconds() - t0);
+    return loss;
+}
+
 static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_err *e) {
     const net_t *n = &m->net;
     const sgd_cfg_t cfg = {.momentum = 0.9f, .weight_decay = 5e-4f, .nesterov = 0, .decoupled = 0};
@@ -446,16 +457,25 @@ static int measure(model_t *m, const plan_t *p, uint64_t seed, result_t *r, dp_e
     net_init(n, m->params, m->buffers, seed);
     memset(m->mom, 0, n->n_params * sizeof(float));
 
+    /* With --adapt the governor sees the warm-up steps too, as a run's first steps. */
+    const int threads = gemm_get_threads();
+    thread_governor gov;
+    governor_init(&gov, threads, p->adapt);
     float loss = 0.0f;
     for (int i = 0; i < p->warmup; i++) {
-        loss = train_step(m, &cfg);
+        loss = governed_step(m, &cfg, &gov);
         net_forward(n, &m->ws, m->params, m->buffers, m->labels, m->B, 0, NULL, NULL);
     }
     int rc;
     if (m->rp.train.calls && (rc = record_calls(m, &cfg, e))) return rc;
-    double t0 = now_seconds();
-    for (int i = 0; i < p->steps; i++) loss = train_step(m, &cfg);
+    double t0 = now_seconds(), used = 0;
+    for (int i = 0; i < p->steps; i++) {
+        used += governor_threads(&gov);
+        loss = governed_step(m, &cfg, &gov);
+    }
     r->train_s = (now_seconds() - t0) / p->steps;
+    r->threads_used = used / p->steps;
+    gemm_set_threads(threads);
     if (!isfinite(loss))
         return dp_fail(e, DP_ENUMERIC, "bench: %s: the training loss became %g; timings discarded",
                        n->arch, (double)loss);
@@ -508,17 +528,20 @@ static void print_row(FILE *out, const char *model, int threads, int B, const re
         fprintf(out, "%s,%d,%d,%.1f,%.1f,%.3f,", model, threads, B, train_ips, eval_ips,
                 r->train_s * 1e3);
         if (g)
-            fprintf(out, "%.4f,%.2f,%.2f,%.2f\n", share, gflops, r->peak, blis);
+            fprintf(out, "%.4f,%.2f,%.2f,%.2f,", share, gflops, r->peak, blis);
         else
-            fprintf(out, ",,,\n");
+            fprintf(out, ",,,,");
+        fprintf(out, "%.2f\n", r->threads_used);
     } else {
         fprintf(out, "%-12s %3d %5d %11.1f %11.1f %9.2f %9.2f", model, threads, B, train_ips,
                 eval_ips, r->train_s * 1e3, r->eval_s * 1e3);
         if (g)
-            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f\n", 100 * share, 100 * eshare, gflops,
+            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f", 100 * share, 100 * eshare, gflops,
                     blis, r->peak);
         else
-            fprintf(out, " %8s %8s %9s %9s %9s\n", "-", "-", "-", "-", "-");
+            fprintf(out, " %8s %8s %9s %9s %9s", "-", "-", "-", "-", "-");
+        fprintf(out, r->threads_used != threads ? "   (%.2f threads on average: --adapt)\n" : "\n",
+                r->threads_used);
     }
     fflush(out);
 }

@@ -28,6 +28,8 @@ typedef struct {
     int batch;           /* images per step; >= 1 */
     int no_gemm;         /* skip the GEMM replay and the peak measurement */
     int csv;             /* one CSV header + one row per (model, threads) instead of a table */
+    int adapt;           /* the thread governor picks each train step's count, as in `dppf train`
+                            (run.adapt_threads); else every step runs the given count */
     uint64_t seed;       /* synthetic batch and initialisation */
 } bench_opts;
 
@@ -36,7 +38,8 @@ typedef struct {
 
 /* CSV columns, in order (stable; new ones are only ever appended). */
 #define BENCH_CSV_HEADER \
-    "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops,blis_gflops"
+    "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops,blis_gflops," \
+    "threads_used"
 
 /* Runs the benchmark and writes the results to `out` (a table, or CSV).
  * Leaves gemm_set_threads at its value on entry. Returns 0 or a DP_E* code:

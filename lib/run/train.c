@@ -18,6 +18,7 @@
 #include "algo.h"
 #include "build_info.h"
 #include "clock.h"
+#include "governor.h"
 #include "dataset.h"
 #include "evaluate.h"
 #include "fault.h"
@@ -64,6 +65,8 @@ typedef struct {
     rundir_t dir;                   /* run.out_dir, locked while the run lasts (rank 0) */
     char last_ckpt[SPEC_PATH + 64]; /* the newest complete checkpoint, "" if none */
     int64_t last_ckpt_step;
+    thread_governor gov;            /* the thread count of each step (run.adapt_threads) */
+    double compute_s;               /* the last step's forward + backward, without its sync */
 } trainer;
 
 static int is_root(const trainer *t) { return t->comm->rank == 0; }
@@ -110,7 +113,7 @@ static int agree_on_spec(trainer *t, dp_err *e) {
 static const char *const RESUME_MAY_CHANGE[] = {"run.out_dir",          "optim.epochs",
                                                 "optim.max_steps",      "run.eval_every",
                                                 "run.checkpoint_every", "run.threads",
-                                                "data.path"};
+                                                "run.adapt_threads",    "data.path"};
 
 static int check_resume_spec(const spec_t *s, const char *path, dp_err *e) {
     spec_t saved;
@@ -136,7 +139,7 @@ static int check_resume_spec(const spec_t *s, const char *path, dp_err *e) {
     return dp_fail(e, DP_EUSAGE,
                    "--resume %s: the spec changes %d key%s of the run saved there: %s; a resumed run "
                    "may change only run.out_dir, optim.epochs, optim.max_steps, run.eval_every, "
-                   "run.checkpoint_every, run.threads and data.path (start a new run to change more)",
+                   "run.checkpoint_every, run.threads, run.adapt_threads and data.path (start a new run to change more)",
                    path, bad, bad > 1 ? "s" : "", list);
 }
 
@@ -361,6 +364,7 @@ static int train_step(trainer *t, dp_err *e) {
     if (fault_at("sigterm", (long long)t->step + 1, t->comm->rank)) raise(SIGTERM);
     double fepoch = (double)t->step / t->spe;
     float lr = lr_at(&t->sched, t->step);
+    const double t0 = now_seconds();
     for (int k = 0; k < t->wk.local; k++) {
         worker_t *w = &t->wk.w[k];
         const int32_t *idx = sampler_batch(&t->sampler, w->index, t->step);
@@ -380,6 +384,7 @@ static int train_step(trainer *t, dp_err *e) {
                          &w->rng);
         w->loss = loss;
     }
+    t->compute_s = now_seconds() - t0;
     int rc = algo_after_backward(&t->algo, &t->wk, t->step, fepoch, e);
     if (rc) return rc;
     size_t n_decay = t->s->optim.wd_skip_bn_bias ? t->net.n_params_decay : t->wk.n_params;
@@ -444,6 +449,7 @@ static int setup(trainer *t, const spec_t *s, const train_opts *o, comm_t *comm,
      * every core and mpirun -np <cores> gives the faster layout of one thread
      * per rank (README, Performance). Results do not depend on the count. */
     gemm_set_threads(comm_threads(s->run.threads, comm));
+    governor_init(&t->gov, gemm_get_threads(), s->run.adapt_threads);
 
     t->spec_yaml = spec_to_yaml(s, e);
     if (!t->spec_yaml) return e->code ? e->code : DP_ENOMEM;
@@ -567,6 +573,9 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
             t->M > 1 ? ddp_bytes / 1e6 : 0.0);
     fprintf(f, "  time        %.1f s training, %.1f s total, %.0f samples/s\n", t->wall, elapsed,
             t->wall > 0 ? (double)t->step * t->M * t->B / t->wall : 0);
+    if (t->gov.n_cand > 1)
+        fprintf(f, "  threads     %d, fewer on %ld of %ld steps (%ld probes; run.adapt_threads)\n",
+                t->gov.cand[0], t->gov.fewer, t->gov.steps, t->gov.probes);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) /* ru_maxrss is in KiB on Linux */
         fprintf(f, "  memory      peak RSS %.1f MiB (workspace %.1f MiB)\n", ru.ru_maxrss / 1024.0,
@@ -585,9 +594,11 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     int64_t start = t.step;
     int stop = 0;
     while (!rc && !stop && t.step < t.total_steps) {
+        if (governor_threads(&t.gov) != gemm_get_threads()) gemm_set_threads(governor_threads(&t.gov));
         double ts = now_seconds();
         rc = train_step(&t, e);
         double dt = now_seconds() - ts;
+        governor_record(&t.gov, t.compute_s);
         t.wall += dt;
         /* One worker's compute per step: given, or this rank's step shared by its workers. */
         if (s->net.model != NETMODEL_NONE)
