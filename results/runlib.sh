@@ -7,16 +7,20 @@
 #   --out DIR      where the run folders go (default runs/<study>[-quick|-tiny])
 #   --seeds "S..." only these of the study's seeds (e.g. "1": one seed of
 #                  everything first, the rest later; finished runs are skipped)
+#   --tiny-data    with --quick (or the full study): its job list, but every run
+#                  on --tiny's data and length, so that a test can run the
+#                  gather step on output laid out as the real study's
 #
 # Every dppf process runs under $NICE (default `nice -n 19`: the studies share
 # the machine with performance measurements) with run.threads 1.
 
 parse_study_opts() { # "$@" of the study script; sets mode, jobs, out
-    mode=full jobs=2 out="" seeds_opt=""
+    mode=full jobs=2 out="" seeds_opt="" tiny_data=0
     while [ $# -gt 0 ]; do
         case "$1" in
         --quick) mode=quick ;;
         --tiny) mode=tiny ;;
+        --tiny-data) tiny_data=1 ;;
         --jobs) jobs=${2:?--jobs needs a number}; shift ;;
         --out) out=${2:?--out needs a folder}; shift ;;
         --seeds) seeds_opt=${2:?--seeds needs a list}; shift ;;
@@ -82,6 +86,7 @@ study_setup() { # STUDY: the default out folder's stem; cd to the repository
         full) out=$root/runs/$1 ;;
         *) out=$root/runs/$1-$mode ;;
         esac
+        [ "$tiny_data" = 1 ] && out=$out-tiny-data
         mkdir -p "$out"
     fi
     cd "$root"

@@ -35,6 +35,8 @@
 #          law points.
 # --tiny:  the same job list shape on 1,024 synthetic 12x12 images, 2 epochs
 #          of 4 steps: checks that every script and gather step runs (seconds).
+# --quick --tiny-data: quick's job list on --tiny's data (tests/cli_results.sh
+#          runs gather.py --quick on it).
 set -euo pipefail
 source "$(dirname "$0")/runlib.sh"
 parse_study_opts "$@"
@@ -59,6 +61,10 @@ tiny)
     law_sync="0.05:0.5 0.2:0.5" law_step="0.05:0.5 0.2:0.5" targets="0.1" lt=4
     data=("${TINY_DATA[@]}") sharp="--samples 128 --directions 2 --hessian-iters 3" land=(--grid 5 --samples 128) ;;
 esac
+if [ "$tiny_data" = 1 ]; then # this mode's job list on --tiny's data (tests/cli_results.sh)
+    epochs=2 law_every=1 adapt_every=1 data=("${TINY_DATA[@]}")
+    sharp="--samples 128 --directions 2 --hessian-iters 3" land=(--grid 5 --samples 128)
+fi
 SHARP_ARGS=$sharp EVAL_SET=""
 seeds=${seeds_opt:-$seeds}
 

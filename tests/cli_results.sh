@@ -33,6 +33,17 @@ rm paper/*.png
 expect_exit 0 "gather.py --replot from runs.csv alone" -- python3 "$R/gather.py" --replot --out paper
 [ -s paper/accuracy-vs-comm.png ] && [ -s paper/adaptive-spread.png ] && pass "replot drew the plots" || fail "replot drew nothing"
 
+# gather --quick on output laid out as --quick's (its job list: tau 4 and 16,
+# its law points), each run on the tiny data so that this takes a minute.
+expect_exit 0 "sweep.sh --quick --tiny-data" -- bash "$R/sweep.sh" --quick --tiny-data --out sweep-quick
+grep -q FAILED out && fail "a run of the quick sweep failed: $(grep FAILED out)" || pass "no run failed"
+expect_exit 0 "gather.py --quick on it" -- python3 "$R/gather.py" --quick --sweep sweep-quick --out paper-quick
+for f in tables.md runs.csv accuracy-vs-comm.png push-pull-law.png adaptive-spread.png landscape-dppf.png; do
+  [ -s "paper-quick/$f" ] || fail "gather --quick wrote no paper-quick/$f"
+done
+grep -q "^| localsgd | 16 | " paper-quick/tables.md && grep -q "^| dppf | 4 | " paper-quick/tables.md &&
+  pass "gather --quick: rows for both taus" || fail "gather --quick tables: $(grep '^| dppf' paper-quick/tables.md)"
+
 expect_exit 0 "noniid.sh --tiny" -- bash "$R/noniid.sh" --tiny --out noniid-runs
 grep -q FAILED out && fail "a run failed: $(grep FAILED out)" || pass "no run failed"
 expect_exit 0 "noniid.py on it" -- python3 "$R/noniid.py" --tiny --runs noniid-runs --out noniid
