@@ -23,7 +23,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (band_series, collect, kendall_tau_b, parse_args, plot, pm, read_rows, row_at_fraction,
+from studylib import (band_series, collect, kendall_tau_b, landscape_rows, parse_args, plot, pm, read_rows,
+                      row_at_fraction,
                       sharpness_measures, slope, write_csv, write_tables)  # noqa: E402
 
 # Every method of the sweep in table order; ORIGINAL are the study's first five.
@@ -283,13 +284,7 @@ def main():
         n = round(math.sqrt(len(land[0][2])))
         md.append(f"### The 2-D landscapes in numbers (random filter-normalised plane, seed 0, [-1, 1]^2, "
                   f"{n} x {n}, the first training images: 2,000 in the full sweep)\n")
-        md.append("| model | loss at the centre | share of the plane with loss < 0.5 | < 1 | < 2 |")
-        md.append("|---|---:|---:|---:|---:|")
-        for m, t, loss in land:
-            share = [100 * sum(v < c for v in loss) / len(loss) for c in (0.5, 1, 2)]
-            md.append(f"| {m}, tau {t}, seed 1 | {loss[len(loss) // 2]:.4f} | {share[0]:.1f}% | "
-                      f"{share[1]:.1f}% | {share[2]:.1f}% |")
-        md.append("")
+        landscape_rows(md, [(f"{m}, tau {t}, seed 1", loss) for m, t, loss in land])
 
     # ---- 4. the push/pull law during training: per-sync and per-step forms, adaptive push
     if law:

@@ -17,8 +17,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (band_series, collect, finite, kendall_tau_b, parse_args, plot, pm, read_rows,
-                      sharpness_measures, write_csv, write_tables)  # noqa: E402
+from studylib import (band_series, collect, finite, kendall_tau_b, plot, pm, read_rows, sharpness_measures,
+                      study_dirs, write_csv, write_tables)  # noqa: E402
 
 METHODS = ["ddp", "localsgd", "dppf", "slowmo"]
 RUN_RE = re.compile(r"a(?P<alpha>[\d.]+)(?:-drop(?P<drop>[\d.]+))?(?:-bw(?P<bw>\d+))?-(?P<m>[a-z]+)-s(?P<seed>\d+)")
@@ -66,17 +66,10 @@ def time_to(curve, target):
 
 
 def main():
-    a = parse_args(sys.argv[1:], "noniid", "noniid")
-    if a is None:
-        print(__doc__.strip())
+    dirs = study_dirs(sys.argv[1:], "noniid", "noniid", "noniid.py", __doc__)
+    if dirs is None:
         return
-    src, out = a["sweep"], a["out"]
-    if not os.path.isdir(src):
-        sys.exit(f"noniid.py: no runs at {src} (run results/noniid.sh first)")
-    os.makedirs(out, exist_ok=True)
-    tmp = os.path.join(out, "series")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
+    src, out, tmp = dirs
     runs, curves = load(src)
     cols = ["run", "method", "alpha", "drop", "bw", "seed", "label_skew", "train_acc", "test_acc", "gap_acc",
             "train_loss", "test_loss", "gap_loss", "test_acc_subset", "worker_test_acc", "spread_mean", "comm_rounds",

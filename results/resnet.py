@@ -19,8 +19,8 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (band_series, collect, kendall_tau_b, parse_args, plot, pm, read_rows,  # noqa: E402
-                      sharpness_measures, write_csv, write_tables)
+from studylib import (band_series, collect, kendall_tau_b, landscape_rows, plot, pm, read_rows,  # noqa: E402
+                      sharpness_measures, study_dirs, write_csv, write_tables)
 
 FIRST = ["ddp", "localsgd", "easgd", "qsr", "dppf"]
 NEW = ["lsgd", "mgrawa", "lgrawa", "slowmo", "diloco"]
@@ -53,17 +53,10 @@ def load(runs_dir):
 
 
 def main():
-    a = parse_args(sys.argv[1:], "resnet", "resnet")
-    if a is None:
-        print(__doc__.strip())
+    dirs = study_dirs(sys.argv[1:], "resnet", "resnet", "resnet.py", __doc__)
+    if dirs is None:
         return
-    src, out = a["sweep"], a["out"]
-    if not os.path.isdir(src):
-        sys.exit(f"resnet.py: no runs at {src} (run results/resnet.sh first)")
-    os.makedirs(out, exist_ok=True)
-    tmp = os.path.join(out, "series")
-    shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
+    src, out, tmp = dirs
     runs, curves = load(src)
     if not runs:
         sys.exit(f"resnet.py: no finished run in {src}")
@@ -148,13 +141,7 @@ def main():
         n = round(math.sqrt(len(land[0][2])))
         md.append(f"### The 2-D landscapes (random filter-normalised plane, seed 0, [-1, 1]^2, {n} x {n}, "
                   "the first 1,000 training images; both pictures on one colour scale, log loss 0.05..20)\n")
-        md.append("| model | loss at the centre | share of the plane with loss < 0.5 | < 1 | < 2 |")
-        md.append("|---|---:|---:|---:|---:|")
-        for m, t, loss in land:
-            share = [100 * sum(v < c for v in loss) / len(loss) for c in (0.5, 1, 2)]
-            md.append(f"| {m}, tau {t}, seed {seeds[0]} | {loss[len(loss) // 2]:.4f} | {share[0]:.1f}% | "
-                      f"{share[1]:.1f}% | {share[2]:.1f}% |")
-        md.append("")
+        landscape_rows(md, [(f"{m}, tau {t}, seed {seeds[0]}", loss) for m, t, loss in land])
 
     shutil.rmtree(tmp)
     write_tables(out, "resnet.py", src, md)

@@ -5,8 +5,10 @@ import csv
 import io
 import math
 import os
+import shutil
 import statistics
 import subprocess
+import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DPPF = os.environ.get("DPPF", os.path.join(ROOT, "build", "dppf"))
@@ -34,6 +36,37 @@ def parse_args(argv, study, outstem):
     a["sweep"] = a["sweep"] or os.path.join(ROOT, "runs", study + suffix)
     a["out"] = a["out"] or os.path.join(ROOT, "results", outstem + suffix)
     return a
+
+
+def study_dirs(argv, study, outstem, script, doc):
+    """The start of a gather step: its options (None after --help, which
+    prints doc), the runs' folder (which must exist), the output folder and
+    an empty series/ folder in it for the plots' inputs: (src, out, tmp)."""
+    a = parse_args(argv, study, outstem)
+    if a is None:
+        print(doc.strip())
+        return None
+    src, out = a["sweep"], a["out"]
+    if not os.path.isdir(src):
+        sys.exit(f"{script}: no runs at {src} (run results/{study}.sh first)")
+    os.makedirs(out, exist_ok=True)
+    tmp = os.path.join(out, "series")
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    return src, out, tmp
+
+
+def landscape_rows(md, land):
+    """Table rows of 2-D landscapes: land is [(label, train losses of the grid
+    in row order)]; the loss at the centre and the share of the plane under
+    0.5, 1 and 2."""
+    md.append("| model | loss at the centre | share of the plane with loss < 0.5 | < 1 | < 2 |")
+    md.append("|---|---:|---:|---:|---:|")
+    for label, loss in land:
+        share = [100 * sum(v < c for v in loss) / len(loss) for c in (0.5, 1, 2)]
+        md.append(f"| {label} | {loss[len(loss) // 2]:.4f} | {share[0]:.1f}% | "
+                  f"{share[1]:.1f}% | {share[2]:.1f}% |")
+    md.append("")
 
 
 def read_rows(path):
