@@ -17,7 +17,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (band_series, collect, finite, kendall_tau_b, plot, pm, read_rows, sharpness_measures,
+from studylib import (band_series, finished_runs, finite, kendall_tau_b, plot, pm, read_rows, sharpness_measures,
                       study_dirs, write_csv, write_tables)  # noqa: E402
 
 METHODS = ["ddp", "localsgd", "dppf", "slowmo"]
@@ -26,13 +26,8 @@ TARGETS = (0.80, 0.85)  # test accuracy reached: modeled time to get there
 
 
 def load(runs_dir):
-    names = [n for n in sorted(os.listdir(runs_dir)) if RUN_RE.fullmatch(n)
-             and os.path.exists(os.path.join(runs_dir, n, "eval.csv"))]
-    collected = collect([os.path.join(runs_dir, n) for n in names])
     runs, curves = [], []
-    for n in names:
-        m = RUN_RE.fullmatch(n)
-        d = os.path.join(runs_dir, n)
+    for n, m, d, last in finished_runs(runs_dir, RUN_RE):
         r = {"run": n, "method": m.group("m"), "alpha": float(m.group("alpha")),
              "drop": float(m.group("drop") or 0), "bw": float(m.group("bw") or 10), "seed": int(m.group("seed"))}
         e = read_rows(os.path.join(d, "eval.csv"))[-1]
@@ -40,7 +35,6 @@ def load(runs_dir):
             r[k] = float(e[k])
         r["gap_acc"] = r["train_acc"] - r["test_acc"]
         r["gap_loss"] = r["test_loss"] - r["train_loss"]
-        last = collected[d]
         for k in ("comm_rounds", "modeled_time_s", "spread_mean", "worker_test_acc", "syncs_missed",
                   "participants_mean"):
             r[k] = float(last[k])

@@ -19,7 +19,7 @@ import statistics
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from studylib import (band_series, collect, kendall_tau_b, landscape_rows, plot, pm, read_rows,  # noqa: E402
+from studylib import (band_series, finished_runs, kendall_tau_b, landscape_rows, plot, pm, read_rows,  # noqa: E402
                       sharpness_measures, study_dirs, write_csv, write_tables)
 
 FIRST = ["ddp", "localsgd", "easgd", "qsr", "dppf"]
@@ -28,19 +28,13 @@ RUN_RE = re.compile(r"(?P<m>[a-z]+)(?:-t(?P<tau>\d+))?-s(?P<seed>\d+)")
 
 
 def load(runs_dir):
-    names = [n for n in sorted(os.listdir(runs_dir)) if RUN_RE.fullmatch(n)
-             and os.path.exists(os.path.join(runs_dir, n, "eval.csv"))]
-    collected = collect([os.path.join(runs_dir, n) for n in names])
     runs, curves = [], []
-    for n in names:
-        m = RUN_RE.fullmatch(n)
-        d = os.path.join(runs_dir, n)
+    for n, m, d, last in finished_runs(runs_dir, RUN_RE):
         r = {"run": n, "method": m.group("m"), "tau": int(m.group("tau") or 1), "seed": int(m.group("seed"))}
         e = read_rows(os.path.join(d, "eval.csv"))[-1]
         for k in ("train_loss", "train_acc", "test_loss", "test_acc"):
             r[k] = float(e[k])
         r["gap_acc"] = r["train_acc"] - r["test_acc"]
-        last = collected[d]
         for k in ("comm_rounds", "spread_mean", "worker_test_acc", "step"):
             r[k] = float(last[k])
         r["comm_mb"] = float(last["comm_bytes_per_worker"]) / 1e6

@@ -133,6 +133,17 @@ def collect(dirs):
     return {row["run"]: row for row in csv.DictReader(io.StringIO(out))}
 
 
+def finished_runs(runs_dir, run_re):
+    """The run folders of a study whose names match run_re and that hold an
+    eval.csv (finished), in name order: [(name, match, folder, the folder's
+    `dppf collect` row)]."""
+    names = [n for n in sorted(os.listdir(runs_dir)) if run_re.fullmatch(n)
+             and os.path.exists(os.path.join(runs_dir, n, "eval.csv"))]
+    dirs = [os.path.join(runs_dir, n) for n in names]
+    collected = collect(dirs)
+    return [(n, run_re.fullmatch(n), d, collected[d]) for n, d in zip(names, dirs)]
+
+
 def sharpness_measures(row):
     """The sharpness.<measure> columns of a `dppf collect` row as {measure: value},
     without sharpness.csv's train_loss and train_acc: those are on the
