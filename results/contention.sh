@@ -8,10 +8,12 @@
 # commit's), with no competing process and then with one (a python3 busy
 # loop), runs `dppf bench --models MODEL --threads 1`, `--threads 2` and
 # `--threads 2 --adapt` CONTENTION_REPEAT times (default 5, alternating) and
-# prints the median train and eval img/s. Knobs: CONTENTION_MODELS
-# (default resnet20,cnn), CONTENTION_STEPS (default 10). The machine's load
-# average is printed with each block: other jobs on the machine count as
-# contention too.
+# prints the median train and eval img/s; then times whole `dppf train` runs
+# of ResNet-20 (CONTENTION_TRAIN_STEPS steps, default 60; 0 skips) with 1
+# thread, 2 pinned and 2 governed (run.adapt_threads, the default). Other
+# knobs: CONTENTION_MODELS (default resnet20,cnn), CONTENTION_STEPS (default
+# 10). The machine's load average is printed with each block: other jobs on
+# the machine count as contention too.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dppf=${1:-$root/build/dppf}
@@ -19,9 +21,11 @@ old=${2:-}
 repeat=${CONTENTION_REPEAT:-5}
 steps=${CONTENTION_STEPS:-10}
 models=${CONTENTION_MODELS:-resnet20,cnn}
+train_steps=${CONTENTION_TRAIN_STEPS:-60}
 log=$root/results/logs/contention.log
 busy=
-trap '[ -n "$busy" ] && kill "$busy" 2>/dev/null; true' EXIT
+tmp=$(mktemp -d)
+trap '[ -n "$busy" ] && kill "$busy" 2>/dev/null; rm -rf "$tmp"; true' EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {print NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
 
@@ -32,7 +36,7 @@ median() { sort -g | awk '{v[NR]=$1} END {print NR % 2 ? v[(NR+1)/2] : (v[NR/2]+
 # --adapt (an older build) gets "-" there.
 measure() {
     local bin=$1 model=$2 load=$3 t r out adapt=1
-    "$bin" bench --help 2>&1 | grep -q -- --adapt || adapt=0
+    grep -q -- --adapt <<<"$("$bin" bench --help 2>&1)" || adapt=0  # not a pipe: grep -q would cut it (pipefail)
     declare -A tr ev
     for r in $(seq "$repeat"); do
         for t in 1 2 a; do
@@ -55,6 +59,36 @@ measure() {
         "$(tr ' ' '\n' <<<"${ev[2]}" | grep . | median)"
 }
 
+# bin load: `dppf train` of ResNet-20 (one worker, batch 128, synthetic
+# 1x32x32 images, CONTENTION_TRAIN_STEPS steps, evaluated only at the end)
+# with run.threads 1, 2 pinned (run.adapt_threads false) and 2 governed (the
+# default): the median samples/s of the summary (training time only). A
+# binary without run.adapt_threads gets "-" for the governed run.
+train_measure() {
+    local bin=$1 load=$2 r cfg out v adapt=1
+    grep -q adapt_threads <<<"$("$bin" schema 2>/dev/null)" || adapt=0
+    declare -A sp
+    for r in $(seq "$repeat"); do
+        for cfg in 1:false 2:false 2:true; do
+            [ $adapt = 0 ] && [ $cfg = 2:true ] && continue
+            local set=(--set run.threads=${cfg%%:*})
+            [ $adapt = 1 ] && set+=(--set run.adapt_threads=${cfg##*:})
+            out=$("$bin" train "$root/configs/resnet20.yaml" --set data.dataset=synthetic --set data.train_size=8192 \
+                --set data.test_size=128 --set data.shape=[1,32,32] --set optim.max_steps="$train_steps" \
+                --set run.eval_every=1000 --set run.out_dir="$tmp/train" --force "${set[@]}" 2>&1 | grep '^  time')
+            v=$(sed -n 's/.* \([0-9.]*\) samples\/s.*/\1/p' <<<"$out")
+            sp[$cfg]+="$v "
+        done
+    done
+    local m1 m2 ma=-
+    m1=$(tr ' ' '\n' <<<"${sp[1:false]}" | grep . | median)
+    m2=$(tr ' ' '\n' <<<"${sp[2:false]}" | grep . | median)
+    [ $adapt = 1 ] && ma=$(tr ' ' '\n' <<<"${sp[2:true]}" | grep . | median)
+    printf '%-10s %-9s %-6s train run samples/s 1 thread %6s  2 pinned %6s  (2/1 = %.2f)  2 governed %6s  (g/1 = %s)\n' \
+        "$(basename "$(dirname "$(dirname "$(readlink -f "$bin")")")")" "resnet20" "$load" "$m1" "$m2" \
+        "$(awk "BEGIN{print $m2/$m1}")" "$ma" "$([ "$ma" = - ] && echo - || awk "BEGIN{printf \"%.2f\", $ma/$m1}")"
+}
+
 {
     echo "# results/contention.sh $*  ($(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, medians of $repeat, $steps steps)"
     echo "# GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-unset} OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
@@ -68,6 +102,7 @@ measure() {
             measure "$dppf" "$model" $load
             [ -n "$old" ] && measure "$old" "$model" $load
         done
+        [ "$train_steps" != 0 ] && train_measure "$dppf" $load
     done
     kill "$busy"
     busy=

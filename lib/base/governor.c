@@ -8,6 +8,8 @@ enum {
 };
 #define SWITCH_GAIN 0.95 /* move only for a clear gain: noise must not flip the choice */
 #define SLOW_FACTOR 1.3  /* a step this much above the estimate, twice: the machine changed */
+#define CLOSE_FACTOR 1.15 /* a probe that lost by less: not yet decided */
+#define BUSY_FACTOR 1.3   /* all threads this much slower than their best: someone took a core */
 
 void governor_init(thread_governor *g, int max_threads, int adapt) {
     /* The first probe comes after two measured steps: a run that starts on a
@@ -56,6 +58,7 @@ void governor_record(thread_governor *g, double seconds) {
         } else if (g->interval < INTERVAL_MAX) {
             g->interval *= 2;
         }
+        g->close_call = g->est[p] < CLOSE_FACTOR * g->est[g->cur];
         g->countdown = g->interval;
         return;
     }
@@ -71,9 +74,19 @@ void governor_record(thread_governor *g, double seconds) {
         g->slow_steps = 0;
         *e = *e > 0 ? 0.75 * *e + 0.25 * seconds : seconds;
     }
+    double *best = &g->best[g->cur];
+    if (*best == 0 || *e < *best) *best = *e;
     if (--g->countdown <= 0) {
-        g->probe = neighbour(g);
-        g->probes += g->probe >= 0;
         g->countdown = g->interval;
+        /* With every thread, a probe needs a reason: the first one; a last
+         * one that came close (one noisy step must not decide a near tie);
+         * or steps slower than this count has run (someone took a core). So
+         * an idle machine, where fewer threads are clearly slower, pays one
+         * step. With fewer, probes go on: only a probe can tell that the
+         * core is free again. */
+        if (g->cur > 0 || g->probes == 0 || g->close_call || *e > BUSY_FACTOR * *best) {
+            g->probe = neighbour(g);
+            g->probes += g->probe >= 0;
+        }
     }
 }

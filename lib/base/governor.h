@@ -5,11 +5,12 @@
  * then waits at every barrier for the thread that lost its core, and T
  * threads can be slower than fewer. The governor keeps a time per step for
  * each candidate count (T, T/2, ..., 1), runs one step now and then at a
- * neighbouring count (a probe), and moves to whichever is faster. Probes
- * become rarer while the choice holds (every 4 steps at first, doubling to
- * every 256) and come at once when the step time jumps, so an idle machine
- * pays well under 1% and a machine that becomes busy is noticed within a
- * few steps.
+ * neighbouring count (a probe), and moves to whichever is faster. With
+ * every thread in use it probes once at the start, again only while the
+ * probes come close, and when steps run slower than they have (at once
+ * when the step time jumps), so an idle machine pays one step. With fewer
+ * threads it probes every 4 steps at first, doubling to every 256 while
+ * the choice holds, to notice that the core is free again.
  *
  * Numbers do not depend on the thread count (parallel.h), so the choice
  * changes only speed. Pure logic: the caller sets the count and times. */
@@ -21,7 +22,8 @@
 typedef struct {
     int n_cand;
     int cand[GOVERNOR_MAX_CANDIDATES]; /* thread counts, largest first */
-    double est[GOVERNOR_MAX_CANDIDATES]; /* seconds a step at cand[i]; 0 = not yet measured */
+    double est[GOVERNOR_MAX_CANDIDATES];  /* seconds a step at cand[i]; 0 = not yet measured */
+    double best[GOVERNOR_MAX_CANDIDATES]; /* the lowest est[i] so far */
     int cur;          /* index of the count in use */
     int probe;        /* index of the count being probed this step, or -1 */
     int next_down;    /* the next probe tries fewer threads (else more) */
@@ -29,6 +31,7 @@ typedef struct {
     int countdown;    /* steps until the next probe */
     int slow_steps;   /* consecutive steps well above the estimate */
     int skip;         /* steps still to ignore (warm-up) */
+    int close_call;   /* the last probe lost by less than the noise allows to trust */
     long steps, probes, switches, fewer; /* fewer: steps run below the largest count */
 } thread_governor;
 
