@@ -28,6 +28,9 @@ tmp=$(mktemp -d)
 trap '[ -n "$busy" ] && kill "$busy" 2>/dev/null; rm -rf "$tmp"; true' EXIT
 
 median() { sort -g | awk '{v[NR]=$1} END {print NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+med() { tr ' ' '\n' <<<"$1" | grep . | median; }    # of a space-separated list
+ratio() { [ "$1" = - ] && echo - || awk "BEGIN{printf \"%.2f\", $1/$2}"; }
+label() { basename "$(dirname "$(dirname "$(readlink -f "$1")")")"; }   # the build's checkout
 
 # bin model load: one line with the medians of 1 thread, 2 threads, and up to
 # 2 threads chosen by the governor (--adapt: the thread count of each step,
@@ -49,14 +52,11 @@ measure() {
         done
     done
     local t1 t2 ta=-
-    t1=$(tr ' ' '\n' <<<"${tr[1]}" | grep . | median)
-    t2=$(tr ' ' '\n' <<<"${tr[2]}" | grep . | median)
-    [ $adapt = 1 ] && ta=$(tr ' ' '\n' <<<"${tr[a]}" | grep . | median)
+    t1=$(med "${tr[1]}") t2=$(med "${tr[2]}")
+    [ $adapt = 1 ] && ta=$(med "${tr[a]}")
     printf '%-10s %-9s %-6s train img/s 1 thread %8.1f  2 threads %8.1f  (2/1 = %.2f)  adaptive %8s  (a/1 = %s)' \
-        "$(basename "$(dirname "$(dirname "$(readlink -f "$bin")")")")" "$model" "$load" "$t1" "$t2" \
-        "$(awk "BEGIN{print $t2/$t1}")" "$ta" "$([ "$ta" = - ] && echo - || awk "BEGIN{printf \"%.2f\", $ta/$t1}")"
-    printf '   eval %8.1f %8.1f\n' "$(tr ' ' '\n' <<<"${ev[1]}" | grep . | median)" \
-        "$(tr ' ' '\n' <<<"${ev[2]}" | grep . | median)"
+        "$(label "$bin")" "$model" "$load" "$t1" "$t2" "$(awk "BEGIN{print $t2/$t1}")" "$ta" "$(ratio "$ta" "$t1")"
+    printf '   eval %8.1f %8.1f\n' "$(med "${ev[1]}")" "$(med "${ev[2]}")"
 }
 
 # bin load: `dppf train` of ResNet-20 (one worker, batch 128, synthetic
@@ -81,12 +81,10 @@ train_measure() {
         done
     done
     local m1 m2 ma=-
-    m1=$(tr ' ' '\n' <<<"${sp[1:false]}" | grep . | median)
-    m2=$(tr ' ' '\n' <<<"${sp[2:false]}" | grep . | median)
-    [ $adapt = 1 ] && ma=$(tr ' ' '\n' <<<"${sp[2:true]}" | grep . | median)
+    m1=$(med "${sp[1:false]}") m2=$(med "${sp[2:false]}")
+    [ $adapt = 1 ] && ma=$(med "${sp[2:true]}")
     printf '%-10s %-9s %-6s train run samples/s 1 thread %6s  2 pinned %6s  (2/1 = %.2f)  2 governed %6s  (g/1 = %s)\n' \
-        "$(basename "$(dirname "$(dirname "$(readlink -f "$bin")")")")" "resnet20" "$load" "$m1" "$m2" \
-        "$(awk "BEGIN{print $m2/$m1}")" "$ma" "$([ "$ma" = - ] && echo - || awk "BEGIN{printf \"%.2f\", $ma/$m1}")"
+        "$(label "$bin")" "resnet20" "$load" "$m1" "$m2" "$(awk "BEGIN{print $m2/$m1}")" "$ma" "$(ratio "$ma" "$m1")"
 }
 
 {
