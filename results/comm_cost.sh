@@ -10,7 +10,7 @@ mpirun=(mpirun --allow-run-as-root --oversubscribe --mca btl self,vader -np 2)
 common=(--set dist.workers=4 --set run.threads=1 --set optim.max_steps="$steps" --set data.test_subset=1000 --set run.eval_every=100 --quiet --force)
 {
   echo "# results/comm_cost.sh $steps  ($(date -u +%Y-%m-%d), $(nproc) cores)"
-  "${mpirun[@]}" build/dppf bench --comm configs/resnet20.yaml --set dist.workers=4 --set run.threads=1 --reps 50
+  "${mpirun[@]}" build/dppf bench --comm configs/resnet20.yaml --set dist.workers=4 --set run.threads=1 --reps 200
   for algo in ddp dppf; do
     echo "## $algo, $steps steps"
     "${mpirun[@]}" build/dppf train configs/resnet20.yaml "${common[@]}" --set dist.algorithm=$algo \

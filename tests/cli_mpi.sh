@@ -16,6 +16,13 @@ csv_close e1.csv e4.csv 1e-5 "4,5,6,7" "checkpoints from 1 and 4 ranks evaluate 
 expect_exit 2 "M=4 on 3 ranks is refused" -- timeout 120 $MPIRUN -np 3 "$DPPF" train base.yaml $SPEC --set run.out_dir=r3
 expect_output "cannot be split evenly" "uneven split explained"
 
+# bench --comm: a sync against a bare allreduce, paired medians with a sane ratio.
+expect_exit 0 "bench --comm on 2 ranks" -- timeout 120 $MPIRUN -np 2 "$DPPF" bench --comm base.yaml ${SPEC% --quiet} --reps 5
+expect_output "ratio sync / bare allreduce" "bench --comm prints the ratio"
+ratio=$(sed -n 's/.*ratio sync \/ bare allreduce: *\([0-9.]*\).*/\1/p' "$WORK/out")
+awk -v r="$ratio" 'BEGIN { exit !(r > 0.2 && r < 50) }' && pass "ratio $ratio is plausible" ||
+  fail "bench --comm ratio '$ratio'"
+
 # One rank failing must end the job promptly with its message, not hang it.
 expect_exit_nonzero() { "$@" >"$WORK/out" 2>&1 && fail "$1 should fail" || pass "job failed as expected (exit $?)"; }
 start=$(date +%s)

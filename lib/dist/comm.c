@@ -271,22 +271,12 @@ int comm_agree_error(comm_t *c, int local_code) {
     return worst;
 }
 
-double comm_time_bare_allreduce(comm_t *c, size_t n, int reps, dp_err *e) {
-    if (!c->mpi || c->size < 2 || reps < 1) return 0;
-    double *buf = calloc(n ? n : 1, sizeof *buf);
-    if (!buf) return dp_fail(e, DP_ENOMEM, "out of memory"), -1;
-    double t = 0;
-    for (int r = -1; r < reps; r++) {
-        MPI_Barrier(MPI_COMM_WORLD);
-        double t0 = MPI_Wtime();
-        if (allreduce_chunked(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e)) {
-            free(buf);
-            return -1;
-        }
-        if (r >= 0) t += MPI_Wtime() - t0;
-    }
-    free(buf);
-    return t / reps;
+double comm_time_bare_allreduce(comm_t *c, double *buf, size_t n, dp_err *e) {
+    if (!c->mpi || c->size < 2) return 0;
+    MPI_Barrier(MPI_COMM_WORLD);
+    double t0 = MPI_Wtime();
+    if (allreduce_chunked(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e)) return -1;
+    return MPI_Wtime() - t0;
 }
 
 void comm_abort(comm_t *c, int code) {

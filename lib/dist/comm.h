@@ -98,10 +98,9 @@ int comm_broadcast(comm_t *c, void *buf, size_t bytes, dp_err *e);
  * given by any rank (0 if none). Keeps one failing rank from hanging the rest. */
 int comm_agree_error(comm_t *c, int local_code);
 
-/* Seconds per call of a bare MPI_Allreduce (sum, in place) of n doubles,
- * averaged over `reps` calls after one warm-up: the yardstick for a sync.
- * 0 when not under MPI. */
-double comm_time_bare_allreduce(comm_t *c, size_t n, int reps, dp_err *e);
+/* Seconds of one bare MPI_Allreduce (sum, in place) of buf[0..n), timed from
+ * a barrier: the yardstick for a sync. 0 when not under MPI, -1 on error. */
+double comm_time_bare_allreduce(comm_t *c, double *buf, size_t n, dp_err *e);
 
 /* Makes the whole job exit with `code` (MPI_Abort when several ranks). */
 void comm_abort(comm_t *c, int code);

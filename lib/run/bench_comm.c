@@ -1,3 +1,5 @@
+#include <stdlib.h>
+
 #include "bench_comm.h"
 #include "model.h"
 #include "net.h"
@@ -5,41 +7,70 @@
 #include "clock.h"
 #include "workers.h"
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Sorts v; the middle value (mean of the two middle ones). */
+static double median(double *v, int n) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Each rep times one sync and one bare allreduce of the same bytes back to
+ * back, each from a barrier, so both see the same machine: on a shared VM the
+ * allreduce alone varies by 2x between runs, and separate loops compared
+ * different moments. Medians, and the median of the per-rep ratios. */
 int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
     net_t net;
     worker_set ws = {0};
     model_cfg m;
+    double *bare_buf = NULL, *t = NULL;
     int rc = spec_model_cfg_for_data(&m, s, e);
     if (!rc) rc = net_build(&net, &m, e);
     if (rc) return rc;
-    if ((rc = workers_alloc(&ws, c, net.n_params, net.n_buffers, s->run.seed, e))) goto done;
     size_t n = net.n_params + net.n_buffers;
-    double t_sync = 0;
+    if (reps < 1) reps = 1;
+    bare_buf = dp_calloc(n, sizeof *bare_buf, "the allreduce buffer", e);
+    t = dp_calloc((size_t)reps * 3, sizeof *t, "timings", e);
+    if (!bare_buf || !t) {
+        rc = DP_ENOMEM;
+        goto done;
+    }
+    if ((rc = workers_alloc(&ws, c, net.n_params, net.n_buffers, s->run.seed, e))) goto done;
+    double *t_sync = t, *t_bare = t + reps, *ratio = t + 2 * reps;
     for (int r = -1; r < reps; r++) {
-        double bare = comm_time_bare_allreduce(c, 1, 1, e); /* a barrier-like line-up */
-        if (bare < 0) {
+        if (comm_time_bare_allreduce(c, bare_buf, 1, e) < 0) { /* a barrier-like line-up */
             rc = e->code;
             goto done;
         }
         double t0 = now_seconds();
         if ((rc = workers_average(&ws, 0, e))) goto done;
-        if (r >= 0) t_sync += now_seconds() - t0;
+        double sync = now_seconds() - t0, bare = comm_time_bare_allreduce(c, bare_buf, n, e);
+        if (bare < 0) {
+            rc = e->code;
+            goto done;
+        }
+        if (r < 0) continue; /* warm-up */
+        t_sync[r] = sync;
+        t_bare[r] = bare;
+        ratio[r] = bare > 0 ? sync / bare : 0;
     }
-    t_sync /= reps;
-    double t_bare = comm_time_bare_allreduce(c, n, reps, e);
-    if (t_bare < 0) {
-        rc = e->code;
-        goto done;
-    }
+    const double med_ratio = median(ratio, reps), med_sync = median(t_sync, reps), med_bare = median(t_bare, reps);
     if (c->rank == 0) {
         fprintf(out, "sync of %s: %zu values (%zu params + %zu BN buffers), M=%d workers on %d ranks, %d reps\n",
                 model_name(s->model.arch), n, net.n_params, net.n_buffers, c->workers, c->size, reps);
-        fprintf(out, "  dppf sync (local sum + allreduce + rounding): %8.3f ms\n", 1e3 * t_sync);
-        fprintf(out, "  bare MPI_Allreduce of %zu doubles:           %8.3f ms\n", n, 1e3 * t_bare);
-        if (t_bare > 0) fprintf(out, "  ratio sync / bare allreduce:                 %8.2f\n", t_sync / t_bare);
+        fprintf(out, "  dppf sync (local sum + allreduce + rounding): %8.3f ms (median)\n", 1e3 * med_sync);
+        fprintf(out, "  bare MPI_Allreduce of %zu doubles:           %8.3f ms (median)\n", n, 1e3 * med_bare);
+        if (med_bare > 0)
+            fprintf(out, "  ratio sync / bare allreduce:                 %8.2f (median of each rep's ratio)\n",
+                    med_ratio);
     }
 done:
     workers_free(&ws);
     net_free(&net);
+    free(bare_buf);
+    free(t);
     return rc;
 }
