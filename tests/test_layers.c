@@ -807,6 +807,37 @@ Test(batchnorm, train_2d) { bn_train_case(3, 4, 10); }
 Test(batchnorm, train_2d_batch1) { bn_train_case(1, 3, 12); }
 Test(batchnorm, train_1d) { bn_train_case(7, 5, 1); }
 
+/* The fused BN + ReLU backward is relu_backward into a zeroed buffer and
+ * then batchnorm_backward, bit for bit: with -0 gradients, ReLU outputs at
+ * exactly 0, a plane length that leaves a tail, accumulation and no din. */
+Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
+    const int N = 5, C = 3, HW = 37;
+    const size_t n = (size_t)N * C * HW;
+    rng_t r;
+    rng_init(&r, 77, 100);
+    float *x = frandn(&r, n, 2.0), *g = frandn(&r, C, 0.3), *b = frandn(&r, C, 0.3);
+    float *dy = frandn(&r, n, 1.0), *rm = fzeros(C), *rv = ffill(C, 1.0f);
+    float *y = fzeros(n), *mean = fzeros(C), *invstd = fzeros(C);
+    batchnorm_relu_forward_train(y, mean, invstd, x, g, b, rm, rv, N, C, HW, 0.1f, 1e-5f);
+    for (size_t i = 0; i < n; i += 7) dy[i] = -0.0f;
+    for (size_t i = 3; i < n; i += 11) y[i] = 0.0f;
+    float *start = frandn(&r, n, 1.0);
+    for (int with_din = 0; with_din < 2; with_din++) {
+        float *dbn = fzeros(n), *dx1 = fzeros(n), *dx2 = fzeros(n);
+        float *dg1 = ffill(C, 0.5f), *db1 = ffill(C, -0.25f), *dg2 = ffill(C, 0.5f), *db2 = ffill(C, -0.25f);
+        memcpy(dx1, start, n * sizeof(float));
+        memcpy(dx2, start, n * sizeof(float));
+        relu_backward(dbn, dy, y, n);
+        batchnorm_backward(with_din ? dx1 : NULL, dg1, db1, dbn, x, mean, invstd, g, N, C, HW);
+        batchnorm_relu_backward(with_din ? dx2 : NULL, dg2, db2, dy, y, x, mean, invstd, g, N, C, HW);
+        cr_assert(memcmp(dx1, dx2, n * sizeof(float)) == 0, "dx differs (din %d)", with_din);
+        cr_assert(memcmp(dg1, dg2, C * sizeof(float)) == 0, "dgamma differs (din %d)", with_din);
+        cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "dbeta differs (din %d)", with_din);
+        free(dbn), free(dx1), free(dx2), free(dg1), free(db1), free(dg2), free(db2);
+    }
+    free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd), free(start);
+}
+
 Test(batchnorm, momentum_semantics) {
     /* Channel values {1,2,3,4}: mean 2.5, biased var 1.25, unbiased 5/3. */
     const float x[4] = {1, 2, 3, 4}, g = 1, b = 0;

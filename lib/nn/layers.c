@@ -4,6 +4,7 @@
  * losses (BN mean/var, bias and gamma/beta gradients, log-sum-exp) run in
  * double so results do not drift with batch size. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -252,50 +253,102 @@ int conv2d_batchnorm_pool_forward_eval(float *out, const float *in, const float 
     return conv_forward_pool(OC, N, w, in, &g, out, &ep);
 }
 
-/* sum d*xhat with xhat = (x - m)*is computed exactly as the forward does. */
-static double sum_prod_xhat_f(const float *restrict d, const float *restrict x, float m, float is,
-                              size_t n) {
+/* The gradient reaching a BN output: d, or with the fused ReLU after it
+ * (y its output) exactly what relu_backward adds into a zeroed buffer,
+ * 0 + (y > 0 ? d : 0) (the 0 + turns a -0 into +0, as the add did). */
+static inline __attribute__((always_inline)) float bn_grad(const float *restrict d,
+                                                          const float *restrict y, size_t i,
+                                                          int relu) {
+    if (!relu) return d[i];
+    /* (y > 0 ? d : +0) as a bit mask: the form GCC vectorises */
+    uint32_t bits;
+    float v = d[i];
+    memcpy(&bits, &v, sizeof bits);
+    bits &= 0u - (uint32_t)(y[i] > 0.0f);
+    memcpy(&v, &bits, sizeof v);
+    return 0.0f + v;
+}
+
+/* sum of bn_grad, as sum_f sums it */
+static inline __attribute__((always_inline)) double sum_grad(const float *restrict d,
+                                                            const float *restrict y, size_t n,
+                                                            int relu) {
     double acc[RED_LANES] = {0};
     size_t i = 0;
     for (; i + RED_LANES <= n; i += RED_LANES)
-        for (int l = 0; l < RED_LANES; l++) acc[l] += (double)d[i + l] * ((x[i + l] - m) * is);
+        for (int l = 0; l < RED_LANES; l++) acc[l] += bn_grad(d, y, i + l, relu);
     double s = 0.0;
-    for (; i < n; i++) s += (double)d[i] * ((x[i] - m) * is);
+    for (; i < n; i++) s += bn_grad(d, y, i, relu);
     for (int l = 0; l < RED_LANES; l++) s += acc[l];
     return s;
 }
 
-/* din is also allowed to be NULL (BN straight on the network input). */
+/* sum g*xhat (g = bn_grad) with xhat = (x - m)*is computed exactly as the forward does. */
+static inline __attribute__((always_inline)) double
+sum_prod_xhat(const float *restrict d, const float *restrict y, const float *restrict x, float m,
+              float is, size_t n, int relu) {
+    double acc[RED_LANES] = {0};
+    size_t i = 0;
+    for (; i + RED_LANES <= n; i += RED_LANES)
+        for (int l = 0; l < RED_LANES; l++)
+            acc[l] += (double)bn_grad(d, y, i + l, relu) * ((x[i + l] - m) * is);
+    double s = 0.0;
+    for (; i < n; i++) s += (double)bn_grad(d, y, i, relu) * ((x[i] - m) * is);
+    for (int l = 0; l < RED_LANES; l++) s += acc[l];
+    return s;
+}
+
+/* Channel c of the BN backward; din is also allowed to be NULL (BN straight
+ * on the network input). relu: dout is the gradient of the fused ReLU's
+ * output y (see bn_grad). Inlined with relu a constant into each caller's
+ * parallel loop (OpenMP outlines the loop before inlining, so a shared
+ * loop would test relu at every element and not vectorise). */
+static inline __attribute__((always_inline)) void
+bn_backward_channel(float *din, float *dgamma, float *dbeta, const float *dout, const float *y,
+                    const float *in, const float *mean, const float *invstd, const float *gamma,
+                    int N, int C, int HW, int c, int relu) {
+    const size_t M = (size_t)N * HW;
+    /* xhat is recomputed, bit for bit the forward's, rather than stored */
+    const float mf = mean[c], isf = invstd[c];
+    double sg = 0.0, sgx = 0.0; /* sum(g), sum(g * xhat) */
+    for (int n = 0; n < N; n++) {
+        const size_t off = ((size_t)n * C + c) * HW;
+        const float *yo = relu ? y + off : NULL;
+        sg += sum_grad(dout + off, yo, (size_t)HW, relu);
+        sgx += sum_prod_xhat(dout + off, yo, in + off, mf, isf, (size_t)HW, relu);
+    }
+    if (dgamma) dgamma[c] += (float)sgx;
+    if (dbeta) dbeta[c] += (float)sg;
+    if (!din || M == 0) return;
+    /* dx = gamma*invstd * (g - mean(g) - xhat * mean(g*xhat)) */
+    const float k = gamma[c] * invstd[c];
+    const float mg = (float)(sg / (double)M), mgx = (float)(sgx / (double)M);
+    for (int n = 0; n < N; n++) {
+        const size_t off = ((size_t)n * C + c) * HW;
+        const float *restrict g = dout + off, *restrict x = in + off;
+        const float *restrict yo = relu ? y + off : NULL;
+        float *restrict dx = din + off;
+        for (int i = 0; i < HW; i++) {
+            const float xh = (x[i] - mf) * isf;
+            dx[i] += k * (bn_grad(g, yo, (size_t)i, relu) - mg - xh * mgx);
+        }
+    }
+}
+
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
                         int N, int C, int HW) {
-    const size_t M = (size_t)N * HW;
-#pragma omp parallel for schedule(static) if (M * C >= PAR_MIN)
-    for (int c = 0; c < C; c++) {
-        /* xhat is recomputed, bit for bit the forward's, rather than stored */
-        const float mf = mean[c], isf = invstd[c];
-        double sg = 0.0, sgx = 0.0; /* sum(dout), sum(dout * xhat) */
-        for (int n = 0; n < N; n++) {
-            const size_t off = ((size_t)n * C + c) * HW;
-            sg += sum_f(dout + off, (size_t)HW);
-            sgx += sum_prod_xhat_f(dout + off, in + off, mf, isf, (size_t)HW);
-        }
-        if (dgamma) dgamma[c] += (float)sgx;
-        if (dbeta) dbeta[c] += (float)sg;
-        if (!din || M == 0) continue;
-        /* dx = gamma*invstd * (dout - mean(dout) - xhat * mean(dout*xhat)) */
-        const float k = gamma[c] * invstd[c];
-        const float mg = (float)(sg / (double)M), mgx = (float)(sgx / (double)M);
-        for (int n = 0; n < N; n++) {
-            const size_t off = ((size_t)n * C + c) * HW;
-            const float *restrict g = dout + off, *restrict x = in + off;
-            float *restrict dx = din + off;
-            for (int i = 0; i < HW; i++) {
-                const float xh = (x[i] - mf) * isf;
-                dx[i] += k * (g[i] - mg - xh * mgx);
-            }
-        }
-    }
+#pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
+    for (int c = 0; c < C; c++)
+        bn_backward_channel(din, dgamma, dbeta, dout, NULL, in, mean, invstd, gamma, N, C, HW, c, 0);
+}
+
+void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                             const float *out, const float *in, const float *mean,
+                             const float *invstd, const float *gamma, int N, int C, int HW) {
+#pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
+    for (int c = 0; c < C; c++)
+        bn_backward_channel(din, dgamma, dbeta, dout, out, in, mean, invstd, gamma, N, C, HW, c, 1);
 }
 
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,

@@ -77,6 +77,12 @@ void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
                         int N, int C, int HW);
+/* The same through the ReLU fused after the BN (one pass instead of two): dout
+ * and out are the ReLU's output gradient and output; the numbers are those of
+ * relu_backward into a zeroed buffer followed by batchnorm_backward, bit for bit. */
+void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const float *dout,
+                             const float *out, const float *in, const float *mean,
+                             const float *invstd, const float *gamma, int N, int C, int HW);
 
 /* Backward of the eval-mode forward (running statistics are constants):
  * din += dout * gamma / sqrt(running_var + eps), dgamma += sum(dout * xhat),

@@ -181,6 +181,13 @@ static void kept_slots(const net_t *n, const int *last_reader, unsigned char *ke
     }
 }
 
+/* Op i is a ReLU whose BN (op i - 1) runs the ReLU's forward inside its own and,
+ * in training, its backward too (batchnorm_relu_backward): the BN then reads
+ * the ReLU's output gradient, which must live until the BN has run. */
+static int relu_fused_into_bn(const net_t *n, int i) {
+    return i > 0 && n->ops[i].kind == OP_RELU && n->ops[i - 1].kind == OP_BN && n->ops[i - 1].relu_next;
+}
+
 /* Greedy interval colouring: the first free colour; grows the colour's size. */
 static int take_colour(unsigned char *busy, size_t *size, int *ncol, size_t need) {
     int c = 0;
@@ -220,7 +227,8 @@ static void plan_slots(const net_t *n, const unsigned char *keep, const int *las
     for (int t = O; t >= 0; t--) {
         for (int s = 1; s < S; s++)
             if (grad_start[s] == t) bcol[s] = take_colour(busy, bsize, nb, n->slot_size[s]);
-        if (t < O) busy[bcol[n->ops[t].out]] = 0; /* its producer has run */
+        if (t < O && !relu_fused_into_bn(n, t)) busy[bcol[n->ops[t].out]] = 0; /* its producer has run */
+        if (t + 1 < O && relu_fused_into_bn(n, t + 1)) busy[bcol[n->ops[t + 1].out]] = 0; /* the BN read it */
     }
 }
 
@@ -463,9 +471,15 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
     int last = n->ops[n->n_ops - 1].out;
     softmax_xent_backward(ws->dact[last], ws->probs, labels, B, n->classes, n->label_smoothing);
     for (int i = n->n_ops - 1; i >= 0; i--) {
+        const net_op *op = &n->ops[i];
+        /* A train-mode BN and the ReLU it fuses run backward as one op (at
+         * the BN): the ReLU's step, and the gradient of the BN's output it
+         * would fill, are skipped. */
+        const int bn_relu = ws->last_train && op->kind == OP_BN && op->relu_next;
+        if (ws->last_train && relu_fused_into_bn(n, i))
+            continue; /* its slots' gradients start with the next op, which reads none of them */
         for (int s = 1; s < S; s++)
             if (ws->grad_start[s] == i) memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
-        const net_op *op = &n->ops[i];
         const float *in = ws->act[op->in];
         float *din = op->in == 0 ? NULL : ws->dact[op->in];
         const float *dout = ws->dact[op->out];
@@ -487,8 +501,13 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                 break;
             }
             const float *mean = ws->aux[i], *invstd = mean + op->C;
-            batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in, mean,
-                               invstd, tparam(n, params, op->w), B, op->C, HW);
+            if (bn_relu)
+                batchnorm_relu_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b),
+                                        ws->dact[n->ops[i + 1].out], ws->act[n->ops[i + 1].out],
+                                        in, mean, invstd, tparam(n, params, op->w), B, op->C, HW);
+            else
+                batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in,
+                                   mean, invstd, tparam(n, params, op->w), B, op->C, HW);
             break;
         }
         case OP_RELU:
