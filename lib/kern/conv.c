@@ -11,6 +11,7 @@
 
 #include "conv.h"
 #include "conv_direct.h"
+#include "conv_wgrad.h"
 #include "gemm.h"
 #include "gemm_driver.h"
 #include "im2col.h"
@@ -114,6 +115,16 @@ int conv_dw_gemm_batch(int M, int N, const float *dout, const float *images, con
     return 0;
 }
 
+int conv_dw_direct(int M, int N, const float *dout, const float *images, const conv_geom *g,
+                   float *dw) {
+    int threads;
+    const gemm_kernel *kr = gemm_driver_kernel(&threads);
+    if (!kr || !batch_fits(M, N, g)) return -1;
+    if (conv_wgrad_direct(M, N, dout, images, g, kr->kc, dw, threads)) return -1;
+    if (kern_recording()) record_conv(KERN_CONV_DW_DIRECT, M, taps(g), pixels(g), N, g, 1.0f, NULL);
+    return 0;
+}
+
 /* ---- the dispatch ---------------------------------------------------------- */
 
 size_t conv_work_floats(const conv_geom *g) {
@@ -178,6 +189,7 @@ void conv_weight_grad(int OC, int N, const float *dout, const float *in, const c
     /* One GEMM over the whole batch (k = image, pixel), split over the
      * threads by the GEMM itself; image by image through the workspace if
      * that cannot run. */
+    if (!pw && direct_enabled() && conv_dw_direct(OC, N, dout, in, g, dw) == 0) return;
     if (!pw && conv_dw_gemm_batch(OC, N, dout, in, g, dw) == 0) return;
     for (int n = 0; n < N; n++) {
         const float *col = in + n * in_img;

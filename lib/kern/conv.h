@@ -10,8 +10,10 @@
  *               image in parallel, each a GEMM packing im2col from its image,
  *               else (no packing memory) im2col into the workspace + gemm(),
  *               one image at a time.
- *  weight grad  1x1: gemm() per image. Otherwise one GEMM over the whole
- *               batch, else im2col + gemm() per image.
+ *  weight grad  1x1: gemm() per image. 3x3 with 16k output channels: the
+ *               direct kernel (conv_wgrad.c; the batched GEMM's sums, bit
+ *               for bit). Otherwise one GEMM over the whole batch, else
+ *               im2col + gemm() per image.
  *  input grad   1x1: gemm() per image into the gradient. Stride 1 (square
  *               kernel, pad <= K-1): the forward, direct or batched GEMM, of
  *               dout with the flipped weights, else image by image as GEMMs
@@ -87,5 +89,11 @@ int conv_fwd_gemm_image(int M, const float *A, int lda, const float *image, cons
  * summing over the batch's pixels. */
 int conv_dw_gemm_batch(int M, int N, const float *dout, const float *images, const conv_geom *g,
                        float *dw);
+
+/* The same sums by the direct kernel (conv_wgrad_direct), in the k blocks of
+ * the GEMM driver's kernel: -1 when that kernel is not in use or it does not
+ * apply. */
+int conv_dw_direct(int M, int N, const float *dout, const float *images, const conv_geom *g,
+                   float *dw);
 
 #endif

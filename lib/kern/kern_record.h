@@ -20,12 +20,13 @@ typedef enum {
     KERN_CONV_BATCH,  /* conv_fwd_gemm_batch: a batch's forward as one GEMM */
     KERN_CONV_DIRECT, /* conv_fwd_direct: a batch's forward by the direct kernel */
     KERN_CONV_DW,     /* conv_dw_gemm_batch: a batch's weight gradient as one GEMM */
+    KERN_CONV_DW_DIRECT, /* conv_dw_direct: the same by the direct kernel */
 } kern_kind;
 
 typedef struct {
     kern_kind kind;
     int trans_a, trans_b;   /* KERN_GEMM */
-    int M, N, K;            /* the product for one image (conv kinds; KERN_CONV_DW: M = OC,
+    int M, N, K;            /* the product for one image (conv kinds; KERN_CONV_DW(_DIRECT): M = OC,
                                N = C*KH*KW, K = OH*OW) or for the call (KERN_GEMM) */
     int lda, ldb, ldc;      /* KERN_GEMM, KERN_CONV_IMAGE (ldb unused there) */
     int images;             /* images in the call: the batch kinds; 1 otherwise */

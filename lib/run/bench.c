@@ -203,6 +203,7 @@ static void call_spans(const kern_call *c, int threads, size_t *a, size_t *b, si
         sc = mn * c->images;
         break;
     case KERN_CONV_DW: /* A: the batch's output gradients */
+    case KERN_CONV_DW_DIRECT:
         sa = mk * c->images;
         sb = image_floats(&c->g) * c->images;
         break;
@@ -235,6 +236,9 @@ static void replay_one(const replay_t *r, const kern_call *c, long j, int t) {
     case KERN_CONV_DW:
         conv_dw_gemm_batch(c->M, c->images, r->A, r->B, &c->g, r->C);
         break;
+    case KERN_CONV_DW_DIRECT:
+        conv_dw_direct(c->M, c->images, r->A, r->B, &c->g, r->C);
+        break;
     }
 }
 
@@ -259,6 +263,7 @@ static void replay_call_blis(const replay_t *r, const kern_call *c) {
                       c->ldb, c->beta, r->C, c->ldc);
             break;
         case KERN_CONV_DW: /* dout_n x col^T */
+        case KERN_CONV_DW_DIRECT:
             gemm_blis(false, true, c->M, c->N, c->K, 1.0f, r->A, c->K, r->B, c->K, 1.0f, r->C,
                       c->N);
             break;

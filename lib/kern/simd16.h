@@ -1,0 +1,39 @@
+/* simd16.h - AVX-512 helpers shared by the kernels of kern/ (internal). */
+#ifndef DPPF_SIMD16_H
+#define DPPF_SIMD16_H
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+
+/* r[i] = row i of a 16x16 block -> r[j] = column j. */
+static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    /* r[4q+m], 128-bit lane L: rows 4q..4q+3 of column 4L+m */
+    for (int i = 0; i < 16; i += 4) {
+        const __m512d a = _mm512_castps_pd(t[i]), b = _mm512_castps_pd(t[i + 2]);
+        const __m512d c = _mm512_castps_pd(t[i + 1]), d = _mm512_castps_pd(t[i + 3]);
+        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
+        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
+        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(c, d));
+        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(c, d));
+    }
+    for (int m = 0; m < 4; m++) { /* gather lane L of the four row groups */
+        const __m512 a01 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0x44);
+        const __m512 a23 = _mm512_shuffle_f32x4(r[m], r[4 + m], 0xEE);
+        const __m512 b01 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0x44);
+        const __m512 b23 = _mm512_shuffle_f32x4(r[8 + m], r[12 + m], 0xEE);
+        t[m] = _mm512_shuffle_f32x4(a01, b01, 0x88);
+        t[4 + m] = _mm512_shuffle_f32x4(a01, b01, 0xDD);
+        t[8 + m] = _mm512_shuffle_f32x4(a23, b23, 0x88);
+        t[12 + m] = _mm512_shuffle_f32x4(a23, b23, 0xDD);
+    }
+    for (int i = 0; i < 16; i++) r[i] = t[i];
+}
+
+#endif
+
+#endif
