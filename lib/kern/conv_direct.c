@@ -21,6 +21,7 @@
 #include "parallel.h"
 #include "pool.h"
 #include "scratch.h"
+#include "simd16.h"
 
 enum { NR = 8, VL = 16, TAPS_MAX = 64 };
 
@@ -47,11 +48,6 @@ int conv_direct_applies(const conv_geom *g) {
 }
 
 #if defined(__AVX512F__)
-/* The first n lanes (n clipped to 0..16). */
-static inline __mmask16 lanes(int n) {
-    return n <= 0 ? 0 : n >= VL ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
-}
-
 static _Thread_local scratch_t padded_buf; /* one padded image per thread */
 static _Thread_local scratch_t image_buf;  /* one image's output before pooling, per thread */
 static _Thread_local scratch_t weights_buf; /* the calling thread's packed weights */
@@ -90,8 +86,8 @@ static void copy_interior(float *xp, const float *x, const conv_geom *g,
     if (L->s == 1) {
         for (int c = 0; c < g->C; c++)
             for (int h = 0; h < g->H; h++)
-                memcpy(xp + c * L->plane + (size_t)(h + pad) * L->PWs + pad,
-                       x + ((size_t)c * g->H + h) * W, sizeof(float) * W);
+                copy_row16(xp + c * L->plane + (size_t)(h + pad) * L->PWs + pad,
+                           x + ((size_t)c * g->H + h) * W, W);
         return;
     }
     /* Stride 2: 32 input floats at a time split into even and odd columns. */
@@ -104,13 +100,13 @@ static void copy_interior(float *xp, const float *x, const conv_geom *g,
             float *dst = xp + c * L->plane + (size_t)(h + pad) * L->PWs;
             for (int w0 = 0; w0 < W; w0 += 2 * VL) {
                 const int n = W - w0 < 2 * VL ? W - w0 : 2 * VL;
-                const __m512 a = _mm512_maskz_loadu_ps(lanes(n), row + w0);
-                const __m512 b = _mm512_maskz_loadu_ps(lanes(n - VL), row + w0 + VL);
+                const __m512 a = _mm512_maskz_loadu_ps(lanes16(n), row + w0);
+                const __m512 b = _mm512_maskz_loadu_ps(lanes16(n - VL), row + w0 + VL);
                 /* columns w0 + 2i (n+1)/2 of them, and w0 + 2i + 1, n/2; padded: */
                 const int we = w0 + pad, wo = w0 + 1 + pad;
-                _mm512_mask_storeu_ps(dst + (we % 2) * L->phase + we / 2, lanes((n + 1) / 2),
+                _mm512_mask_storeu_ps(dst + (we % 2) * L->phase + we / 2, lanes16((n + 1) / 2),
                                       _mm512_permutex2var_ps(a, even, b));
-                _mm512_mask_storeu_ps(dst + (wo % 2) * L->phase + wo / 2, lanes(n / 2),
+                _mm512_mask_storeu_ps(dst + (wo % 2) * L->phase + wo / 2, lanes16(n / 2),
                                       _mm512_permutex2var_ps(a, odd, b));
             }
         }
@@ -139,14 +135,14 @@ static conv_vec vector_at(const conv_geom *g, int row, int v) {
         x.in = (ptrdiff_t)oh * row;
         x.in_hi = (ptrdiff_t)(oh + 1) * row - OW;
         x.out = (size_t)oh * OW;
-        x.lo = lanes(OW);
-        x.hi = oh + 1 < g->OH ? lanes(2 * OW) & ~lanes(OW) : 0;
+        x.lo = lanes16(OW);
+        x.hi = oh + 1 < g->OH ? lanes16(2 * OW) & ~lanes16(OW) : 0;
         return x;
     }
     const int per_row = row_vectors(g->OW), oh = v / per_row, ow = v % per_row * VL;
     x.in = (ptrdiff_t)oh * row + ow;
     x.out = (size_t)oh * g->OW + ow;
-    x.lo = lanes(g->OW - ow);
+    x.lo = lanes16(g->OW - ow);
     return x;
 }
 

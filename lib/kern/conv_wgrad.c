@@ -37,11 +37,18 @@ static _Thread_local scratch_t wgrad_buf;
 
 /* The image's C planes into PH x PW planes with a zero border of pad. */
 static void pad_image(float *xp, const float *x, const conv_geom *g, int PH, int PW) {
-    memset(xp, 0, (size_t)g->C * PH * PW * sizeof(float));
-    for (int c = 0; c < g->C; c++)
-        for (int h = 0; h < g->H; h++)
-            memcpy(xp + ((size_t)c * PH + h + g->pad) * PW + g->pad, x + ((size_t)c * g->H + h) * g->W,
-                   (size_t)g->W * sizeof(float));
+    const int pad = g->pad, right = PW - pad - g->W;
+    for (int c = 0; c < g->C; c++) {
+        float *plane = xp + (size_t)c * PH * PW;
+        memset(plane, 0, (size_t)pad * PW * sizeof(float));
+        memset(plane + (size_t)(pad + g->H) * PW, 0, (size_t)(PH - pad - g->H) * PW * sizeof(float));
+        for (int h = 0; h < g->H; h++) {
+            float *row = plane + (size_t)(h + pad) * PW;
+            for (int i = 0; i < pad; i++) row[i] = 0.0f;
+            copy_row16(row + pad, x + ((size_t)c * g->H + h) * g->W, g->W);
+            for (int i = 0; i < right; i++) row[pad + g->W + i] = 0.0f;
+        }
+    }
 }
 
 /* dT[p][oc] = d[oc][p] for one image, 16 x 16 blocks at a time. */
@@ -49,7 +56,7 @@ static void transpose_grad(float *dT, const float *d, int OC, int P) {
     for (int o0 = 0; o0 < OC; o0 += VL)
         for (int p0 = 0; p0 < P; p0 += VL) {
             const int np = P - p0 < VL ? P - p0 : VL;
-            const __mmask16 m = (__mmask16)(np >= VL ? 0xFFFFu : (1u << np) - 1u);
+            const __mmask16 m = lanes16(np);
             __m512 r[VL];
             for (int i = 0; i < VL; i++) r[i] = _mm512_maskz_loadu_ps(m, d + (size_t)(o0 + i) * P + p0);
             transpose16(r);

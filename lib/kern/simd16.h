@@ -34,6 +34,22 @@ static inline void transpose16(__m512 r[16]) {
     for (int i = 0; i < 16; i++) r[i] = t[i];
 }
 
+
+/* The first n lanes (n clipped to 0..16). */
+static inline __mmask16 lanes16(int n) {
+    return n <= 0 ? 0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
+}
+
+/* dst[0..n) = src[0..n): for the short rows (tens of floats) of the padded
+ * copies, where a call of memcpy costs about as much as the copy. */
+static inline void copy_row16(float *dst, const float *src, int n) {
+    int i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+    if (i < n) {
+        const __mmask16 m = lanes16(n - i);
+        _mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
+    }
+}
 #endif
 
 #endif
