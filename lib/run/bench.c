@@ -516,9 +516,12 @@ static void print_header(FILE *out, const plan_t *p, int csv, int gemm_on) {
     if (gemm_on)
         fprintf(out, "  gemm = the GEMM calls recorded in one real step, replayed standalone; "
                      "share = gemm time / step time\n");
-    fprintf(out, "\n%-12s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s\n", "model", "thr", "batch",
+    if (gemm_on)
+        fprintf(out, "  step %%pk = the step's GEMM/convolution FLOPs per second against the peak "
+                     "(a large square GEMM on as many threads)\n");
+    fprintf(out, "\n%-12s %3s %5s %11s %11s %9s %9s %8s %8s %9s %9s %9s %8s\n", "model", "thr", "batch",
             "train img/s", "eval img/s", "train ms", "eval ms", "gemm %", "eval g%", "gemm GF/s",
-            "BLIS GF/s", "peak GF/s");
+            "BLIS GF/s", "peak GF/s", "step %pk");
 }
 
 static void print_row(FILE *out, const char *model, int threads, int B, const result_t *r,
@@ -529,6 +532,8 @@ static void print_row(FILE *out, const char *model, int threads, int B, const re
     double eshare = g ? r->gemm_eval_s / r->eval_s : 0;
     double gflops = g ? m->rp.flops_train / r->gemm_train_s * 1e-9 : 0;
     double blis = g ? m->rp.flops_train / r->blis_train_s * 1e-9 : 0;
+    /* the whole step's rate: what #19 measures against one core's peak */
+    double step_share = g && r->peak > 0 ? m->rp.flops_train / r->train_s * 1e-9 / r->peak : 0;
     if (csv) {
         fprintf(out, "%s,%d,%d,%.1f,%.1f,%.3f,", model, threads, B, train_ips, eval_ips,
                 r->train_s * 1e3);
@@ -536,15 +541,17 @@ static void print_row(FILE *out, const char *model, int threads, int B, const re
             fprintf(out, "%.4f,%.2f,%.2f,%.2f,", share, gflops, r->peak, blis);
         else
             fprintf(out, ",,,,");
-        fprintf(out, "%.2f\n", r->threads_used);
+        fprintf(out, "%.2f,", r->threads_used);
+        if (g && r->peak > 0) fprintf(out, "%.4f", step_share);
+        fputc('\n', out);
     } else {
         fprintf(out, "%-12s %3d %5d %11.1f %11.1f %9.2f %9.2f", model, threads, B, train_ips,
                 eval_ips, r->train_s * 1e3, r->eval_s * 1e3);
         if (g)
-            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f", 100 * share, 100 * eshare, gflops,
-                    blis, r->peak);
+            fprintf(out, " %7.1f%% %7.1f%% %9.1f %9.1f %9.1f %7.1f%%", 100 * share, 100 * eshare,
+                    gflops, blis, r->peak, 100 * step_share);
         else
-            fprintf(out, " %8s %8s %9s %9s %9s", "-", "-", "-", "-", "-");
+            fprintf(out, " %8s %8s %9s %9s %9s %8s", "-", "-", "-", "-", "-", "-");
         fprintf(out, r->threads_used != threads ? "   (%.2f threads on average: --adapt)\n" : "\n",
                 r->threads_used);
     }

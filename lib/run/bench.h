@@ -39,7 +39,7 @@ typedef struct {
 /* CSV columns, in order (stable; new ones are only ever appended). */
 #define BENCH_CSV_HEADER \
     "model,threads,batch,train_img_s,eval_img_s,step_ms,gemm_share,gemm_gflops,peak_gflops,blis_gflops," \
-    "threads_used"
+    "threads_used,step_peak_share"
 
 /* Runs the benchmark and writes the results to `out` (a table, or CSV).
  * Leaves gemm_set_threads at its value on entry. Returns 0 or a DP_E* code:
