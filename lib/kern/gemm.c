@@ -171,3 +171,7 @@ void gemm_set_threads(int n) {
 }
 
 int gemm_get_threads(void) { return n_threads; }
+
+void gemm_use_threads(int n) {
+    if (n != n_threads) gemm_set_threads(n);
+}

@@ -30,5 +30,10 @@ const char *gemm_kernels(void);
  * on the number. */
 void gemm_set_threads(int n);
 int gemm_get_threads(void);
+/* gemm_set_threads(n) only when n differs from the count set last: for a loop
+ * that may change the count every step (the thread governor), after a first
+ * gemm_set_threads. (Not a rule of gemm_set_threads itself: before the first
+ * call OpenMP's own default may differ from the 1 recorded here.) */
+void gemm_use_threads(int n);
 
 #endif

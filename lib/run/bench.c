@@ -448,7 +448,7 @@ static int record_calls(model_t *m, const sgd_cfg_t *cfg, dp_err *e) {
 
 /* One train step at the governor's thread count, timed for it. */
 static float governed_step(model_t *m, const sgd_cfg_t *cfg, thread_governor *gov) {
-    if (governor_threads(gov) != gemm_get_threads()) gemm_set_threads(governor_threads(gov));
+    gemm_use_threads(governor_threads(gov));
     const double t0 = now_seconds();
     const float loss = train_step(m, cfg);
     governor_record(gov, now_seconds() - t0);

@@ -594,7 +594,7 @@ int train_run(const spec_t *s, const train_opts *o, comm_t *comm, dp_err *e) {
     int64_t start = t.step;
     int stop = 0;
     while (!rc && !stop && t.step < t.total_steps) {
-        if (governor_threads(&t.gov) != gemm_get_threads()) gemm_set_threads(governor_threads(&t.gov));
+        gemm_use_threads(governor_threads(&t.gov));
         double ts = now_seconds();
         rc = train_step(&t, e);
         double dt = now_seconds() - ts;
