@@ -866,8 +866,8 @@ Test(batchnorm, train_2d) { bn_train_case(3, 4, 10); }
 Test(batchnorm, train_2d_batch1) { bn_train_case(1, 3, 12); }
 Test(batchnorm, train_1d) { bn_train_case(7, 5, 1); }
 
-/* The fused BN + ReLU backward is relu_backward into a zeroed buffer and
- * then batchnorm_backward, bit for bit: with -0 gradients, ReLU outputs at
+/* The fused BN + ReLU backward (train and eval mode) is relu_backward into
+ * a zeroed buffer and then the BN backward, bit for bit: with -0 gradients, ReLU outputs at
  * exactly 0, a plane length that leaves a tail, accumulation and no din. */
 Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
     const int N = 5, C = 3, HW = 37;
@@ -892,6 +892,14 @@ Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
         cr_assert(memcmp(dx1, dx2, n * sizeof(float)) == 0, "dx differs (din %d)", with_din);
         cr_assert(memcmp(dg1, dg2, C * sizeof(float)) == 0, "dgamma differs (din %d)", with_din);
         cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "dbeta differs (din %d)", with_din);
+        /* the eval-mode backward (the flatness measures) likewise */
+        memcpy(dx1, start, n * sizeof(float));
+        memcpy(dx2, start, n * sizeof(float));
+        batchnorm_backward_eval(with_din ? dx1 : NULL, dg1, db1, dbn, x, g, mean, rv, N, C, HW, 1e-5f);
+        batchnorm_relu_backward_eval(with_din ? dx2 : NULL, dg2, db2, dy, y, x, g, mean, rv, N, C, HW, 1e-5f);
+        cr_assert(memcmp(dx1, dx2, n * sizeof(float)) == 0, "eval dx differs (din %d)", with_din);
+        cr_assert(memcmp(dg1, dg2, C * sizeof(float)) == 0, "eval dgamma differs (din %d)", with_din);
+        cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "eval dbeta differs (din %d)", with_din);
         free(dbn), free(dx1), free(dx2), free(dg1), free(db1), free(dg2), free(db2);
     }
     free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd), free(start);

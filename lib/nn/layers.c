@@ -351,30 +351,51 @@ void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const floa
         bn_backward_channel(din, dgamma, dbeta, dout, out, in, mean, invstd, gamma, N, C, HW, c, 1);
 }
 
+/* Channel c of the eval-mode BN backward (see bn_backward_channel for relu). */
+static inline __attribute__((always_inline)) void
+bn_backward_eval_channel(float *din, float *dgamma, float *dbeta, const float *dout, const float *y,
+                         const float *in, const float *gamma, const float *running_mean,
+                         const float *running_var, int N, int C, int HW, float eps, int c, int relu) {
+    const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
+    const double mean = running_mean[c];
+    double sg = 0.0, sgx = 0.0;
+    for (int n = 0; n < N; n++) {
+        const size_t off = ((size_t)n * C + c) * HW;
+        const float *yo = relu ? y + off : NULL;
+        for (int i = 0; i < HW; i++) {
+            const float g = bn_grad(dout + off, yo, (size_t)i, relu);
+            sg += g;
+            sgx += g * (((double)in[off + i] - mean) * is);
+        }
+    }
+    if (dgamma) dgamma[c] += (float)sgx;
+    if (dbeta) dbeta[c] += (float)sg;
+    if (!din) return;
+    const float k = (float)(gamma[c] * is);
+    for (int n = 0; n < N; n++) {
+        const size_t off = ((size_t)n * C + c) * HW;
+        const float *yo = relu ? y + off : NULL;
+        for (int i = 0; i < HW; i++) din[off + i] += k * bn_grad(dout + off, yo, (size_t)i, relu);
+    }
+}
+
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *in, const float *gamma, const float *running_mean,
                              const float *running_var, int N, int C, int HW, float eps) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
-    for (int c = 0; c < C; c++) {
-        const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
-        const double mean = running_mean[c];
-        double sg = 0.0, sgx = 0.0;
-        for (int n = 0; n < N; n++) {
-            const size_t off = ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) {
-                sg += dout[off + i];
-                sgx += dout[off + i] * (((double)in[off + i] - mean) * is);
-            }
-        }
-        if (dgamma) dgamma[c] += (float)sgx;
-        if (dbeta) dbeta[c] += (float)sg;
-        if (!din) continue;
-        const float k = (float)(gamma[c] * is);
-        for (int n = 0; n < N; n++) {
-            const size_t off = ((size_t)n * C + c) * HW;
-            for (int i = 0; i < HW; i++) din[off + i] += k * dout[off + i];
-        }
-    }
+    for (int c = 0; c < C; c++)
+        bn_backward_eval_channel(din, dgamma, dbeta, dout, NULL, in, gamma, running_mean,
+                                 running_var, N, C, HW, eps, c, 0);
+}
+
+void batchnorm_relu_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
+                                  const float *out, const float *in, const float *gamma,
+                                  const float *running_mean, const float *running_var, int N,
+                                  int C, int HW, float eps) {
+#pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
+    for (int c = 0; c < C; c++)
+        bn_backward_eval_channel(din, dgamma, dbeta, dout, out, in, gamma, running_mean,
+                                 running_var, N, C, HW, eps, c, 1);
 }
 
 /* ---- elementwise -------------------------------------------------------- */

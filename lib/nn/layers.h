@@ -91,6 +91,11 @@ void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const floa
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *in, const float *gamma, const float *running_mean,
                              const float *running_var, int N, int C, int HW, float eps);
+/* The same through the fused ReLU, as batchnorm_relu_backward. */
+void batchnorm_relu_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
+                                  const float *out, const float *in, const float *gamma,
+                                  const float *running_mean, const float *running_var, int N,
+                                  int C, int HW, float eps);
 
 /* ---- elementwise -------------------------------------------------------- */
 void relu_forward(float *out, const float *in, size_t n);

@@ -181,9 +181,10 @@ static void kept_slots(const net_t *n, const int *last_reader, unsigned char *ke
     }
 }
 
-/* Op i is a ReLU whose BN (op i - 1) runs the ReLU's forward inside its own and,
- * in training, its backward too (batchnorm_relu_backward): the BN then reads
- * the ReLU's output gradient, which must live until the BN has run. */
+/* Op i is a ReLU whose BN (op i - 1) runs the ReLU's forward inside its own
+ * and its backward too (batchnorm_relu_backward(_eval)): the BN reads the
+ * ReLU's output gradient, which must live until the BN has run, and the BN's
+ * own output has no gradient buffer. */
 static int relu_fused_into_bn(const net_t *n, int i) {
     return i > 0 && n->ops[i].kind == OP_RELU && n->ops[i - 1].kind == OP_BN && n->ops[i - 1].relu_next;
 }
@@ -221,13 +222,15 @@ static void plan_slots(const net_t *n, const unsigned char *keep, const int *las
     for (int i = 0; i < O; i++) {
         int s = n->ops[i].out;
         grad_start[s] = last_reader[s] >= 0 ? last_reader[s] : O;
+        if (i + 1 < O && relu_fused_into_bn(n, i + 1)) grad_start[s] = -1; /* a fused BN's output */
     }
     *nb = 0;
     memset(busy, 0, (size_t)S);
     for (int t = O; t >= 0; t--) {
         for (int s = 1; s < S; s++)
             if (grad_start[s] == t) bcol[s] = take_colour(busy, bsize, nb, n->slot_size[s]);
-        if (t < O && !relu_fused_into_bn(n, t)) busy[bcol[n->ops[t].out]] = 0; /* its producer has run */
+        if (t < O && bcol[n->ops[t].out] >= 0 && !relu_fused_into_bn(n, t))
+            busy[bcol[n->ops[t].out]] = 0; /* its producer has run */
         if (t + 1 < O && relu_fused_into_bn(n, t + 1)) busy[bcol[n->ops[t + 1].out]] = 0; /* the BN read it */
     }
 }
@@ -472,12 +475,10 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
     softmax_xent_backward(ws->dact[last], ws->probs, labels, B, n->classes, n->label_smoothing);
     for (int i = n->n_ops - 1; i >= 0; i--) {
         const net_op *op = &n->ops[i];
-        /* A train-mode BN and the ReLU it fuses run backward as one op (at
-         * the BN): the ReLU's step, and the gradient of the BN's output it
-         * would fill, are skipped. */
-        const int bn_relu = ws->last_train && op->kind == OP_BN && op->relu_next;
-        if (ws->last_train && relu_fused_into_bn(n, i))
-            continue; /* its slots' gradients start with the next op, which reads none of them */
+        /* A BN and the ReLU it fuses run backward as one op (at the BN): the
+         * ReLU's step is skipped, and the BN's output has no gradient. */
+        const int bn_relu = op->kind == OP_BN && op->relu_next;
+        if (relu_fused_into_bn(n, i)) continue; /* no gradient starts here: see plan_slots */
         for (int s = 1; s < S; s++)
             if (ws->grad_start[s] == i) memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
         const float *in = ws->act[op->in];
@@ -492,12 +493,17 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
             break;
         case OP_BN: {
             if (!ws->last_train) {
-                const float *bufs = ws->last_buffers;
-                batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout,
-                                        in, tparam(n, params, op->w),
-                                        bufs + n->tensors[op->rmean].offset,
-                                        bufs + n->tensors[op->rvar].offset, B, op->C, HW,
-                                        n->bn_eps);
+                const float *bufs = ws->last_buffers, *rm = bufs + n->tensors[op->rmean].offset;
+                const float *rv = bufs + n->tensors[op->rvar].offset;
+                if (bn_relu)
+                    batchnorm_relu_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b),
+                                                 ws->dact[n->ops[i + 1].out], ws->act[n->ops[i + 1].out],
+                                                 in, tparam(n, params, op->w), rm, rv, B, op->C, HW,
+                                                 n->bn_eps);
+                else
+                    batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout,
+                                            in, tparam(n, params, op->w), rm, rv, B, op->C, HW,
+                                            n->bn_eps);
                 break;
             }
             const float *mean = ws->aux[i], *invstd = mean + op->C;
