@@ -16,7 +16,11 @@ echo "kill delays seeded with DPPF_CRASH_SEED=$SEED"
 SPEC="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_size=256 --set data.crop_pad=2 --set model.arch=cnn --set model.widths=[8,16] --set model.fc=32 --set model.dropout=0.1 --set optim.batch_size=16 --set optim.epochs=6 --set run.checkpoint_every=1 --set run.seed=11 --set run.threads=1 --set dist.workers=2 --set dist.algorithm=dppf --set dist.tau=4 --set dist.pull=0.5 --set dist.push=0.01 --quiet"
 SPE=32
 
+t0=$(date +%s%N)
 expect_exit 0 "uninterrupted run" -- "$DPPF" train base.yaml $SPEC --set run.out_dir=full
+RUN_MS=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$RUN_MS" -ge 100 ] || RUN_MS=100
+echo "uninterrupted run: $RUN_MS ms"
 "$DPPF" eval --checkpoint full/checkpoint.bin --csv 2>&1 | tail -n 1 | cut -d, -f2- > full.eval
 
 same_metrics() { # DIR DESCRIPTION: DIR's metrics equal the uninterrupted run's (timing aside)
@@ -69,8 +73,10 @@ same_metrics mid "metrics after the interrupted checkpoint equal the uninterrupt
 [ -z "$(ls mid | grep '\.tmp\.')" ] && pass "the resumed run removed the stale temp file" || fail "temp files left: $(ls mid)"
 
 # 2. SIGKILL at random moments, each time continuing from the newest
-# checkpoint (or from scratch when there is none yet). Delays of 0.2-1.7 s on a
-# run of a few seconds land before, between and during checkpoints.
+# checkpoint (or from scratch when there is none yet). Delays of 5-100% of the
+# uninterrupted run's time land before, between and during checkpoints on a
+# fast machine as on a slow one (fixed delays of 0.2-1.7 s mostly came after
+# the end of a 0.5 s run).
 kills=0
 attempt=0
 completed=0
@@ -83,14 +89,14 @@ while [ "$kills" -lt 6 ] && [ "$attempt" -lt 30 ]; do
     "$DPPF" train --resume "$LATEST" --quiet >"$WORK/run.log" 2>&1 &
   fi
   pid=$!
-  delay=$((RANDOM % 16 + 2))
-  sleep "$((delay / 10)).$((delay % 10))"
+  delay=$(( RUN_MS / 20 + RANDOM % (RUN_MS - RUN_MS / 20 + 1) ))
+  sleep "$((delay / 1000)).$(printf '%03d' $((delay % 1000)))"
   kill -KILL "$pid" 2>/dev/null
   { wait "$pid"; } 2>/dev/null
   st=$?
   if [ "$st" -eq 137 ]; then
     kills=$((kills + 1))
-    echo "kill $kills after ${delay}00 ms (from ${LATEST:-scratch})"
+    echo "kill $kills after ${delay} ms (from ${LATEST:-scratch})"
   elif [ "$st" -eq 0 ]; then
     # Finished before the kill: check it, then start a new chain.
     completed=$((completed + 1))
