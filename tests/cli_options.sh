@@ -96,6 +96,12 @@ expect_exit 0 "bench --models $BENCH_NEW" -- "$DPPF" bench --models $BENCH_NEW -
 rows=$(awk -F, 'NR > 1 && $2 == 1 && $3 == 2 && $4 > 0 && $5 > 0 { printf "%s,", $1 }' "$WORK/out")
 [ "$rows" = "$BENCH_NEW," ] && [ "$(wc -l <"$WORK/out")" -eq 6 ] && pass "one CSV row per new model, positive img/s" ||
   { fail "bench CSV rows: '$rows'"; sed 's/^/    /' "$WORK/out" >&2; }
+# the step's share of the peak: the last CSV column, a fraction, with the GEMM replay on
+expect_exit 0 "bench cnn with the GEMM replay" -- "$DPPF" bench --models cnn --threads 1 --steps 1 --warmup 0 --batch 8 --csv
+head -n 1 "$WORK/out" | grep -q ',threads_used,step_peak_share$' && pass "CSV header ends with step_peak_share" ||
+  fail "bench CSV header: $(head -n 1 "$WORK/out")"
+awk -F, 'NR == 2 { exit !($NF > 0 && $NF < 2) }' "$WORK/out" && pass "step_peak_share $(awk -F, 'NR == 2 { print $NF }' "$WORK/out") is a plausible fraction" ||
+  { fail "step_peak_share"; sed 's/^/    /' "$WORK/out" >&2; }
 expect_exit 2 "bench --models resnet21" -- "$DPPF" bench --models resnet20,resnet21 --threads 1 --steps 1 --warmup 0 --batch 2 --no-gemm
 expect_output "unknown model 'resnet21' \(choose from mlp, cnn, resnet8, .*preresnet110, resnet18, resnet34, pyramidnet, wrn, vgg16\)" "the unknown model's error lists the table's names"
 
