@@ -9,7 +9,10 @@ SYN="--set data.dataset=synthetic --set data.train_size=1024 --set data.test_siz
 SPE=32
 
 # --- One run per folder: a second run is refused while the first holds the lock.
-timeout 120 "$DPPF" train base.yaml $SYN --set optim.epochs=500 --set run.out_dir=busy >busy.log 2>&1 &
+# --foreground: timeout forwards our SIGTERM to dppf once; without it, it also
+# signals its process group, and a second SIGTERM (which kills, by design)
+# could reach dppf after the first was handled: a flaky test on a busy machine.
+timeout --foreground 120 "$DPPF" train base.yaml $SYN --set optim.epochs=500 --set run.out_dir=busy >busy.log 2>&1 &
 first=$!
 for i in $(seq 300); do [ -s busy/metrics.csv ] && break; sleep 0.1; done
 expect_exit 3 "a second run into a folder in use" -- timeout 60 "$DPPF" train base.yaml $SYN --set run.out_dir=busy --force
