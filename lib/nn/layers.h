@@ -104,6 +104,7 @@ void relu_backward(float *din, const float *dout, const float *out, size_t n);
 void add_forward(float *out, const float *a, const float *b, size_t n);
 void add_relu_forward(float *out, const float *a, const float *b, size_t n); /* relu(a + b) */
 void accumulate(float *dst, const float *src, size_t n); /* dst += src */
+void zero_fill(float *dst, size_t n); /* dst = 0, on the layers' threads when large */
 
 /* Inverted dropout: keeps with prob 1-p and scales by 1/(1-p); mask saved as
  * the scale factor (0 or 1/(1-p)). p = 0 copies. */

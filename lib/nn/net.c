@@ -480,7 +480,7 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
         const int bn_relu = op->kind == OP_BN && op->relu_next;
         if (relu_fused_into_bn(n, i)) continue; /* no gradient starts here: see plan_slots */
         for (int s = 1; s < S; s++)
-            if (ws->grad_start[s] == i) memset(ws->dact[s], 0, (size_t)B * n->slot_size[s] * sizeof(float));
+            if (ws->grad_start[s] == i) zero_fill(ws->dact[s], (size_t)B * n->slot_size[s]);
         const float *in = ws->act[op->in];
         float *din = op->in == 0 ? NULL : ws->dact[op->in];
         const float *dout = ws->dact[op->out];
