@@ -21,16 +21,38 @@
  * instead of one long dependent chain of double adds. */
 #define RED_LANES 8
 
-static double sum_f(const float *restrict x, size_t n) {
+/* The gradient reaching a BN output: d, or with the fused ReLU after it
+ * (y its output) exactly what relu_backward adds into a zeroed buffer,
+ * 0 + (y > 0 ? d : 0) (the 0 + turns a -0 into +0, as the add did). */
+static inline __attribute__((always_inline)) float bn_grad(const float *restrict d,
+                                                          const float *restrict y, size_t i,
+                                                          int relu) {
+    if (!relu) return d[i];
+    /* (y > 0 ? d : +0) as a bit mask: the form GCC vectorises */
+    uint32_t bits;
+    float v = d[i];
+    memcpy(&bits, &v, sizeof bits);
+    bits &= 0u - (uint32_t)(y[i] > 0.0f);
+    memcpy(&v, &bits, sizeof v);
+    return 0.0f + v;
+}
+
+/* sum of bn_grad (sum_f: of x itself) */
+static inline __attribute__((always_inline)) double sum_grad(const float *restrict d,
+                                                            const float *restrict y, size_t n,
+                                                            int relu) {
     double acc[RED_LANES] = {0};
     size_t i = 0;
     for (; i + RED_LANES <= n; i += RED_LANES)
-        for (int l = 0; l < RED_LANES; l++) acc[l] += x[i + l];
+        for (int l = 0; l < RED_LANES; l++) acc[l] += bn_grad(d, y, i + l, relu);
     double s = 0.0;
-    for (; i < n; i++) s += x[i];
+    for (; i < n; i++) s += bn_grad(d, y, i, relu);
     for (int l = 0; l < RED_LANES; l++) s += acc[l];
     return s;
 }
+
+/* sum x */
+static double sum_f(const float *restrict x, size_t n) { return sum_grad(x, NULL, n, 0); }
 
 /* sum (x - m)^2 */
 static double sum_sqdev_f(const float *restrict x, size_t n, double m) {
@@ -251,36 +273,6 @@ int conv2d_batchnorm_pool_forward_eval(float *out, const float *in, const float 
     const conv_epilogue ep = {.scale = scale, .shift = shift, .relu = relu, .pool = 1};
     const conv_geom g = geom_of(s);
     return conv_forward_pool(OC, N, w, in, &g, out, &ep);
-}
-
-/* The gradient reaching a BN output: d, or with the fused ReLU after it
- * (y its output) exactly what relu_backward adds into a zeroed buffer,
- * 0 + (y > 0 ? d : 0) (the 0 + turns a -0 into +0, as the add did). */
-static inline __attribute__((always_inline)) float bn_grad(const float *restrict d,
-                                                          const float *restrict y, size_t i,
-                                                          int relu) {
-    if (!relu) return d[i];
-    /* (y > 0 ? d : +0) as a bit mask: the form GCC vectorises */
-    uint32_t bits;
-    float v = d[i];
-    memcpy(&bits, &v, sizeof bits);
-    bits &= 0u - (uint32_t)(y[i] > 0.0f);
-    memcpy(&v, &bits, sizeof v);
-    return 0.0f + v;
-}
-
-/* sum of bn_grad, as sum_f sums it */
-static inline __attribute__((always_inline)) double sum_grad(const float *restrict d,
-                                                            const float *restrict y, size_t n,
-                                                            int relu) {
-    double acc[RED_LANES] = {0};
-    size_t i = 0;
-    for (; i + RED_LANES <= n; i += RED_LANES)
-        for (int l = 0; l < RED_LANES; l++) acc[l] += bn_grad(d, y, i + l, relu);
-    double s = 0.0;
-    for (; i < n; i++) s += bn_grad(d, y, i, relu);
-    for (int l = 0; l < RED_LANES; l++) s += acc[l];
-    return s;
 }
 
 /* sum g*xhat (g = bn_grad) with xhat = (x - m)*is computed exactly as the forward does. */

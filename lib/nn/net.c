@@ -492,27 +492,28 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                             tparam(n, params, op->w), B, &op->conv, ws->col);
             break;
         case OP_BN: {
+            /* fused: the ReLU's output gradient and output, masked inside the BN backward */
+            const float *g = bn_relu ? ws->dact[n->ops[i + 1].out] : dout;
+            const float *y = bn_relu ? ws->act[n->ops[i + 1].out] : NULL;
             if (!ws->last_train) {
                 const float *bufs = ws->last_buffers, *rm = bufs + n->tensors[op->rmean].offset;
                 const float *rv = bufs + n->tensors[op->rvar].offset;
                 if (bn_relu)
-                    batchnorm_relu_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b),
-                                                 ws->dact[n->ops[i + 1].out], ws->act[n->ops[i + 1].out],
-                                                 in, tparam(n, params, op->w), rm, rv, B, op->C, HW,
-                                                 n->bn_eps);
+                    batchnorm_relu_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g,
+                                                 y, in, tparam(n, params, op->w), rm, rv, B, op->C,
+                                                 HW, n->bn_eps);
                 else
-                    batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout,
+                    batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g,
                                             in, tparam(n, params, op->w), rm, rv, B, op->C, HW,
                                             n->bn_eps);
                 break;
             }
             const float *mean = ws->aux[i], *invstd = mean + op->C;
             if (bn_relu)
-                batchnorm_relu_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b),
-                                        ws->dact[n->ops[i + 1].out], ws->act[n->ops[i + 1].out],
+                batchnorm_relu_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g, y,
                                         in, mean, invstd, tparam(n, params, op->w), B, op->C, HW);
             else
-                batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in,
+                batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g, in,
                                    mean, invstd, tparam(n, params, op->w), B, op->C, HW);
             break;
         }
