@@ -186,9 +186,9 @@ void conv_weight_grad(int OC, int N, const float *dout, const float *in, const c
     const int P = pixels(g), CKK = taps(g);
     const size_t in_img = image_floats(g), out_img = (size_t)OC * P;
     const int pw = pointwise(g);
-    /* One GEMM over the whole batch (k = image, pixel), split over the
-     * threads by the GEMM itself; image by image through the workspace if
-     * that cannot run. */
+    /* The direct kernel (3x3, 16k output channels), else one GEMM over the
+     * whole batch (k = image, pixel), split over the threads by the GEMM
+     * itself; image by image through the workspace if neither can run. */
     if (!pw && direct_enabled() && conv_dw_direct(OC, N, dout, in, g, dw) == 0) return;
     if (!pw && conv_dw_gemm_batch(OC, N, dout, in, g, dw) == 0) return;
     for (int n = 0; n < N; n++) {

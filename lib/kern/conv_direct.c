@@ -84,10 +84,7 @@ static void copy_interior(float *xp, const float *x, const conv_geom *g,
                           const padded_layout *L) {
     const int pad = g->pad, W = g->W;
     if (L->s == 1) {
-        for (int c = 0; c < g->C; c++)
-            for (int h = 0; h < g->H; h++)
-                copy_row16(xp + c * L->plane + (size_t)(h + pad) * L->PWs + pad,
-                           x + ((size_t)c * g->H + h) * W, W);
+        copy_planes_padded16(xp, L->plane, L->PWs, x, g->C, g->H, W, pad);
         return;
     }
     /* Stride 2: 32 input floats at a time split into even and odd columns. */

@@ -4,7 +4,8 @@
  * 9 taps: 9 or 18 vector accumulators, one lane per weight. A tile runs
  * over the batch's pixels in order, so its weights' sums do not depend on
  * which thread runs it. The batch goes through in chunks of images: the
- * threads pad the chunk's images and transpose its output gradients, then
+ * threads copy the chunk's images into padded planes (their borders zeroed
+ * once a call) and transpose its output gradients, then
  * share out the tiles; a tile's accumulators are kept between chunks when a
  * k block spans two. */
 #include <stdint.h>
@@ -34,22 +35,6 @@ int conv_wgrad_applies(int OC, const conv_geom *g) {
 
 #if defined(__AVX512F__)
 static _Thread_local scratch_t wgrad_buf;
-
-/* The image's C planes into PH x PW planes with a zero border of pad. */
-static void pad_image(float *xp, const float *x, const conv_geom *g, int PH, int PW) {
-    const int pad = g->pad, right = PW - pad - g->W;
-    for (int c = 0; c < g->C; c++) {
-        float *plane = xp + (size_t)c * PH * PW;
-        memset(plane, 0, (size_t)pad * PW * sizeof(float));
-        memset(plane + (size_t)(pad + g->H) * PW, 0, (size_t)(PH - pad - g->H) * PW * sizeof(float));
-        for (int h = 0; h < g->H; h++) {
-            float *row = plane + (size_t)(h + pad) * PW;
-            for (int i = 0; i < pad; i++) row[i] = 0.0f;
-            copy_row16(row + pad, x + ((size_t)c * g->H + h) * g->W, g->W);
-            for (int i = 0; i < right; i++) row[pad + g->W + i] = 0.0f;
-        }
-    }
-}
 
 /* dT[p][oc] = d[oc][p] for one image, 16 x 16 blocks at a time. */
 static void transpose_grad(float *dT, const float *d, int OC, int P) {
@@ -149,22 +134,29 @@ int conv_wgrad_direct(int OC, int N, const float *dout, const float *images, con
     if (threads > tiles) threads = tiles;
     if (threads < 1) threads = 1;
 #pragma omp parallel num_threads(threads)
-    for (int n0 = 0; n0 < N; n0 += chunk) {
-        const int nc = N - n0 < chunk ? N - n0 : chunk;
+    {
+        /* The padded images' borders: zeroed once, never written by the copies. */
 #pragma omp for schedule(static)
-        for (int i = 0; i < nc; i++) {
-            pad_image(xp + (size_t)i * j.img_x, images + (size_t)(n0 + i) * C * g->H * g->W, g, PH, PW);
-            transpose_grad(dT + (size_t)i * j.img_d, dout + (size_t)(n0 + i) * OC * P, OC, P);
-        }
+        for (int i = 0; i < chunk; i++) memset(xp + (size_t)i * j.img_x, 0, j.img_x * sizeof(float));
+        for (int n0 = 0; n0 < N; n0 += chunk) {
+            const int nc = N - n0 < chunk ? N - n0 : chunk;
 #pragma omp for schedule(static)
-        for (int t = 0; t < tiles; t++) {
-            const int oc0 = t / C * j.V * VL, c = t % C;
-            float *st = state + (size_t)t * j.V * TAPS * VL;
-            const long g0 = (long)n0 * P, g1 = (long)(n0 + nc) * P;
-            if (j.V == 2)
-                tile_run(&j, 2, oc0, c, xp, dT, n0, g0, g1, st);
-            else
-                tile_run(&j, 1, oc0, c, xp, dT, n0, g0, g1, st);
+            for (int i = 0; i < nc; i++) {
+                copy_planes_padded16(xp + (size_t)i * j.img_x, j.plane, PW,
+                                     images + (size_t)(n0 + i) * C * g->H * g->W, C, g->H, g->W,
+                                     g->pad);
+                transpose_grad(dT + (size_t)i * j.img_d, dout + (size_t)(n0 + i) * OC * P, OC, P);
+            }
+#pragma omp for schedule(static)
+            for (int t = 0; t < tiles; t++) {
+                const int oc0 = t / C * j.V * VL, c = t % C;
+                float *st = state + (size_t)t * j.V * TAPS * VL;
+                const long g0 = (long)n0 * P, g1 = (long)(n0 + nc) * P;
+                if (j.V == 2)
+                    tile_run(&j, 2, oc0, c, xp, dT, n0, g0, g1, st);
+                else
+                    tile_run(&j, 1, oc0, c, xp, dT, n0, g0, g1, st);
+            }
         }
     }
     return 0;

@@ -50,6 +50,16 @@ static inline void copy_row16(float *dst, const float *src, int n) {
         _mm512_mask_storeu_ps(dst + i, m, _mm512_maskz_loadu_ps(m, src + i));
     }
 }
+
+/* The C planes of an H x W image into the interiors of padded planes (`plane`
+ * floats apart, `row` floats a row, a border of pad): the border is left as
+ * it is, zeroed once by the caller for all the images that reuse the buffer. */
+static inline void copy_planes_padded16(float *xp, size_t plane, int row, const float *x, int C,
+                                        int H, int W, int pad) {
+    for (int c = 0; c < C; c++)
+        for (int h = 0; h < H; h++)
+            copy_row16(xp + c * plane + (size_t)(h + pad) * row + pad, x + ((size_t)c * H + h) * W, W);
+}
 #endif
 
 #endif
