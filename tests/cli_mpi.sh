@@ -13,6 +13,17 @@ done
 "$DPPF" eval --checkpoint r4/checkpoint.bin --csv > e4.csv 2>&1
 csv_close e1.csv e4.csv 1e-5 "4,5,6,7" "checkpoints from 1 and 4 ranks evaluate the same"
 
+# On one machine the means read every rank's workers in shared memory; with
+# DPPF_SYNC_SHM=0 they go through MPI_Allreduce of doubles. The same bits.
+for path in "shared memory" "MPI_Allreduce"; do
+  flag=$([ "$path" = MPI_Allreduce ] && echo 0 || echo 1)
+  expect_exit 0 "M=4 on 2 ranks, DPPF_SYNC_SHM=$flag" -- timeout 300 $MPIRUN -x DPPF_SYNC_SHM=$flag -np 2 "$DPPF" train base.yaml ${SPEC% --quiet} --set run.out_dir=p$flag
+  expect_output "means over ranks by $path" "DPPF_SYNC_SHM=$flag: means by $path"
+done
+cmp -s <(metrics_no_timing p1/metrics.csv) <(metrics_no_timing p0/metrics.csv) &&
+  pass "shared memory and MPI_Allreduce give the same metrics, bit for bit" || fail "the two sync paths differ"
+csv_close r1/metrics.csv p1/metrics.csv 1e-5 "3,4,5,6,7,10,11,12,13,14,15" "shared-memory metrics equal 1 process"
+
 expect_exit 2 "M=4 on 3 ranks is refused" -- timeout 120 $MPIRUN -np 3 "$DPPF" train base.yaml $SPEC --set run.out_dir=r3
 expect_output "cannot be split evenly" "uneven split explained"
 

@@ -1,6 +1,8 @@
 #include <limits.h>
 #include <mpi.h>
 #include <sched.h>
+#include <stdint.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +65,10 @@ int comm_init(comm_t *c, int workers, dp_err *e) {
     return 0;
 }
 
+static void shm_free(comm_t *c);
+
 void comm_finalize(comm_t *c) {
+    shm_free(c);
     free(c->acc);
     c->acc = NULL;
     c->acc_cap = 0;
@@ -98,6 +103,105 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e) {
     return 0;
 }
 
+/* Shared storage for the workers' buffers. Each rank's part is mapped into
+ * every process of the machine; a mean is one pass of each rank over its 1/R
+ * block of the elements, between two barriers: the first makes every worker's
+ * buffer final, the second keeps any rank from changing its workers while
+ * another still reads them. */
+struct comm_shm {
+    MPI_Comm node;
+    MPI_Win win;
+    int ranks, me;
+    size_t floats; /* in each rank's part */
+    float **base;  /* [ranks]: each rank's part, as mapped in this process */
+    size_t *off;   /* [local]: scratch, where the buffers of a mean start in a part */
+};
+
+static void shm_free(comm_t *c) {
+    struct comm_shm *s = c->shm;
+    if (!s) return;
+    if (s->win != MPI_WIN_NULL) {
+        MPI_Win_unlock_all(s->win);
+        MPI_Win_free(&s->win);
+    }
+    if (s->node != MPI_COMM_NULL) MPI_Comm_free(&s->node);
+    free(s->base);
+    free(s->off);
+    free(s);
+    c->shm = NULL;
+}
+
+/* Room in the directory that backs the window (Open MPI's default), with as much
+ * again to spare for the MPI library's own segments: a full tmpfs would fault on
+ * first touch instead of failing here. */
+static int shm_has_room(double bytes) {
+    const char *dir = getenv("OMPI_MCA_osc_sm_backing_directory");
+    struct statvfs fs;
+    if (statvfs(dir && *dir ? dir : "/dev/shm", &fs) != 0) return 1; /* let MPI decide */
+    return (double)fs.f_bavail * (double)fs.f_frsize >= 2.0 * bytes;
+}
+
+/* Do all ranks say yes? (A window is collective: every rank must take the same path.) */
+static int all_agree(int ok) {
+    return MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) == MPI_SUCCESS && ok;
+}
+
+float *comm_shared_workers(comm_t *c, size_t floats) {
+    if (!c->mpi || c->size < 2) return NULL;
+    shm_free(c);
+    const char *env = getenv("DPPF_SYNC_SHM");
+    const size_t part = (floats + 15) & ~(size_t)15, bytes = part * sizeof(float);
+    const int R = c->size;
+    if (!all_agree(c->node_ranks == R && !(env && strcmp(env, "0") == 0) && bytes <= (size_t)LONG_MAX &&
+                   shm_has_room((double)bytes * R)))
+        return NULL;
+    struct comm_shm *s = calloc(1, sizeof *s);
+    int ok = s != NULL;
+    if (ok) {
+        c->shm = s;
+        s->node = MPI_COMM_NULL;
+        s->win = MPI_WIN_NULL;
+        s->ranks = R;
+        s->floats = part;
+        s->base = calloc((size_t)R, sizeof *s->base);
+        s->off = calloc((size_t)c->local, sizeof *s->off);
+        char *mine = NULL;
+        ok = s->base && s->off &&
+             MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &s->node) ==
+                 MPI_SUCCESS &&
+             MPI_Comm_rank(s->node, &s->me) == MPI_SUCCESS && s->me == c->rank &&
+             MPI_Win_allocate_shared((MPI_Aint)bytes, 1, MPI_INFO_NULL, s->node, &mine, &s->win) ==
+                 MPI_SUCCESS;
+        for (int r = 0; ok && r < R; r++) {
+            MPI_Aint size;
+            int unit;
+            char *p = NULL;
+            ok = MPI_Win_shared_query(s->win, r, &size, &unit, &p) == MPI_SUCCESS && p &&
+                 (size_t)size >= bytes;
+            s->base[r] = (float *)p;
+        }
+        if (ok) ok = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win) == MPI_SUCCESS;
+        if (!ok && s->win != MPI_WIN_NULL) {
+            MPI_Win_free(&s->win);
+            s->win = MPI_WIN_NULL;
+        }
+    }
+    if (!all_agree(ok)) {
+        shm_free(c);
+        return NULL;
+    }
+    MPI_Win_set_errhandler(s->win, MPI_ERRORS_RETURN);
+    memset(s->base[s->me], 0, bytes); /* first touch by the owner */
+    return s->base[s->me];
+}
+
+int comm_owns(const comm_t *c, const void *p) { return c->shm && p == c->shm->base[c->shm->me]; }
+
+const char *comm_sync_path(const comm_t *c) {
+    if (!c->mpi || c->size < 2) return "none";
+    return c->shm ? "shared memory" : "MPI_Allreduce";
+}
+
 /* Counts one collective of `bytes` per worker (syncs of M > 1 workers only):
  * rounds, bytes, and what it would cost on the modeled network. */
 static void count_round(comm_t *c, int count, size_t bytes) {
@@ -109,6 +213,104 @@ static void count_round(comm_t *c, int count, size_t bytes) {
     c->modeled_s += netmodel_allreduce_s(&c->net, p, (double)bytes);
 }
 
+/* 1 / (the sum of range r's weights over all M workers, in worker order: the
+ * same on every rank); w NULL: 1 / M. */
+static double inv_total(const comm_t *c, const float *w, int n_ranges, int r) {
+    if (!w) return 1.0 / c->workers;
+    double total = 0;
+    for (int i = 0; i < c->workers; i++) total += w[(size_t)i * n_ranges + r];
+    return 1.0 / total;
+}
+
+/* Where [p, p + n) starts in this rank's part, or -1 if it is not inside it. */
+static ptrdiff_t shm_offset(const struct comm_shm *s, const float *p, size_t n) {
+    const uintptr_t lo = (uintptr_t)s->base[s->me], q = (uintptr_t)p;
+    if (q < lo || (q - lo) % sizeof(float)) return -1;
+    const size_t at = (q - lo) / sizeof(float);
+    return at <= s->floats && n <= s->floats - at ? (ptrdiff_t)at : -1;
+}
+
+static int node_barrier(struct comm_shm *s, dp_err *e) {
+    MPI_Win_sync(s->win); /* this rank's stores are visible before the barrier ends */
+    if (MPI_Barrier(s->node) != MPI_SUCCESS)
+        return dp_fail(e, DP_EMPI, "MPI_Barrier failed (another rank may have died)");
+    MPI_Win_sync(s->win);
+    return 0;
+}
+
+enum { SHM_TILE = 512 }; /* doubles of a running sum, kept in L1 */
+
+/* The shared-memory mean, when bufs and out lie in the shared storage (returns 1,
+ * or -1 with e set); 0 when they do not. Worker i of rank r is read at the
+ * offset of this rank's bufs[i - first] in r's part; its sum runs over the M
+ * workers in worker order, in double, as the one-process sum does. */
+static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range_end, int n_ranges,
+                    const float *w, float *out, dp_err *e) {
+    struct comm_shm *s = c->shm;
+    if (!s) return 0;
+    const ptrdiff_t out_at = shm_offset(s, out, n);
+    int inside = out_at >= 0;
+    for (int k = 0; inside && k < c->local; k++) {
+        const ptrdiff_t at = shm_offset(s, bufs[k], n);
+        inside = at >= 0;
+        s->off[k] = (size_t)at;
+    }
+    if (!inside) return 0;
+    if (node_barrier(s, e)) return -1;
+    const int M = c->workers, R = s->ranks;
+    const size_t block = ((n + (size_t)R - 1) / (size_t)R + 15) & ~(size_t)15;
+    const size_t lo = (size_t)s->me * block < n ? (size_t)s->me * block : n;
+    const size_t hi = lo + block < n ? lo + block : n;
+    double sum[SHM_TILE];
+    int r = 0;
+    for (size_t a = lo; a < hi; r++) {
+        if (range_end[r] <= a) continue;
+        const size_t b = range_end[r] < hi ? range_end[r] : hi;
+        const double inv = inv_total(c, w, n_ranges, r);
+        for (size_t t0 = a; t0 < b; t0 += SHM_TILE) {
+            const size_t len = b - t0 < SHM_TILE ? b - t0 : SHM_TILE;
+            for (int i = 0; i < M; i++) {
+                const float *x = s->base[i / c->local] + s->off[i % c->local] + t0;
+                if (w) {
+                    const double q = w[(size_t)i * n_ranges + r];
+                    if (i == 0)
+                        for (size_t j = 0; j < len; j++) sum[j] = q * x[j];
+                    else
+                        for (size_t j = 0; j < len; j++) sum[j] += q * x[j];
+                } else if (i == 0) {
+                    for (size_t j = 0; j < len; j++) sum[j] = x[j];
+                } else {
+                    for (size_t j = 0; j < len; j++) sum[j] += x[j];
+                }
+            }
+            for (int p = 0; p < R; p++) { /* into every rank's out */
+                float *y = s->base[p] + out_at + t0;
+                for (size_t j = 0; j < len; j++) y[j] = (float)(sum[j] * inv);
+            }
+        }
+        a = b;
+    }
+    return node_barrier(s, e) ? -1 : 1;
+}
+
+/* out = the mean whose local (this rank's) sum is in c->acc: the total over
+ * ranks by MPI_Allreduce, per range scaled by inv_total, rounded once. */
+static int allreduce_mean(comm_t *c, size_t n, const size_t *range_end, int n_ranges,
+                          const float *w, float *out, dp_err *e) {
+    if (c->mpi && c->size > 1) {
+        int rc = allreduce_chunked(c->acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
+        if (rc) return rc;
+    }
+    const double *acc = c->acc;
+    size_t lo = 0;
+    for (int r = 0; r < n_ranges; r++) {
+        const double inv = inv_total(c, w, n_ranges, r);
+        for (size_t i = lo; i < range_end[r]; i++) out[i] = (float)(acc[i] * inv);
+        lo = range_end[r];
+    }
+    return 0;
+}
+
 int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int count, dp_err *e) {
     if (c->workers <= 1) { /* the mean of one worker is itself */
         if (out != bufs[0]) memcpy(out, bufs[0], n * sizeof *out);
@@ -117,26 +319,25 @@ int comm_mean_workers(comm_t *c, float *const *bufs, size_t n, float *out, int c
     if (n > c->acc_cap)
         return dp_fail(e, DP_ERUNTIME, "internal: reduction of %zu values exceeds the %zu reserved",
                        n, c->acc_cap);
-    double *acc = c->acc;
-    const float *b0 = bufs[0];
-    int k = 1;
-    if (c->local >= 2) { /* first two in one pass: the sum is memory-bound */
-        const float *b1 = bufs[1];
-        for (size_t i = 0; i < n; i++) acc[i] = (double)b0[i] + b1[i];
-        k = 2;
-    } else {
-        for (size_t i = 0; i < n; i++) acc[i] = b0[i];
+    int rc = shm_mean(c, bufs, n, &n, 1, NULL, out, e);
+    if (rc < 0) return e->code;
+    if (rc == 0) {
+        double *acc = c->acc;
+        const float *b0 = bufs[0];
+        int k = 1;
+        if (c->local >= 2) { /* first two in one pass: the sum is memory-bound */
+            const float *b1 = bufs[1];
+            for (size_t i = 0; i < n; i++) acc[i] = (double)b0[i] + b1[i];
+            k = 2;
+        } else {
+            for (size_t i = 0; i < n; i++) acc[i] = b0[i];
+        }
+        for (; k < c->local; k++) {
+            const float *b = bufs[k];
+            for (size_t i = 0; i < n; i++) acc[i] += b[i];
+        }
+        if ((rc = allreduce_mean(c, n, &n, 1, NULL, out, e))) return rc;
     }
-    for (; k < c->local; k++) {
-        const float *b = bufs[k];
-        for (size_t i = 0; i < n; i++) acc[i] += b[i];
-    }
-    if (c->mpi && c->size > 1) {
-        int rc = allreduce_chunked(acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
-        if (rc) return rc;
-    }
-    double inv = 1.0 / c->workers;
-    for (size_t i = 0; i < n; i++) out[i] = (float)(acc[i] * inv);
     count_round(c, count, n * sizeof(double));
     return 0;
 }
@@ -147,31 +348,24 @@ int comm_weighted_mean_workers(comm_t *c, float *const *bufs, size_t n, const si
     if (n > c->acc_cap)
         return dp_fail(e, DP_ERUNTIME, "internal: reduction of %zu values exceeds the %zu reserved",
                        n, c->acc_cap);
-    double *acc = c->acc;
-    for (int k = 0; k < c->local; k++) {
-        const float *b = bufs[k], *wk = w + (size_t)(c->first + k) * n_ranges;
-        size_t lo = 0;
-        for (int r = 0; r < n_ranges; r++) {
-            const double q = wk[r];
-            size_t hi = range_end[r];
-            if (k == 0)
-                for (size_t i = lo; i < hi; i++) acc[i] = q * b[i];
-            else
-                for (size_t i = lo; i < hi; i++) acc[i] += q * b[i];
-            lo = hi;
+    int rc = shm_mean(c, bufs, n, range_end, n_ranges, w, out, e);
+    if (rc < 0) return e->code;
+    if (rc == 0) {
+        double *acc = c->acc;
+        for (int k = 0; k < c->local; k++) {
+            const float *b = bufs[k], *wk = w + (size_t)(c->first + k) * n_ranges;
+            size_t lo = 0;
+            for (int r = 0; r < n_ranges; r++) {
+                const double q = wk[r];
+                size_t hi = range_end[r];
+                if (k == 0)
+                    for (size_t i = lo; i < hi; i++) acc[i] = q * b[i];
+                else
+                    for (size_t i = lo; i < hi; i++) acc[i] += q * b[i];
+                lo = hi;
+            }
         }
-    }
-    if (c->mpi && c->size > 1) {
-        int rc = allreduce_chunked(acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
-        if (rc) return rc;
-    }
-    size_t lo = 0;
-    for (int r = 0; r < n_ranges; r++) {
-        double total = 0; /* in worker order, the same on every rank */
-        for (int i = 0; i < c->workers; i++) total += w[(size_t)i * n_ranges + r];
-        const double inv = 1.0 / total;
-        for (size_t i = lo; i < range_end[r]; i++) out[i] = (float)(acc[i] * inv);
-        lo = range_end[r];
+        if ((rc = allreduce_mean(c, n, range_end, n_ranges, w, out, e))) return rc;
     }
     count_round(c, count, n * sizeof(double));
     return 0;
@@ -271,11 +465,11 @@ int comm_agree_error(comm_t *c, int local_code) {
     return worst;
 }
 
-double comm_time_bare_allreduce(comm_t *c, double *buf, size_t n, dp_err *e) {
+double comm_time_bare_allreduce(comm_t *c, void *buf, size_t n, size_t elem, dp_err *e) {
     if (!c->mpi || c->size < 2) return 0;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    if (allreduce_chunked(buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e)) return -1;
+    if (allreduce_chunked(buf, n, elem == 4 ? MPI_FLOAT : MPI_DOUBLE, elem, MPI_SUM, e)) return -1;
     return MPI_Wtime() - t0;
 }
 

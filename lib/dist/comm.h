@@ -27,6 +27,7 @@ typedef struct {
                           charged as an allreduce of its bytes: dist/netmodel.h) */
     double *acc;       /* reduction scratch (see comm_mean_workers) */
     size_t acc_cap;
+    struct comm_shm *shm; /* the workers' buffers shared with this machine's ranks, or NULL */
 } comm_t;
 
 /* Is this process started by an MPI launcher (mpirun/mpiexec)? */
@@ -48,6 +49,25 @@ int comm_threads(int run_threads, const comm_t *c);
 /* Reserves the reduction scratch for buffers of up to n floats (once, at set-up,
  * so that syncs never allocate). */
 int comm_reserve(comm_t *c, size_t n, dp_err *e);
+
+/* Zeroed storage for the local workers' buffers (`floats` floats), shared with
+ * the other ranks when all of them run on this machine, so that the means
+ * below read every worker's buffer where it lies and write the result into
+ * every rank's `out` directly (a barrier, one pass over a 1/R block, a
+ * barrier) instead of summing locally, MPI_Allreduce-ing doubles and rounding.
+ * Collective: every rank calls it with the same sizes and then lays its
+ * workers out the same way, and a mean takes this path when its bufs and out
+ * all lie in the storage (at the same offsets on every rank, which that gives).
+ * Returns NULL when it does not apply (one rank, ranks on several machines,
+ * no room in /dev/shm, DPPF_SYNC_SHM=0 in the environment): the caller then
+ * allocates, and means go through MPI_Allreduce. The storage belongs to c
+ * (comm_finalize frees it; a second call replaces it). Both paths sum in double
+ * in worker order on one machine, so they give the same bits. */
+float *comm_shared_workers(comm_t *c, size_t floats);
+/* Is p the storage comm_shared_workers returned? */
+int comm_owns(const comm_t *c, const void *p);
+/* How the means reduce over ranks: "none" (one rank), "shared memory" or "MPI_Allreduce". */
+const char *comm_sync_path(const comm_t *c);
 
 /* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers).
  * The sum is accumulated in double (locally, then one MPI_Allreduce of
@@ -98,9 +118,10 @@ int comm_broadcast(comm_t *c, void *buf, size_t bytes, dp_err *e);
  * given by any rank (0 if none). Keeps one failing rank from hanging the rest. */
 int comm_agree_error(comm_t *c, int local_code);
 
-/* Seconds of one bare MPI_Allreduce (sum, in place) of buf[0..n), timed from
- * a barrier: the yardstick for a sync. 0 when not under MPI, -1 on error. */
-double comm_time_bare_allreduce(comm_t *c, double *buf, size_t n, dp_err *e);
+/* Seconds of one bare MPI_Allreduce (sum, in place) of buf[0..n), doubles
+ * (elem 8) or floats (elem 4), timed from a barrier: the yardstick for a sync.
+ * 0 when not under MPI, -1 on error. */
+double comm_time_bare_allreduce(comm_t *c, void *buf, size_t n, size_t elem, dp_err *e);
 
 /* Makes the whole job exit with `code` (MPI_Abort when several ranks). */
 void comm_abort(comm_t *c, int code);

@@ -12,7 +12,11 @@ int workers_alloc(worker_set *ws, comm_t *c, size_t n_params, size_t n_buffers, 
     ws->n_buffers = n_buffers;
     size_t per = n_params + n_buffers + 2 * n_params;
     size_t floats = per * (size_t)c->local + n_params + n_buffers;
-    ws->block = dp_calloc(floats, sizeof(float), "worker parameters", e);
+    /* Shared with this machine's other ranks when there are any (the means then
+     * read each worker in place: comm.h); the call is collective, so it comes
+     * before anything that can fail on one rank only. */
+    ws->block = comm_shared_workers(c, floats);
+    if (!ws->block) ws->block = dp_calloc(floats, sizeof(float), "worker parameters", e);
     ws->w = dp_calloc((size_t)c->local, sizeof(worker_t), "workers", e);
     ws->ptrs = dp_calloc((size_t)c->local, sizeof(float *), "workers", e);
     if (!ws->block || !ws->w || !ws->ptrs) {
@@ -39,7 +43,7 @@ int workers_alloc(worker_set *ws, comm_t *c, size_t n_params, size_t n_buffers, 
 }
 
 void workers_free(worker_set *ws) {
-    free(ws->block);
+    if (!ws->comm || !comm_owns(ws->comm, ws->block)) free(ws->block);
     free(ws->w);
     free(ws->ptrs);
     memset(ws, 0, sizeof *ws);

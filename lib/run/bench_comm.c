@@ -18,10 +18,11 @@ static double median(double *v, int n) {
     return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/* Each rep times one sync and one bare allreduce of the same bytes back to
- * back, each from a barrier, so both see the same machine: on a shared VM the
- * allreduce alone varies by 2x between runs, and separate loops compared
- * different moments. Medians, and the median of the per-rep ratios. */
+/* Each rep times one sync and bare allreduces of the same values back to back
+ * (of doubles: what the MPI_Allreduce path carries; of floats: what the
+ * workers hold), each from a barrier, so all see the same machine: on a shared
+ * VM the allreduce alone varies by 2x between runs, and separate loops
+ * compared different moments. Medians, and the medians of the per-rep ratios. */
 int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
     net_t net;
     worker_set ws = {0};
@@ -33,22 +34,24 @@ int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
     size_t n = net.n_params + net.n_buffers;
     if (reps < 1) reps = 1;
     bare_buf = dp_calloc(n, sizeof *bare_buf, "the allreduce buffer", e);
-    t = dp_calloc((size_t)reps * 3, sizeof *t, "timings", e);
+    t = dp_calloc((size_t)reps * 5, sizeof *t, "timings", e);
     if (!bare_buf || !t) {
         rc = DP_ENOMEM;
         goto done;
     }
     if ((rc = workers_alloc(&ws, c, net.n_params, net.n_buffers, s->run.seed, e))) goto done;
-    double *t_sync = t, *t_bare = t + reps, *ratio = t + 2 * reps;
+    double *t_sync = t, *t_bare = t + reps, *ratio = t + 2 * reps, *t_bare32 = t + 3 * reps,
+           *ratio32 = t + 4 * reps;
     for (int r = -1; r < reps; r++) {
-        if (comm_time_bare_allreduce(c, bare_buf, 1, e) < 0) { /* a barrier-like line-up */
+        if (comm_time_bare_allreduce(c, bare_buf, 1, 8, e) < 0) { /* a barrier-like line-up */
             rc = e->code;
             goto done;
         }
         double t0 = now_seconds();
         if ((rc = workers_average(&ws, 0, e))) goto done;
-        double sync = now_seconds() - t0, bare = comm_time_bare_allreduce(c, bare_buf, n, e);
-        if (bare < 0) {
+        double sync = now_seconds() - t0, bare = comm_time_bare_allreduce(c, bare_buf, n, 8, e);
+        double bare32 = bare < 0 ? -1 : comm_time_bare_allreduce(c, bare_buf, n, 4, e);
+        if (bare < 0 || bare32 < 0) {
             rc = e->code;
             goto done;
         }
@@ -56,16 +59,25 @@ int bench_comm(const spec_t *s, comm_t *c, int reps, FILE *out, dp_err *e) {
         t_sync[r] = sync;
         t_bare[r] = bare;
         ratio[r] = bare > 0 ? sync / bare : 0;
+        t_bare32[r] = bare32;
+        ratio32[r] = bare32 > 0 ? sync / bare32 : 0;
     }
     const double med_ratio = median(ratio, reps), med_sync = median(t_sync, reps), med_bare = median(t_bare, reps);
+    const double med_ratio32 = median(ratio32, reps), med_bare32 = median(t_bare32, reps);
     if (c->rank == 0) {
         fprintf(out, "sync of %s: %zu values (%zu params + %zu BN buffers), M=%d workers on %d ranks, %d reps\n",
                 model_name(s->model.arch), n, net.n_params, net.n_buffers, c->workers, c->size, reps);
-        fprintf(out, "  dppf sync (local sum + allreduce + rounding): %8.3f ms (median)\n", 1e3 * med_sync);
-        fprintf(out, "  bare MPI_Allreduce of %zu doubles:           %8.3f ms (median)\n", n, 1e3 * med_bare);
+        char label[3][64];
+        snprintf(label[0], sizeof label[0], "dppf sync (%s):",
+                 c->shm ? "means read in shared memory" : "local sum + allreduce + rounding");
+        snprintf(label[1], sizeof label[1], "bare MPI_Allreduce of %zu doubles:", n);
+        snprintf(label[2], sizeof label[2], "bare MPI_Allreduce of %zu floats:", n);
+        for (int i = 0; i < 3; i++)
+            fprintf(out, "  %-46s %8.3f ms (median)\n", label[i], 1e3 * (i == 0 ? med_sync : i == 1 ? med_bare : med_bare32));
         if (med_bare > 0)
-            fprintf(out, "  ratio sync / bare allreduce:                 %8.2f (median of each rep's ratio)\n",
-                    med_ratio);
+            fprintf(out, "  %-46s %8.2f (median of each rep's ratio)\n", "ratio sync / bare allreduce:", med_ratio);
+        if (med_bare32 > 0)
+            fprintf(out, "  %-46s %8.2f (median of each rep's ratio)\n", "ratio sync / bare allreduce of floats:", med_ratio32);
     }
 done:
     workers_free(&ws);

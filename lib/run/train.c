@@ -568,9 +568,10 @@ static void print_summary(trainer *t, FILE *f, double elapsed) {
     fprintf(f, "  result      test acc %.4f  test loss %.4f  train acc %.4f  train loss %.4f\n",
             m->test_acc, m->test_loss, m->train_acc, m->train_loss);
     if (t->M > 1) fprintf(f, "  workers     mean test acc %.4f, spread %.4g (max %.4g)\n", m->worker_test_acc, m->spread_mean, m->spread_max);
-    fprintf(f, "  comm        %llu rounds, %.2f MB per worker (ddp: %lld rounds, %.2f MB)\n",
+    fprintf(f, "  comm        %llu rounds, %.2f MB per worker (ddp: %lld rounds, %.2f MB)%s%s\n",
             (unsigned long long)t->comm->rounds, t->comm->bytes / 1e6, (long long)t->step,
-            t->M > 1 ? ddp_bytes / 1e6 : 0.0);
+            t->M > 1 ? ddp_bytes / 1e6 : 0.0, t->comm->size > 1 ? "; means over ranks by " : "",
+            t->comm->size > 1 ? comm_sync_path(t->comm) : "");
     fprintf(f, "  time        %.1f s training, %.1f s total, %.0f samples/s\n", t->wall, elapsed,
             t->wall > 0 ? (double)t->step * t->M * t->B / t->wall : 0);
     if (t->gov.n_cand > 1)
