@@ -28,6 +28,8 @@ cases=(
   "qsr|configs/qsr.yaml"
   "dppf-inv|configs/dppf.yaml --set dist.push_form=inverse --set dist.push_warmup=1"
   "mlp|configs/mlp-smoke.yaml --set model.dropout=0.2 --set optim.label_smoothing=0.1 --set dist.workers=2 --set dist.algorithm=localsgd --set dist.tau=3"
+  "resnet8|configs/resnet20.yaml --set model.arch=resnet8 --set dist.workers=2 --set dist.algorithm=dppf --set dist.tau=2"
+  "preresnet8|configs/resnet20.yaml --set model.arch=preresnet8 --set dist.workers=2 --set dist.algorithm=localsgd --set dist.tau=2"
 )
 run() { # bin tag config [--set ...]: one process, 2 ranks, and a resume from epoch 1
   local bin=$1 tag=$2 cfg=$3; shift 3

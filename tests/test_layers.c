@@ -831,7 +831,7 @@ static void bn_train_case(int N, int C, int HW) {
     expect_close(what, rv, var, C, FWD_TOL);
 
     float *dx = fzeros(n), *dg = fzeros(C), *db = fzeros(C);
-    batchnorm_backward(dx, dg, db, R, x, bmean, invstd, g, N, C, HW);
+    batchnorm_backward(dx, dg, db, R, x, bmean, invstd, g, N, C, HW, 0);
     double *gx = dzeros(n), *gg = dzeros(C), *gb = dzeros(C);
     fd_grad(bn_obj, &c, c.x, n, gx);
     fd_grad(bn_obj, &c, c.g, C, gg);
@@ -848,7 +848,7 @@ static void bn_train_case(int N, int C, int HW) {
     memcpy(ax, px, sizeof(float) * n);
     memcpy(ag, pg, sizeof(float) * C);
     memcpy(ab, pb, sizeof(float) * C);
-    batchnorm_backward(ax, ag, ab, R, x, bmean, invstd, g, N, C, HW);
+    batchnorm_backward(ax, ag, ab, R, x, bmean, invstd, g, N, C, HW, 0);
     snprintf(what, sizeof what, "%s accumulate dx", tag);
     expect_accumulated(what, ax, px, dx, n);
     snprintf(what, sizeof what, "%s accumulate dgamma", tag);
@@ -886,23 +886,62 @@ Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
         float *dg1 = ffill(C, 0.5f), *db1 = ffill(C, -0.25f), *dg2 = ffill(C, 0.5f), *db2 = ffill(C, -0.25f);
         memcpy(dx1, start, n * sizeof(float));
         memcpy(dx2, start, n * sizeof(float));
-        relu_backward(dbn, dy, y, n);
-        batchnorm_backward(with_din ? dx1 : NULL, dg1, db1, dbn, x, mean, invstd, g, N, C, HW);
-        batchnorm_relu_backward(with_din ? dx2 : NULL, dg2, db2, dy, y, x, mean, invstd, g, N, C, HW);
+        relu_backward(dbn, dy, y, n, 0);
+        batchnorm_backward(with_din ? dx1 : NULL, dg1, db1, dbn, x, mean, invstd, g, N, C, HW, 0);
+        batchnorm_relu_backward(with_din ? dx2 : NULL, dg2, db2, dy, y, x, mean, invstd, g, N, C, HW, 0);
         cr_assert(memcmp(dx1, dx2, n * sizeof(float)) == 0, "dx differs (din %d)", with_din);
         cr_assert(memcmp(dg1, dg2, C * sizeof(float)) == 0, "dgamma differs (din %d)", with_din);
         cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "dbeta differs (din %d)", with_din);
         /* the eval-mode backward (the flatness measures) likewise */
         memcpy(dx1, start, n * sizeof(float));
         memcpy(dx2, start, n * sizeof(float));
-        batchnorm_backward_eval(with_din ? dx1 : NULL, dg1, db1, dbn, x, g, mean, rv, N, C, HW, 1e-5f);
-        batchnorm_relu_backward_eval(with_din ? dx2 : NULL, dg2, db2, dy, y, x, g, mean, rv, N, C, HW, 1e-5f);
+        batchnorm_backward_eval(with_din ? dx1 : NULL, dg1, db1, dbn, x, g, mean, rv, N, C, HW, 1e-5f, 0);
+        batchnorm_relu_backward_eval(with_din ? dx2 : NULL, dg2, db2, dy, y, x, g, mean, rv, N, C, HW, 1e-5f, 0);
         cr_assert(memcmp(dx1, dx2, n * sizeof(float)) == 0, "eval dx differs (din %d)", with_din);
         cr_assert(memcmp(dg1, dg2, C * sizeof(float)) == 0, "eval dgamma differs (din %d)", with_din);
         cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "eval dbeta differs (din %d)", with_din);
         free(dbn), free(dx1), free(dx2), free(dg1), free(db1), free(dg2), free(db2);
     }
     free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd), free(start);
+}
+
+/* fresh = 1 writes din as adding into zeros would, bit for bit, whatever din
+ * held: each backward that has the mode, with negative gammas and -0
+ * gradients so that some values are -0 (0 + -0 is +0, a plain store would
+ * keep -0). */
+Test(batchnorm, fresh_din_is_adding_into_zeros) {
+    const int N = 4, C = 3, HW = 29;
+    const size_t n = (size_t)N * C * HW;
+    rng_t r;
+    rng_init(&r, 78, 100);
+    float *x = frandn(&r, n, 2.0), *g = frandn(&r, C, 0.3), *b = frandn(&r, C, 0.3);
+    float *dy = frandn(&r, n, 1.0), *rm = fzeros(C), *rv = ffill(C, 1.0f);
+    float *y = fzeros(n), *mean = fzeros(C), *invstd = fzeros(C);
+    g[0] = -fabsf(g[0]);
+    batchnorm_relu_forward_train(y, mean, invstd, x, g, b, rm, rv, N, C, HW, 0.1f, 1e-5f);
+    for (size_t i = 0; i < n; i += 5) dy[i] = -0.0f;
+    float *want = fzeros(n), *got = frandn(&r, n, 3.0), *dg = fzeros(C), *db = fzeros(C);
+    int negzero = 0;
+    for (int kind = 0; kind < 6; kind++) {
+        for (int fresh = 0; fresh < 2; fresh++) {
+            float *d = fresh ? got : want;
+            if (!fresh) memset(d, 0, n * sizeof(float));
+            else for (size_t i = 0; i < n; i++) d[i] = (float)i; /* anything */
+            switch (kind) {
+            case 0: batchnorm_backward(d, dg, db, dy, x, mean, invstd, g, N, C, HW, fresh); break;
+            case 1: batchnorm_relu_backward(d, dg, db, dy, y, x, mean, invstd, g, N, C, HW, fresh); break;
+            case 2: batchnorm_backward_eval(d, dg, db, dy, x, g, mean, rv, N, C, HW, 1e-5f, fresh); break;
+            case 3: batchnorm_relu_backward_eval(d, dg, db, dy, y, x, g, mean, rv, N, C, HW, 1e-5f, fresh); break;
+            case 4: relu_backward(d, dy, y, n, fresh); break;
+            case 5: if (fresh) accumulate_fresh(d, dy, n); else accumulate(d, dy, n); break;
+            }
+        }
+        cr_assert(memcmp(want, got, n * sizeof(float)) == 0, "backward %d: fresh differs", kind);
+        for (size_t i = 0; i < n; i++) negzero += dy[i] == 0.0f && signbit(dy[i]);
+    }
+    cr_assert(negzero > 0, "the case has -0 gradients");
+    free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd);
+    free(want), free(got), free(dg), free(db);
 }
 
 Test(batchnorm, momentum_semantics) {
@@ -1459,7 +1498,7 @@ Test(elementwise, relu_forward_backward) {
     for (size_t i = 0; i < n; i++) cr_expect_eq(out[i], x[i] > 0 ? x[i] : 0.0f);
     float *pre = frandn(&r, n, 1), *din = fzeros(n);
     memcpy(din, pre, sizeof(float) * n);
-    relu_backward(din, R, out, n);
+    relu_backward(din, R, out, n, 0);
     for (size_t i = 0; i < n; i++)
         cr_expect_eq(din[i], pre[i] + (x[i] > 0 ? R[i] : 0.0f), "relu backward at %zu", i);
     float nan_in = NAN, nan_out = 0;

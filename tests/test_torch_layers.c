@@ -79,7 +79,7 @@ static void bn_train_case(const char *name) {
     check("bn out", out, need(f, "out", n), n);
     check("bn running_mean", rm, need(f, "running_mean_out", C), C);
     check("bn running_var", rv, need(f, "running_var_out", C), C);
-    batchnorm_backward(dx, dg, dbt, dout, x, bmean, invstd, gamma, N, C, HW);
+    batchnorm_backward(dx, dg, dbt, dout, x, bmean, invstd, gamma, N, C, HW, 0);
     check("bn dx", dx, need(f, "dx", n), n);
     check("bn dgamma", dg, need(f, "dgamma", C), C);
     check("bn dbeta", dbt, need(f, "dbeta", C), C);

@@ -298,7 +298,7 @@ sum_prod_xhat(const float *restrict d, const float *restrict y, const float *res
 static inline __attribute__((always_inline)) void
 bn_backward_channel(float *din, float *dgamma, float *dbeta, const float *dout, const float *y,
                     const float *in, const float *mean, const float *invstd, const float *gamma,
-                    int N, int C, int HW, int c, int relu) {
+                    int N, int C, int HW, int c, int relu, int fresh) {
     const size_t M = (size_t)N * HW;
     /* xhat is recomputed, bit for bit the forward's, rather than stored */
     const float mf = mean[c], isf = invstd[c];
@@ -320,34 +320,43 @@ bn_backward_channel(float *din, float *dgamma, float *dbeta, const float *dout, 
         const float *restrict g = dout + off, *restrict x = in + off;
         const float *restrict yo = relu ? y + off : NULL;
         float *restrict dx = din + off;
-        for (int i = 0; i < HW; i++) {
-            const float xh = (x[i] - mf) * isf;
-            dx[i] += k * (bn_grad(g, yo, (size_t)i, relu) - mg - xh * mgx);
-        }
+        if (fresh) /* 0 + v: the bits of adding into zeros (see layers.h) */
+            for (int i = 0; i < HW; i++) {
+                const float xh = (x[i] - mf) * isf;
+                dx[i] = 0.0f + k * (bn_grad(g, yo, (size_t)i, relu) - mg - xh * mgx);
+            }
+        else
+            for (int i = 0; i < HW; i++) {
+                const float xh = (x[i] - mf) * isf;
+                dx[i] += k * (bn_grad(g, yo, (size_t)i, relu) - mg - xh * mgx);
+            }
     }
 }
 
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
-                        int N, int C, int HW) {
+                        int N, int C, int HW, int fresh) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++)
-        bn_backward_channel(din, dgamma, dbeta, dout, NULL, in, mean, invstd, gamma, N, C, HW, c, 0);
+        bn_backward_channel(din, dgamma, dbeta, dout, NULL, in, mean, invstd, gamma, N, C, HW, c, 0,
+                            fresh);
 }
 
 void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *out, const float *in, const float *mean,
-                             const float *invstd, const float *gamma, int N, int C, int HW) {
+                             const float *invstd, const float *gamma, int N, int C, int HW, int fresh) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++)
-        bn_backward_channel(din, dgamma, dbeta, dout, out, in, mean, invstd, gamma, N, C, HW, c, 1);
+        bn_backward_channel(din, dgamma, dbeta, dout, out, in, mean, invstd, gamma, N, C, HW, c, 1,
+                            fresh);
 }
 
 /* Channel c of the eval-mode BN backward (see bn_backward_channel for relu). */
 static inline __attribute__((always_inline)) void
 bn_backward_eval_channel(float *din, float *dgamma, float *dbeta, const float *dout, const float *y,
                          const float *in, const float *gamma, const float *running_mean,
-                         const float *running_var, int N, int C, int HW, float eps, int c, int relu) {
+                         const float *running_var, int N, int C, int HW, float eps, int c, int relu,
+                         int fresh) {
     const double is = 1.0 / sqrt((double)running_var[c] + (double)eps);
     const double mean = running_mean[c];
     double sg = 0.0, sgx = 0.0;
@@ -367,27 +376,30 @@ bn_backward_eval_channel(float *din, float *dgamma, float *dbeta, const float *d
     for (int n = 0; n < N; n++) {
         const size_t off = ((size_t)n * C + c) * HW;
         const float *yo = relu ? y + off : NULL;
-        for (int i = 0; i < HW; i++) din[off + i] += k * bn_grad(dout + off, yo, (size_t)i, relu);
+        if (fresh)
+            for (int i = 0; i < HW; i++) din[off + i] = 0.0f + k * bn_grad(dout + off, yo, (size_t)i, relu);
+        else
+            for (int i = 0; i < HW; i++) din[off + i] += k * bn_grad(dout + off, yo, (size_t)i, relu);
     }
 }
 
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *in, const float *gamma, const float *running_mean,
-                             const float *running_var, int N, int C, int HW, float eps) {
+                             const float *running_var, int N, int C, int HW, float eps, int fresh) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++)
         bn_backward_eval_channel(din, dgamma, dbeta, dout, NULL, in, gamma, running_mean,
-                                 running_var, N, C, HW, eps, c, 0);
+                                 running_var, N, C, HW, eps, c, 0, fresh);
 }
 
 void batchnorm_relu_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                                   const float *out, const float *in, const float *gamma,
                                   const float *running_mean, const float *running_var, int N,
-                                  int C, int HW, float eps) {
+                                  int C, int HW, float eps, int fresh) {
 #pragma omp parallel for schedule(static) if ((size_t)N * HW * C >= PAR_MIN)
     for (int c = 0; c < C; c++)
         bn_backward_eval_channel(din, dgamma, dbeta, dout, out, in, gamma, running_mean,
-                                 running_var, N, C, HW, eps, c, 1);
+                                 running_var, N, C, HW, eps, c, 1, fresh);
 }
 
 /* ---- elementwise -------------------------------------------------------- */
@@ -397,7 +409,12 @@ void relu_forward(float *out, const float *in, size_t n) {
     for (size_t i = 0; i < n; i++) out[i] = relu1(in[i]);
 }
 
-void relu_backward(float *din, const float *dout, const float *out, size_t n) {
+void relu_backward(float *din, const float *dout, const float *out, size_t n, int fresh) {
+    if (fresh) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+        for (size_t i = 0; i < n; i++) din[i] = 0.0f + (out[i] > 0.0f ? dout[i] : 0.0f);
+        return;
+    }
 #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) din[i] += out[i] > 0.0f ? dout[i] : 0.0f;
 }
@@ -427,6 +444,11 @@ void zero_fill(float *dst, size_t n) {
 void accumulate(float *dst, const float *src, size_t n) {
 #pragma omp parallel for schedule(static) if (n >= PAR_MIN)
     for (size_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+void accumulate_fresh(float *dst, const float *src, size_t n) {
+#pragma omp parallel for schedule(static) if (n >= PAR_MIN)
+    for (size_t i = 0; i < n; i++) dst[i] = 0.0f + src[i];
 }
 
 void dropout_forward(float *out, float *mask, const float *in, size_t n, float p, rng_t *r) {

@@ -73,16 +73,20 @@ void batchnorm_relu_forward_train(float *out, float *mean, float *invstd, const 
 void batchnorm_relu_forward_eval(float *out, const float *in, const float *gamma,
                                  const float *beta, const float *running_mean,
                                  const float *running_var, int N, int C, int HW, float eps);
-/* `in`, mean and invstd as the train-mode forward saw and saved them. */
+/* `in`, mean and invstd as the train-mode forward saw and saved them.
+ * The backward functions below add into din; with `fresh` set they write it
+ * instead, as 0 + the value, which gives the bits of adding into a zeroed
+ * buffer without the zeroing pass (net_backward sets it when the op is the
+ * first to write that gradient). */
 void batchnorm_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                         const float *in, const float *mean, const float *invstd, const float *gamma,
-                        int N, int C, int HW);
+                        int N, int C, int HW, int fresh);
 /* The same through the ReLU fused after the BN (one pass instead of two): dout
  * and out are the ReLU's output gradient and output; the numbers are those of
  * relu_backward into a zeroed buffer followed by batchnorm_backward, bit for bit. */
 void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *out, const float *in, const float *mean,
-                             const float *invstd, const float *gamma, int N, int C, int HW);
+                             const float *invstd, const float *gamma, int N, int C, int HW, int fresh);
 
 /* Backward of the eval-mode forward (running statistics are constants):
  * din += dout * gamma / sqrt(running_var + eps), dgamma += sum(dout * xhat),
@@ -90,20 +94,22 @@ void batchnorm_relu_backward(float *din, float *dgamma, float *dbeta, const floa
  * measures, which differentiate the eval-mode loss. din may be NULL. */
 void batchnorm_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                              const float *in, const float *gamma, const float *running_mean,
-                             const float *running_var, int N, int C, int HW, float eps);
+                             const float *running_var, int N, int C, int HW, float eps, int fresh);
 /* The same through the fused ReLU, as batchnorm_relu_backward. */
 void batchnorm_relu_backward_eval(float *din, float *dgamma, float *dbeta, const float *dout,
                                   const float *out, const float *in, const float *gamma,
                                   const float *running_mean, const float *running_var, int N,
-                                  int C, int HW, float eps);
+                                  int C, int HW, float eps, int fresh);
 
 /* ---- elementwise -------------------------------------------------------- */
 void relu_forward(float *out, const float *in, size_t n);
 /* uses the forward OUTPUT (out > 0) as the mask; din += dout * (out > 0) */
-void relu_backward(float *din, const float *dout, const float *out, size_t n);
+void relu_backward(float *din, const float *dout, const float *out, size_t n, int fresh);
 void add_forward(float *out, const float *a, const float *b, size_t n);
 void add_relu_forward(float *out, const float *a, const float *b, size_t n); /* relu(a + b) */
 void accumulate(float *dst, const float *src, size_t n); /* dst += src */
+/* dst = 0 + src: accumulate into a zeroed dst, bit for bit, without zeroing it. */
+void accumulate_fresh(float *dst, const float *src, size_t n);
 void zero_fill(float *dst, size_t n); /* dst = 0, on the layers' threads when large */
 
 /* Inverted dropout: keeps with prob 1-p and scales by 1/(1-p); mask saved as

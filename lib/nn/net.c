@@ -464,6 +464,12 @@ int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, floa
     return -1;
 }
 
+/* Ops whose backward writes every element of its input's gradient (others,
+ * such as maxpool's, touch only some). */
+static int writes_whole_input_grad(int kind) {
+    return kind == OP_BN || kind == OP_RELU || kind == OP_ADD;
+}
+
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                   const int32_t *labels, int B) {
     /* Layers accumulate into input gradients (a slot may feed two ops), so
@@ -479,8 +485,19 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
          * ReLU's step is skipped, and the BN's output has no gradient. */
         const int bn_relu = op->kind == OP_BN && op->relu_next;
         if (relu_fused_into_bn(n, i)) continue; /* no gradient starts here: see plan_slots */
-        for (int s = 1; s < S; s++)
-            if (ws->grad_start[s] == i) zero_fill(ws->dact[s], (size_t)B * n->slot_size[s]);
+        /* A gradient starts at zero when it comes alive; an op that writes all
+         * of its input's gradient writes it "fresh" instead (0 + value, the
+         * same bits: layers.h), which saves the zeroing pass and a read. */
+        int fresh = 0, fresh2 = 0;
+        for (int s = 1; s < S; s++) {
+            if (ws->grad_start[s] != i) continue;
+            if (s == op->in && writes_whole_input_grad(op->kind))
+                fresh = 1;
+            else if (op->kind == OP_ADD && s == op->in2 && op->in2 != op->in)
+                fresh2 = 1;
+            else
+                zero_fill(ws->dact[s], (size_t)B * n->slot_size[s]);
+        }
         const float *in = ws->act[op->in];
         float *din = op->in == 0 ? NULL : ws->dact[op->in];
         const float *dout = ws->dact[op->out];
@@ -501,24 +518,25 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                 if (bn_relu)
                     batchnorm_relu_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g,
                                                  y, in, tparam(n, params, op->w), rm, rv, B, op->C,
-                                                 HW, n->bn_eps);
+                                                 HW, n->bn_eps, fresh);
                 else
                     batchnorm_backward_eval(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g,
                                             in, tparam(n, params, op->w), rm, rv, B, op->C, HW,
-                                            n->bn_eps);
+                                            n->bn_eps, fresh);
                 break;
             }
             const float *mean = ws->aux[i], *invstd = mean + op->C;
             if (bn_relu)
                 batchnorm_relu_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g, y,
-                                        in, mean, invstd, tparam(n, params, op->w), B, op->C, HW);
+                                        in, mean, invstd, tparam(n, params, op->w), B, op->C, HW,
+                                        fresh);
             else
                 batchnorm_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), g, in,
-                                   mean, invstd, tparam(n, params, op->w), B, op->C, HW);
+                                   mean, invstd, tparam(n, params, op->w), B, op->C, HW, fresh);
             break;
         }
         case OP_RELU:
-            if (din) relu_backward(din, dout, ws->act[op->out], count);
+            if (din) relu_backward(din, dout, ws->act[op->out], count, fresh);
             break;
         case OP_MAXPOOL:
             if (din) maxpool_backward(din, dout, ws->iaux[i], B, op->C, op->H, op->W, op->OH, op->OW);
@@ -531,8 +549,8 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
                             tparam(n, params, op->w), B, op->C, op->OC);
             break;
         case OP_ADD:
-            if (din) accumulate(din, dout, count);
-            if (op->in2 != 0) accumulate(ws->dact[op->in2], dout, count);
+            if (din) (fresh ? accumulate_fresh : accumulate)(din, dout, count);
+            if (op->in2 != 0) (fresh2 ? accumulate_fresh : accumulate)(ws->dact[op->in2], dout, count);
             break;
         case OP_DROPOUT:
             if (din && ws->last_train)
