@@ -595,7 +595,7 @@ Test(gemm, recorder_sees_a_conv_layer_step) {
     kern_record_start(&fwd);
     conv2d_forward(y, x, w, b, N, &s, work);
     kern_record_start(&bwd);
-    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work);
+    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work, 0);
     kern_record_stop();
 
     cr_assert_eq(fwd.n, 1, "forward: %d entries", fwd.n);
@@ -625,7 +625,7 @@ Test(gemm, recorder_sees_a_conv_layer_step) {
     kern_record_start(&off);
     kern_record_stop();
     conv2d_forward(y, x, w, b, N, &s, work);
-    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work);
+    conv2d_backward(dx, dw, db, dy, x, w, N, &s, work, 0);
     gemm(false, false, 2, 2, 2, 1.0f, w, 2, w, 2, 0.0f, y, 2);
     cr_expect_eq(off.n, 0);
     cr_expect_eq(off.dropped, 0);
@@ -699,7 +699,7 @@ static void conv_case(int N, int C, int H, int W, int OC, int K, int stride, int
 
     float *dx = fzeros(nin), *dw = fzeros(nw), *db = fzeros(OC);
     for (size_t i = 0; i < nws; i++) work[i] = NAN;
-    conv2d_backward(dx, dw, bias ? db : NULL, R, x, w, N, &s, work);
+    conv2d_backward(dx, dw, bias ? db : NULL, R, x, w, N, &s, work, 0);
     double *gx = dzeros(nin), *gw = dzeros(nw), *gb = dzeros(OC);
     fd_grad(conv_obj, &c, c.x, nin, gx);
     fd_grad(conv_obj, &c, c.w, nw, gw);
@@ -719,7 +719,7 @@ static void conv_case(int N, int C, int H, int W, int OC, int K, int stride, int
     memcpy(ax, px, sizeof(float) * nin);
     memcpy(aw, pw, sizeof(float) * nw);
     memcpy(ab, pb, sizeof(float) * OC);
-    conv2d_backward(ax, aw, bias ? ab : NULL, R, x, w, N, &s, work);
+    conv2d_backward(ax, aw, bias ? ab : NULL, R, x, w, N, &s, work, 0);
     snprintf(what, sizeof what, "%s accumulate dx", tag);
     expect_accumulated(what, ax, px, dx, nin);
     snprintf(what, sizeof what, "%s accumulate dw", tag);
@@ -731,7 +731,7 @@ static void conv_case(int N, int C, int H, int W, int OC, int K, int stride, int
 
     /* din = NULL (first layer) still gives the same weight gradient. */
     float *dw2 = fzeros(nw);
-    conv2d_backward(NULL, dw2, NULL, R, x, w, N, &s, work);
+    conv2d_backward(NULL, dw2, NULL, R, x, w, N, &s, work, 0);
     snprintf(what, sizeof what, "%s dw with din=NULL", tag);
     expect_close_f(what, dw2, dw, nw, 1e-6);
 
@@ -942,6 +942,28 @@ Test(batchnorm, fresh_din_is_adding_into_zeros) {
     cr_assert(negzero > 0, "the case has -0 gradients");
     free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd);
     free(want), free(got), free(dg), free(db);
+}
+
+/* The same for the convolution's input gradient on each of its paths: the
+ * direct kernel (3x3 stride 1), the column matrix + col2im (stride 2) and
+ * the pointwise GEMM (1x1), and with the GEMM (not the direct kernel) when
+ * the channels do not suit it. */
+Test(conv, fresh_din_is_adding_into_zeros) {
+    const int shapes[][5] = {{16, 32, 3, 1, 1}, {16, 16, 3, 2, 1}, {8, 16, 1, 1, 0}, {3, 5, 3, 1, 1}};
+    rng_t r;
+    rng_init(&r, 79, 100);
+    for (size_t t = 0; t < sizeof shapes / sizeof shapes[0]; t++) {
+        const int C = shapes[t][0], OC = shapes[t][1], K = shapes[t][2], N = 3, H = 10;
+        const conv_shape s = conv_shape_make(C, H, H, OC, K, shapes[t][3], shapes[t][4]);
+        const size_t nin = (size_t)N * C * H * H, nout = (size_t)N * OC * s.OH * s.OW;
+        float *x = frandn(&r, nin, 1.0), *w = frandn(&r, (size_t)OC * C * K * K, 0.3);
+        float *dy = frandn(&r, nout, 1.0), *work = fzeros(conv_workspace_size(&s, N));
+        float *want = fzeros(nin), *got = frandn(&r, nin, 5.0);
+        conv2d_backward(want, NULL, NULL, dy, x, w, N, &s, work, 0);
+        conv2d_backward(got, NULL, NULL, dy, x, w, N, &s, work, 1);
+        cr_assert(memcmp(want, got, nin * sizeof(float)) == 0, "shape %zu: fresh differs", t);
+        free(x), free(w), free(dy), free(work), free(want), free(got);
+    }
 }
 
 Test(batchnorm, momentum_semantics) {

@@ -50,7 +50,7 @@ static void conv_case(const char *name) {
           *dw = zeros(nw), *db = zeros((size_t)OC);
     conv2d_forward(out, x, w, b, N, &s, work);
     check("conv out", out, need(f, "out", nout), nout);
-    conv2d_backward(dx, dw, bias ? db : NULL, dout, x, w, N, &s, work);
+    conv2d_backward(dx, dw, bias ? db : NULL, dout, x, w, N, &s, work, 0);
     check("conv dx", dx, need(f, "dx", nin), nin);
     check("conv dw", dw, need(f, "dw", nw), nw);
     if (bias) check("conv db", db, need(f, "db", (size_t)OC), (size_t)OC);

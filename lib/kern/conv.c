@@ -217,7 +217,7 @@ static void input_grad_col(float *dx, const float *gout, const float *w, int OC,
  * no column matrix and no col2im, and packs im2col from dout like a forward
  * pass. Returns -1 (nothing added) when it does not apply. */
 static int input_grad_as_conv(int OC, int N, const float *w, const float *dout,
-                              const conv_geom *g, float *din, float *work) {
+                              const conv_geom *g, float *din, float *work, int fresh) {
     const int C = g->C, KH = g->KH, KW = g->KW, P = pixels(g);
     if (g->stride != 1 || KH != KW || g->pad > KH - 1) return -1;
     const conv_geom gt = {.C = OC, .H = g->OH, .W = g->OW, .KH = KH, .KW = KW, .stride = 1,
@@ -230,15 +230,17 @@ static int input_grad_as_conv(int OC, int N, const float *w, const float *dout,
                 for (int kw = 0; kw < KW; kw++)
                     wt[(((size_t)c * OC + oc) * KH + kh) * KW + kw] =
                         w[(((size_t)oc * C + c) * KH + (KH - 1 - kh)) * KW + (KW - 1 - kw)];
-    if (forward_batch(C, N, wt, dout, &gt, 1.0f, din, NULL) == 0) return 0;
+    const float beta = fresh ? 0.0f : 1.0f;
+    if (forward_batch(C, N, wt, dout, &gt, beta, din, NULL) == 0) return 0;
     /* Image by image; an image whose GEMM cannot run goes through the column
      * matrix in the shared workspace, one at a time. */
     const size_t in_img = image_floats(g), out_img = (size_t)OC * P;
 #pragma omp parallel for schedule(static) if (N > 1)
     for (int n = 0; n < N; n++) {
-        if (conv_fwd_gemm_image(C, wt, OC * KH * KW, dout + n * out_img, &gt, 1.0f,
+        if (conv_fwd_gemm_image(C, wt, OC * KH * KW, dout + n * out_img, &gt, beta,
                                 din + n * in_img, g->H * g->W) == 0)
             continue;
+        if (fresh) memset(din + n * in_img, 0, in_img * sizeof(float));
 #pragma omp critical(dppf_conv_work)
         input_grad_col(din + n * in_img, dout + n * out_img, w, OC, g, work);
     }
@@ -246,17 +248,17 @@ static int input_grad_as_conv(int OC, int N, const float *w, const float *dout,
 }
 
 void conv_input_grad(int OC, int N, const float *w, const float *dout, const conv_geom *g,
-                     float *din, float *work) {
+                     float *din, float *work, int fresh) {
     const int P = pixels(g), CKK = taps(g);
     const size_t in_img = image_floats(g), out_img = (size_t)OC * P;
     if (pointwise(g)) {
         /* dx[C,HW] += w[OC,C]^T * dout_n[OC,HW] straight into the accumulator. */
         for (int n = 0; n < N; n++)
-            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, 1.0f,
+            gemm(true, false, CKK, P, OC, 1.0f, w, CKK, dout + n * out_img, P, fresh ? 0.0f : 1.0f,
                  din + n * in_img, P);
         return;
     }
-    if (input_grad_as_conv(OC, N, w, dout, g, din, work) == 0) return;
+    if (input_grad_as_conv(OC, N, w, dout, g, din, work, fresh) == 0) return;
     /* Images in parallel, each through a column matrix of its thread's own
      * (the shared workspace when alone, or under a lock if the thread's own
      * could not be allocated). */
@@ -265,6 +267,7 @@ void conv_input_grad(int OC, int N, const float *w, const float *dout, const con
     for (int n = 0; n < N; n++) {
         const float *gout = dout + n * out_img;
         float *dx = din + n * in_img;
+        if (fresh) memset(dx, 0, in_img * sizeof(float)); /* col2im adds */
         float *col = omp_get_num_threads() > 1 ? thread_scratch(col_floats) : work;
         if (col) {
             input_grad_col(dx, gout, w, OC, g, col);

@@ -62,9 +62,12 @@ int conv_forward_pool(int OC, int N, const float *w, const float *in, const conv
 void conv_weight_grad(int OC, int N, const float *dout, const float *in, const conv_geom *g,
                       float *dw, float *work);
 
-/* din_n[C][H*W] += the input gradient of image n from dout_n[OC][OH*OW]. */
+/* din_n[C][H*W] += the input gradient of image n from dout_n[OC][OH*OW];
+ * with `fresh`, din_n = that gradient, the bits of adding it into zeros
+ * (the kernels' sums start at +0 and so are never -0, and the column path
+ * zeroes the image first), without reading din. */
 void conv_input_grad(int OC, int N, const float *w, const float *dout, const conv_geom *g,
-                     float *din, float *work);
+                     float *din, float *work, int fresh);
 
 /* ---- the paths ------------------------------------------------------------- */
 

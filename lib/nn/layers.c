@@ -124,7 +124,7 @@ void conv2d_forward(float *out, const float *in, const float *w, const float *b,
 }
 
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                     const float *w, int N, const conv_shape *s, float *work) {
+                     const float *w, int N, const conv_shape *s, float *work, int fresh) {
     const int OC = s->OC, P = s->OH * s->OW;
     const size_t out_img = (size_t)OC * P;
     const conv_geom g = geom_of(s);
@@ -138,7 +138,7 @@ void conv2d_backward(float *din, float *dw, float *db, const float *dout, const 
         }
     }
     if (dw) conv_weight_grad(OC, N, dout, in, &g, dw, work);
-    if (din) conv_input_grad(OC, N, w, dout, &g, din, work);
+    if (din) conv_input_grad(OC, N, w, dout, &g, din, work, fresh);
 }
 
 /* ---- batchnorm2d -------------------------------------------------------- */

@@ -48,9 +48,11 @@ int conv2d_batchnorm_pool_forward_eval(float *out, const float *in, const float 
                                        const conv_shape *s, const float *gamma, const float *beta,
                                        const float *running_mean, const float *running_var,
                                        float eps, int relu);
-/* din nullable (first layer), dw accumulated, db nullable. */
+/* din nullable (first layer), dw accumulated, db nullable. din is added
+ * into, or with `fresh` written as adding into zeros would (see the BN
+ * backward below). */
 void conv2d_backward(float *din, float *dw, float *db, const float *dout, const float *in,
-                     const float *w, int N, const conv_shape *s, float *work);
+                     const float *w, int N, const conv_shape *s, float *work, int fresh);
 
 /* ---- batchnorm2d (per channel over N*HW; PyTorch semantics) ----------- */
 /* Train mode: normalises with batch statistics (biased variance), updates

@@ -467,7 +467,7 @@ int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, floa
 /* Ops whose backward writes every element of its input's gradient (others,
  * such as maxpool's, touch only some). */
 static int writes_whole_input_grad(int kind) {
-    return kind == OP_BN || kind == OP_RELU || kind == OP_ADD;
+    return kind == OP_BN || kind == OP_RELU || kind == OP_ADD || kind == OP_CONV;
 }
 
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
@@ -506,7 +506,7 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
         switch (op->kind) {
         case OP_CONV:
             conv2d_backward(din, tgrad(n, grads, op->w), tgrad(n, grads, op->b), dout, in,
-                            tparam(n, params, op->w), B, &op->conv, ws->col);
+                            tparam(n, params, op->w), B, &op->conv, ws->col, fresh);
             break;
         case OP_BN: {
             /* fused: the ReLU's output gradient and output, masked inside the BN backward */
