@@ -966,6 +966,29 @@ Test(conv, fresh_din_is_adding_into_zeros) {
     }
 }
 
+/* And maxpool's (2x2 stride 2, and 3x3 stride 2 pad 1 whose windows overlap
+ * so that some inputs collect two gradients), with -0 gradients. */
+Test(maxpool, fresh_din_is_adding_into_zeros) {
+    const int cases[][3] = {{2, 2, 0}, {3, 2, 1}};
+    const int N = 2, C = 3, H = 9, W = 8;
+    rng_t r;
+    rng_init(&r, 80, 100);
+    for (int t = 0; t < 2; t++) {
+        const int K = cases[t][0], st = cases[t][1], pad = cases[t][2];
+        const int OH = pool_out_size(H, K, st, pad), OW = pool_out_size(W, K, st, pad);
+        const size_t nin = (size_t)N * C * H * W, nout = (size_t)N * C * OH * OW;
+        float *x = frandn(&r, nin, 1.0), *y = fzeros(nout), *dy = frandn(&r, nout, 1.0);
+        int32_t *am = calloc(nout, sizeof *am);
+        for (size_t i = 0; i < nout; i += 3) dy[i] = -0.0f;
+        maxpool_forward(y, am, x, N, C, H, W, K, st, pad);
+        float *want = fzeros(nin), *got = frandn(&r, nin, 5.0);
+        maxpool_backward(want, dy, am, N, C, H, W, OH, OW, 0);
+        maxpool_backward(got, dy, am, N, C, H, W, OH, OW, 1);
+        cr_assert(memcmp(want, got, nin * sizeof(float)) == 0, "case %d: fresh differs", t);
+        free(x), free(y), free(dy), free(am), free(want), free(got);
+    }
+}
+
 Test(batchnorm, momentum_semantics) {
     /* Channel values {1,2,3,4}: mean 2.5, biased var 1.25, unbiased 5/3. */
     const float x[4] = {1, 2, 3, 4}, g = 1, b = 0;
@@ -1061,7 +1084,7 @@ static void maxpool_case(int N, int C, int H, int W, int K, int stride, int pad,
     }
 
     float *dx = fzeros(nin);
-    maxpool_backward(dx, R, am, N, C, H, W, OH, OW);
+    maxpool_backward(dx, R, am, N, C, H, W, OH, OW, 0);
     double *gx = dzeros(nin);
     fd_grad(maxpool_obj, &c, c.x, nin, gx);
     snprintf(what, sizeof what, "%s dx", tag);
@@ -1069,7 +1092,7 @@ static void maxpool_case(int N, int C, int H, int W, int K, int stride, int pad,
 
     float *px = frandn(&r, nin, 1.0), *ax = fzeros(nin);
     memcpy(ax, px, sizeof(float) * nin);
-    maxpool_backward(ax, R, am, N, C, H, W, OH, OW);
+    maxpool_backward(ax, R, am, N, C, H, W, OH, OW, 0);
     snprintf(what, sizeof what, "%s accumulate dx", tag);
     expect_accumulated(what, ax, px, dx, nin);
 
@@ -1123,7 +1146,7 @@ Test(maxpool, ties_first_max_wins_and_nan_propagates) {
     for (int i = 0; i < 6; i++)
         cr_expect_eq(am[i], want3[i], "k3s2p1 tie argmax[%d] = %d", i, am[i]);
     const float g[6] = {1, 2, 3, 4, 5, 6};
-    maxpool_backward(dx, g, am, 1, 1, 4, 5, 2, 3);
+    maxpool_backward(dx, g, am, 1, 1, 4, 5, 2, 3, 0);
     cr_expect_eq(dx[0], 1.0f);
     cr_expect_eq(dx[8], 6.0f);
     x[7] = NAN;

@@ -120,7 +120,7 @@ static void maxpool_case(const char *name) {
     for (size_t i = 0; i < nout; i++)
         cr_expect_eq(am[i], (int32_t)ref_idx[i], "maxpool argmax[%zu] = %d, torch %d", i,
                      (int)am[i], (int)ref_idx[i]);
-    maxpool_backward(dx, need(f, "dout", nout), am, N, C, H, W, OH, OW);
+    maxpool_backward(dx, need(f, "dout", nout), am, N, C, H, W, OH, OW, 0);
     check("maxpool dx", dx, need(f, "dx", nin), nin);
     free(out), free(dx), free(am);
     fixture_free(f);

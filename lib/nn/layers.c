@@ -520,13 +520,15 @@ void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C,
 }
 
 void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int N, int C, int H,
-                      int W, int OH, int OW) {
+                      int W, int OH, int OW, int fresh) {
     const size_t P = (size_t)OH * OW;
 #pragma omp parallel for schedule(static) if ((size_t)N * C * H * W >= PAR_MIN)
     for (size_t plane = 0; plane < (size_t)N * C; plane++) {
         float *dx = din + plane * H * W;
         const float *g = dout + plane * P;
         const int32_t *am = argmax + plane * P;
+        /* zeroed here, a plane at a time while it is in cache, not in a pass of its own */
+        if (fresh) memset(dx, 0, (size_t)H * W * sizeof *dx);
         for (size_t i = 0; i < P; i++)
             if (am[i] >= 0) dx[am[i]] += g[i];
     }

@@ -126,7 +126,7 @@ int pool_out_size(int H, int K, int stride, int pad);
 void maxpool_forward(float *out, int32_t *argmax, const float *in, int N, int C, int H, int W,
                      int K, int stride, int pad);
 void maxpool_backward(float *din, const float *dout, const int32_t *argmax, int N, int C, int H,
-                      int W, int OH, int OW);
+                      int W, int OH, int OW, int fresh);
 /* Global average pool: in [N,C,HW] -> out [N,C]. */
 void avgpool_global_forward(float *out, const float *in, int N, int C, int HW);
 void avgpool_global_backward(float *din, const float *dout, int N, int C, int HW);

@@ -464,10 +464,11 @@ int net_first_nonfinite_op(const net_t *n, net_ws *ws, const float *params, floa
     return -1;
 }
 
-/* Ops whose backward writes every element of its input's gradient (others,
- * such as maxpool's, touch only some). */
+/* Ops whose backward can write every element of its input's gradient
+ * (maxpool's by zeroing each plane just before it scatters into it). */
 static int writes_whole_input_grad(int kind) {
-    return kind == OP_BN || kind == OP_RELU || kind == OP_ADD || kind == OP_CONV;
+    return kind == OP_BN || kind == OP_RELU || kind == OP_ADD || kind == OP_CONV ||
+           kind == OP_MAXPOOL;
 }
 
 void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
@@ -539,7 +540,7 @@ void net_backward(const net_t *n, net_ws *ws, const float *params, float *grads,
             if (din) relu_backward(din, dout, ws->act[op->out], count, fresh);
             break;
         case OP_MAXPOOL:
-            if (din) maxpool_backward(din, dout, ws->iaux[i], B, op->C, op->H, op->W, op->OH, op->OW);
+            if (din) maxpool_backward(din, dout, ws->iaux[i], B, op->C, op->H, op->W, op->OH, op->OW, fresh);
             break;
         case OP_GAP:
             if (din) avgpool_global_backward(din, dout, B, op->C, HW);
