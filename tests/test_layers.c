@@ -869,15 +869,34 @@ Test(batchnorm, train_1d) { bn_train_case(7, 5, 1); }
 /* The fused BN + ReLU backward (train and eval mode) is relu_backward into
  * a zeroed buffer and then the BN backward, bit for bit: with -0 gradients, ReLU outputs at
  * exactly 0, a plane length that leaves a tail, accumulation and no din. */
+/* A BN + ReLU train forward on random data, for the backward tests below;
+ * gamma[0] made negative when asked. */
+typedef struct {
+    float *x, *g, *b, *dy, *rm, *rv, *y, *mean, *invstd;
+} bn_relu_case;
+
+static bn_relu_case bn_relu_case_make(rng_t *r, int N, int C, int HW, int negative_gamma) {
+    const size_t n = (size_t)N * C * HW;
+    bn_relu_case k = {.x = frandn(r, n, 2.0), .g = frandn(r, C, 0.3), .b = frandn(r, C, 0.3),
+                      .dy = frandn(r, n, 1.0), .rm = fzeros(C), .rv = ffill(C, 1.0f),
+                      .y = fzeros(n), .mean = fzeros(C), .invstd = fzeros(C)};
+    if (negative_gamma) k.g[0] = -fabsf(k.g[0]);
+    batchnorm_relu_forward_train(k.y, k.mean, k.invstd, k.x, k.g, k.b, k.rm, k.rv, N, C, HW, 0.1f, 1e-5f);
+    return k;
+}
+
+static void bn_relu_case_free(bn_relu_case *k) {
+    free(k->x), free(k->g), free(k->b), free(k->dy), free(k->rm), free(k->rv), free(k->y);
+    free(k->mean), free(k->invstd);
+}
+
 Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
     const int N = 5, C = 3, HW = 37;
     const size_t n = (size_t)N * C * HW;
     rng_t r;
     rng_init(&r, 77, 100);
-    float *x = frandn(&r, n, 2.0), *g = frandn(&r, C, 0.3), *b = frandn(&r, C, 0.3);
-    float *dy = frandn(&r, n, 1.0), *rm = fzeros(C), *rv = ffill(C, 1.0f);
-    float *y = fzeros(n), *mean = fzeros(C), *invstd = fzeros(C);
-    batchnorm_relu_forward_train(y, mean, invstd, x, g, b, rm, rv, N, C, HW, 0.1f, 1e-5f);
+    bn_relu_case k = bn_relu_case_make(&r, N, C, HW, 0);
+    float *x = k.x, *g = k.g, *dy = k.dy, *rv = k.rv, *y = k.y, *mean = k.mean, *invstd = k.invstd;
     for (size_t i = 0; i < n; i += 7) dy[i] = -0.0f;
     for (size_t i = 3; i < n; i += 11) y[i] = 0.0f;
     float *start = frandn(&r, n, 1.0);
@@ -902,7 +921,8 @@ Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
         cr_assert(memcmp(db1, db2, C * sizeof(float)) == 0, "eval dbeta differs (din %d)", with_din);
         free(dbn), free(dx1), free(dx2), free(dg1), free(db1), free(dg2), free(db2);
     }
-    free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd), free(start);
+    bn_relu_case_free(&k);
+    free(start);
 }
 
 /* fresh = 1 writes din as adding into zeros would, bit for bit, whatever din
@@ -914,11 +934,8 @@ Test(batchnorm, fresh_din_is_adding_into_zeros) {
     const size_t n = (size_t)N * C * HW;
     rng_t r;
     rng_init(&r, 78, 100);
-    float *x = frandn(&r, n, 2.0), *g = frandn(&r, C, 0.3), *b = frandn(&r, C, 0.3);
-    float *dy = frandn(&r, n, 1.0), *rm = fzeros(C), *rv = ffill(C, 1.0f);
-    float *y = fzeros(n), *mean = fzeros(C), *invstd = fzeros(C);
-    g[0] = -fabsf(g[0]);
-    batchnorm_relu_forward_train(y, mean, invstd, x, g, b, rm, rv, N, C, HW, 0.1f, 1e-5f);
+    bn_relu_case k = bn_relu_case_make(&r, N, C, HW, 1);
+    float *x = k.x, *g = k.g, *dy = k.dy, *rv = k.rv, *y = k.y, *mean = k.mean, *invstd = k.invstd;
     for (size_t i = 0; i < n; i += 5) dy[i] = -0.0f;
     float *want = fzeros(n), *got = frandn(&r, n, 3.0), *dg = fzeros(C), *db = fzeros(C);
     int negzero = 0;
@@ -940,7 +957,7 @@ Test(batchnorm, fresh_din_is_adding_into_zeros) {
         for (size_t i = 0; i < n; i++) negzero += dy[i] == 0.0f && signbit(dy[i]);
     }
     cr_assert(negzero > 0, "the case has -0 gradients");
-    free(x), free(g), free(b), free(dy), free(rm), free(rv), free(y), free(mean), free(invstd);
+    bn_relu_case_free(&k);
     free(want), free(got), free(dg), free(db);
 }
 
