@@ -23,6 +23,12 @@ done
 cmp -s <(metrics_no_timing p1/metrics.csv) <(metrics_no_timing p0/metrics.csv) &&
   pass "shared memory and MPI_Allreduce give the same metrics, bit for bit" || fail "the two sync paths differ"
 csv_close r1/metrics.csv p1/metrics.csv 1e-5 "3,4,5,6,7,10,11,12,13,14,15" "shared-memory metrics equal 1 process"
+# Several machines: shared memory within each, MPI_Allreduce across them.
+# DPPF_SYNC_NODE_RANKS=2 makes 4 ranks on this machine act as 2 machines.
+expect_exit 0 "M=4 on 4 ranks as 2 machines" -- timeout 300 $MPIRUN -x DPPF_SYNC_NODE_RANKS=2 -np 4 "$DPPF" train base.yaml ${SPEC% --quiet} --set run.out_dir=m2
+expect_output "means over ranks by shared memory within machines, MPI_Allreduce across them" "2 machines: the path is named"
+cmp -s <(metrics_no_timing r1/metrics.csv) <(metrics_no_timing m2/metrics.csv) &&
+  pass "2 machines give 1 process's metrics, bit for bit" || fail "2 machines differ from 1 process"
 
 expect_exit 2 "M=4 on 3 ranks is refused" -- timeout 120 $MPIRUN -np 3 "$DPPF" train base.yaml $SPEC --set run.out_dir=r3
 expect_output "cannot be split evenly" "uneven split explained"

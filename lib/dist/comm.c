@@ -94,14 +94,6 @@ static int allreduce_chunked(void *buf, size_t n, MPI_Datatype type, size_t elem
     return 0;
 }
 
-int comm_reserve(comm_t *c, size_t n, dp_err *e) {
-    if (n <= c->acc_cap) return 0;
-    double *a = realloc(c->acc, n * sizeof *a);
-    if (!a) return dp_fail(e, DP_ENOMEM, "out of memory for the reduction buffer (%zu values)", n);
-    c->acc = a;
-    c->acc_cap = n;
-    return 0;
-}
 
 /* Shared storage for the workers' buffers. Each rank's part is mapped into
  * every process of the machine; a mean is one pass of each rank over its 1/R
@@ -109,12 +101,15 @@ int comm_reserve(comm_t *c, size_t n, dp_err *e) {
  * buffer final, the second keeps any rank from changing its workers while
  * another still reads them. */
 struct comm_shm {
-    MPI_Comm node;
+    MPI_Comm node, rail; /* this machine's ranks; the ranks of the same node rank on every machine */
     MPI_Win win;
-    int ranks, me;
-    size_t floats; /* in each rank's part */
-    float **base;  /* [ranks]: each rank's part, as mapped in this process */
-    size_t *off;   /* [local]: scratch, where the buffers of a mean start in a part */
+    int ranks, me;       /* ranks on a machine (the same on each), this one among them */
+    int machines;        /* ranks / machine = the world's size / ranks */
+    size_t floats;       /* in each rank's part */
+    float **base;        /* [ranks]: each rank's part, as mapped in this process */
+    size_t *off;         /* [local]: scratch, where the buffers of a mean start in a part */
+    double *block_sum;   /* several machines: this rank's block of the machine's sum */
+    size_t block_cap;
 };
 
 static void shm_free(comm_t *c) {
@@ -125,8 +120,10 @@ static void shm_free(comm_t *c) {
         MPI_Win_free(&s->win);
     }
     if (s->node != MPI_COMM_NULL) MPI_Comm_free(&s->node);
+    if (s->rail != MPI_COMM_NULL) MPI_Comm_free(&s->rail);
     free(s->base);
     free(s->off);
+    free(s->block_sum);
     free(s);
     c->shm = NULL;
 }
@@ -146,45 +143,64 @@ static int all_agree(int ok) {
     return MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) == MPI_SUCCESS && ok;
 }
 
+/* This machine's ranks as a communicator, ordered by world rank; with
+ * DPPF_SYNC_NODE_RANKS=k, groups of k consecutive ranks instead, so that one
+ * machine can stand in for several. */
+static int split_machine(const comm_t *c, MPI_Comm *node) {
+    const char *k = getenv("DPPF_SYNC_NODE_RANKS");
+    const int group = k ? atoi(k) : 0;
+    if (group > 0) return MPI_Comm_split(MPI_COMM_WORLD, c->rank / group, c->rank, node) == MPI_SUCCESS;
+    return MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, c->rank, MPI_INFO_NULL, node) ==
+           MPI_SUCCESS;
+}
+
 float *comm_shared_workers(comm_t *c, size_t floats) {
     if (!c->mpi || c->size < 2) return NULL;
     shm_free(c);
     const char *env = getenv("DPPF_SYNC_SHM");
     const size_t part = (floats + 15) & ~(size_t)15, bytes = part * sizeof(float);
-    const int R = c->size;
-    if (!all_agree(c->node_ranks == R && !(env && strcmp(env, "0") == 0) && bytes <= (size_t)LONG_MAX &&
-                   shm_has_room((double)bytes * R)))
-        return NULL;
     struct comm_shm *s = calloc(1, sizeof *s);
-    int ok = s != NULL;
-    if (ok) {
-        c->shm = s;
-        s->node = MPI_COMM_NULL;
+    MPI_Comm node = MPI_COMM_NULL;
+    int r = 0, me = -1, fewest = 0;
+    int ok = s && !(env && strcmp(env, "0") == 0) && bytes <= (size_t)LONG_MAX && split_machine(c, &node) &&
+             MPI_Comm_size(node, &r) == MPI_SUCCESS && MPI_Comm_rank(node, &me) == MPI_SUCCESS;
+    /* The same number of ranks on every machine, in blocks of consecutive
+     * ranks (so a machine holds consecutive workers): then block b of the
+     * elements is summed by node rank b on every machine, and those ranks
+     * add up their machines' sums. Otherwise: MPI_Allreduce. */
+    if (MPI_Allreduce(&r, &fewest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS) ok = 0;
+    ok = all_agree(ok && r > 1 && r == fewest && c->size % r == 0 && c->rank % r == me &&
+                   shm_has_room((double)bytes * r));
+    if (!ok) {
+        if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
+        free(s);
+        return NULL;
+    }
+    c->shm = s;
+    s->node = node;
+    s->rail = MPI_COMM_NULL;
+    s->win = MPI_WIN_NULL;
+    s->ranks = r;
+    s->me = me;
+    s->machines = c->size / r;
+    s->floats = part;
+    s->base = calloc((size_t)r, sizeof *s->base);
+    s->off = calloc((size_t)c->local, sizeof *s->off);
+    char *mine = NULL;
+    ok = s->base && s->off &&
+         (s->machines == 1 || MPI_Comm_split(MPI_COMM_WORLD, me, c->rank, &s->rail) == MPI_SUCCESS) &&
+         MPI_Win_allocate_shared((MPI_Aint)bytes, 1, MPI_INFO_NULL, s->node, &mine, &s->win) == MPI_SUCCESS;
+    for (int q = 0; ok && q < r; q++) {
+        MPI_Aint size;
+        int unit;
+        char *p = NULL;
+        ok = MPI_Win_shared_query(s->win, q, &size, &unit, &p) == MPI_SUCCESS && p && (size_t)size >= bytes;
+        s->base[q] = (float *)p;
+    }
+    if (ok) ok = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win) == MPI_SUCCESS;
+    if (!ok && s->win != MPI_WIN_NULL) {
+        MPI_Win_free(&s->win);
         s->win = MPI_WIN_NULL;
-        s->ranks = R;
-        s->floats = part;
-        s->base = calloc((size_t)R, sizeof *s->base);
-        s->off = calloc((size_t)c->local, sizeof *s->off);
-        char *mine = NULL;
-        ok = s->base && s->off &&
-             MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &s->node) ==
-                 MPI_SUCCESS &&
-             MPI_Comm_rank(s->node, &s->me) == MPI_SUCCESS && s->me == c->rank &&
-             MPI_Win_allocate_shared((MPI_Aint)bytes, 1, MPI_INFO_NULL, s->node, &mine, &s->win) ==
-                 MPI_SUCCESS;
-        for (int r = 0; ok && r < R; r++) {
-            MPI_Aint size;
-            int unit;
-            char *p = NULL;
-            ok = MPI_Win_shared_query(s->win, r, &size, &unit, &p) == MPI_SUCCESS && p &&
-                 (size_t)size >= bytes;
-            s->base[r] = (float *)p;
-        }
-        if (ok) ok = MPI_Win_lock_all(MPI_MODE_NOCHECK, s->win) == MPI_SUCCESS;
-        if (!ok && s->win != MPI_WIN_NULL) {
-            MPI_Win_free(&s->win);
-            s->win = MPI_WIN_NULL;
-        }
     }
     if (!all_agree(ok)) {
         shm_free(c);
@@ -195,11 +211,32 @@ float *comm_shared_workers(comm_t *c, size_t floats) {
     return s->base[s->me];
 }
 
+int comm_reserve(comm_t *c, size_t n, dp_err *e) {
+    struct comm_shm *s = c->shm;
+    if (s && s->machines > 1) { /* this rank's block of a machine's sum */
+        const size_t block = ((n + (size_t)s->ranks - 1) / (size_t)s->ranks + 15) & ~(size_t)15;
+        if (block > s->block_cap) {
+            double *b = realloc(s->block_sum, block * sizeof *b);
+            if (!b) return dp_fail(e, DP_ENOMEM, "out of memory for the reduction block (%zu values)", block);
+            s->block_sum = b;
+            s->block_cap = block;
+        }
+    }
+    if (n <= c->acc_cap) return 0;
+    double *a = realloc(c->acc, n * sizeof *a);
+    if (!a) return dp_fail(e, DP_ENOMEM, "out of memory for the reduction buffer (%zu values)", n);
+    c->acc = a;
+    c->acc_cap = n;
+    return 0;
+}
+
 int comm_owns(const comm_t *c, const void *p) { return c->shm && p == c->shm->base[c->shm->me]; }
 
 const char *comm_sync_path(const comm_t *c) {
     if (!c->mpi || c->size < 2) return "none";
-    return c->shm ? "shared memory" : "MPI_Allreduce";
+    if (!c->shm) return "MPI_Allreduce";
+    return c->shm->machines > 1 ? "shared memory within machines, MPI_Allreduce across them"
+                                : "shared memory";
 }
 
 /* Counts one collective of `bytes` per worker (syncs of M > 1 workers only):
@@ -257,11 +294,11 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
     }
     if (!inside) return 0;
     if (node_barrier(s, e)) return -1;
-    const int M = c->workers, R = s->ranks;
+    const int R = s->ranks, L = c->local, first = (c->rank - s->me) * L; /* this machine's first worker */
     const size_t block = ((n + (size_t)R - 1) / (size_t)R + 15) & ~(size_t)15;
     const size_t lo = (size_t)s->me * block < n ? (size_t)s->me * block : n;
     const size_t hi = lo + block < n ? lo + block : n;
-    double sum[SHM_TILE];
+    double tile[SHM_TILE];
     int r = 0;
     for (size_t a = lo; a < hi; r++) {
         if (range_end[r] <= a) continue;
@@ -269,10 +306,12 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
         const double inv = inv_total(c, w, n_ranges, r);
         for (size_t t0 = a; t0 < b; t0 += SHM_TILE) {
             const size_t len = b - t0 < SHM_TILE ? b - t0 : SHM_TILE;
-            for (int i = 0; i < M; i++) {
-                const float *x = s->base[i / c->local] + s->off[i % c->local] + t0;
+            /* this machine's workers, in worker order */
+            double *sum = s->machines > 1 ? s->block_sum + (t0 - lo) : tile;
+            for (int i = 0; i < R * L; i++) {
+                const float *x = s->base[i / L] + s->off[i % L] + t0;
                 if (w) {
-                    const double q = w[(size_t)i * n_ranges + r];
+                    const double q = w[(size_t)(first + i) * n_ranges + r];
                     if (i == 0)
                         for (size_t j = 0; j < len; j++) sum[j] = q * x[j];
                     else
@@ -283,12 +322,37 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
                     for (size_t j = 0; j < len; j++) sum[j] += x[j];
                 }
             }
-            for (int p = 0; p < R; p++) { /* into every rank's out */
-                float *y = s->base[p] + out_at + t0;
-                for (size_t j = 0; j < len; j++) y[j] = (float)(sum[j] * inv);
-            }
+            if (s->machines == 1) /* the whole sum: into every rank's out */
+                for (int p = 0; p < R; p++) {
+                    float *y = s->base[p] + out_at + t0;
+                    for (size_t j = 0; j < len; j++) y[j] = (float)(sum[j] * inv);
+                }
         }
         a = b;
+    }
+    if (s->machines > 1 && lo < hi) {
+        /* the machines' sums of this block, added by their ranks of this node rank */
+        double *sum = s->block_sum;
+        for (size_t left = hi - lo; left > 0;) {
+            const int k = left > (size_t)INT_MAX ? INT_MAX : (int)left;
+            if (MPI_Allreduce(MPI_IN_PLACE, sum, k, MPI_DOUBLE, MPI_SUM, s->rail) != MPI_SUCCESS) {
+                dp_fail(e, DP_EMPI, "MPI_Allreduce between machines failed (another rank may have died)");
+                return -1;
+            }
+            sum += k;
+            left -= (size_t)k;
+        }
+        r = 0;
+        for (size_t a = lo; a < hi; r++) {
+            if (range_end[r] <= a) continue;
+            const size_t b = range_end[r] < hi ? range_end[r] : hi;
+            const double inv = inv_total(c, w, n_ranges, r);
+            for (int p = 0; p < R; p++) {
+                float *y = s->base[p] + out_at;
+                for (size_t j = a; j < b; j++) y[j] = (float)(s->block_sum[j - lo] * inv);
+            }
+            a = b;
+        }
     }
     return node_barrier(s, e) ? -1 : 1;
 }

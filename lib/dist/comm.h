@@ -51,22 +51,29 @@ int comm_threads(int run_threads, const comm_t *c);
 int comm_reserve(comm_t *c, size_t n, dp_err *e);
 
 /* Zeroed storage for the local workers' buffers (`floats` floats), shared with
- * the other ranks when all of them run on this machine, so that the means
- * below read every worker's buffer where it lies and write the result into
- * every rank's `out` directly (a barrier, one pass over a 1/R block, a
- * barrier) instead of summing locally, MPI_Allreduce-ing doubles and rounding.
+ * the other ranks on this machine, so that the means below read every
+ * worker's buffer where it lies: a barrier, one pass of each rank over its
+ * 1/r block of the elements (r ranks a machine) writing the result into every
+ * rank's `out` directly, a barrier; with several machines the pass sums the
+ * machine's workers and the ranks of the same block add their machines' sums
+ * with one MPI_Allreduce of that block before writing. That replaces summing
+ * locally, MPI_Allreduce-ing all the doubles and rounding.
  * Collective: every rank calls it with the same sizes and then lays its
  * workers out the same way, and a mean takes this path when its bufs and out
  * all lie in the storage (at the same offsets on every rank, which that gives).
- * Returns NULL when it does not apply (one rank, ranks on several machines,
- * no room in /dev/shm, DPPF_SYNC_SHM=0 in the environment): the caller then
- * allocates, and means go through MPI_Allreduce. The storage belongs to c
- * (comm_finalize frees it; a second call replaces it). Both paths sum in double
- * in worker order on one machine, so they give the same bits. */
+ * Needs r > 1 ranks on every machine, the same r, consecutive ranks together
+ * (DPPF_SYNC_NODE_RANKS=k in the environment makes groups of k consecutive
+ * ranks stand for machines, to try it on one). Returns NULL when it does not
+ * apply (one rank, one rank a machine, uneven machines, no room in /dev/shm,
+ * DPPF_SYNC_SHM=0 in the environment): the caller then allocates, and means
+ * go through MPI_Allreduce. The storage belongs to c (comm_finalize frees
+ * it; a second call replaces it). Every path sums in double, in worker order
+ * within a machine, so they give the same bits. */
 float *comm_shared_workers(comm_t *c, size_t floats);
 /* Is p the storage comm_shared_workers returned? */
 int comm_owns(const comm_t *c, const void *p);
-/* How the means reduce over ranks: "none" (one rank), "shared memory" or "MPI_Allreduce". */
+/* How the means reduce over ranks: "none" (one rank), "shared memory",
+ * "shared memory within machines, MPI_Allreduce across them" or "MPI_Allreduce". */
 const char *comm_sync_path(const comm_t *c);
 
 /* out[0..n) = mean over all M workers of bufs[k][0..n) (k = local workers).
