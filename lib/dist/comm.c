@@ -81,12 +81,12 @@ void comm_finalize(comm_t *c) {
 }
 
 /* MPI counts are int: send large buffers in chunks. */
-static int allreduce_chunked(void *buf, size_t n, MPI_Datatype type, size_t elem, MPI_Op op,
-                             dp_err *e) {
+static int allreduce_chunked(MPI_Comm comm, void *buf, size_t n, MPI_Datatype type, size_t elem,
+                             MPI_Op op, dp_err *e) {
     char *p = buf;
     while (n > 0) {
         int k = n > (size_t)INT_MAX ? INT_MAX : (int)n;
-        if (MPI_Allreduce(MPI_IN_PLACE, p, k, type, op, MPI_COMM_WORLD) != MPI_SUCCESS)
+        if (MPI_Allreduce(MPI_IN_PLACE, p, k, type, op, comm) != MPI_SUCCESS)
             return dp_fail(e, DP_EMPI, "MPI_Allreduce failed (another rank may have died)");
         p += (size_t)k * elem;
         n -= (size_t)k;
@@ -112,6 +112,19 @@ struct comm_shm {
     size_t block_cap;
 };
 
+/* Values of a mean of n that each of a machine's r ranks sums: n / r,
+ * rounded up to whole cache lines. */
+static size_t shm_block(size_t n, int r) { return ((n + (size_t)r - 1) / (size_t)r + 15) & ~(size_t)15; }
+
+/* y[j] = (float)(sum[j] * inv), j < len, into every rank's out at `at`. */
+static void shm_write_mean(const struct comm_shm *s, size_t at, const double *sum, size_t len,
+                           double inv) {
+    for (int p = 0; p < s->ranks; p++) {
+        float *y = s->base[p] + at;
+        for (size_t j = 0; j < len; j++) y[j] = (float)(sum[j] * inv);
+    }
+}
+
 static void shm_free(comm_t *c) {
     struct comm_shm *s = c->shm;
     if (!s) return;
@@ -136,11 +149,6 @@ static int shm_has_room(double bytes) {
     struct statvfs fs;
     if (statvfs(dir && *dir ? dir : "/dev/shm", &fs) != 0) return 1; /* let MPI decide */
     return (double)fs.f_bavail * (double)fs.f_frsize >= 2.0 * bytes;
-}
-
-/* Do all ranks say yes? (A window is collective: every rank must take the same path.) */
-static int all_agree(int ok) {
-    return MPI_Allreduce(MPI_IN_PLACE, &ok, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) == MPI_SUCCESS && ok;
 }
 
 /* This machine's ranks as a communicator, ordered by world rank; with
@@ -169,8 +177,9 @@ float *comm_shared_workers(comm_t *c, size_t floats) {
      * elements is summed by node rank b on every machine, and those ranks
      * add up their machines' sums. Otherwise: MPI_Allreduce. */
     if (MPI_Allreduce(&r, &fewest, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD) != MPI_SUCCESS) ok = 0;
-    ok = all_agree(ok && r > 1 && r == fewest && c->size % r == 0 && c->rank % r == me &&
-                   shm_has_room((double)bytes * r));
+    /* every rank must take the same path: a window is collective */
+    ok = !comm_agree_error(c, !(ok && r > 1 && r == fewest && c->size % r == 0 && c->rank % r == me &&
+                   shm_has_room((double)bytes * r)));
     if (!ok) {
         if (node != MPI_COMM_NULL) MPI_Comm_free(&node);
         free(s);
@@ -202,7 +211,7 @@ float *comm_shared_workers(comm_t *c, size_t floats) {
         MPI_Win_free(&s->win);
         s->win = MPI_WIN_NULL;
     }
-    if (!all_agree(ok)) {
+    if (comm_agree_error(c, !ok)) {
         shm_free(c);
         return NULL;
     }
@@ -214,7 +223,7 @@ float *comm_shared_workers(comm_t *c, size_t floats) {
 int comm_reserve(comm_t *c, size_t n, dp_err *e) {
     struct comm_shm *s = c->shm;
     if (s && s->machines > 1) { /* this rank's block of a machine's sum */
-        const size_t block = ((n + (size_t)s->ranks - 1) / (size_t)s->ranks + 15) & ~(size_t)15;
+        const size_t block = shm_block(n, s->ranks);
         if (block > s->block_cap) {
             double *b = realloc(s->block_sum, block * sizeof *b);
             if (!b) return dp_fail(e, DP_ENOMEM, "out of memory for the reduction block (%zu values)", block);
@@ -295,7 +304,7 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
     if (!inside) return 0;
     if (node_barrier(s, e)) return -1;
     const int R = s->ranks, L = c->local, first = (c->rank - s->me) * L; /* this machine's first worker */
-    const size_t block = ((n + (size_t)R - 1) / (size_t)R + 15) & ~(size_t)15;
+    const size_t block = shm_block(n, R);
     const size_t lo = (size_t)s->me * block < n ? (size_t)s->me * block : n;
     const size_t hi = lo + block < n ? lo + block : n;
     double tile[SHM_TILE];
@@ -323,34 +332,20 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
                 }
             }
             if (s->machines == 1) /* the whole sum: into every rank's out */
-                for (int p = 0; p < R; p++) {
-                    float *y = s->base[p] + out_at + t0;
-                    for (size_t j = 0; j < len; j++) y[j] = (float)(sum[j] * inv);
-                }
+                shm_write_mean(s, (size_t)out_at + t0, sum, len, inv);
         }
         a = b;
     }
     if (s->machines > 1 && lo < hi) {
         /* the machines' sums of this block, added by their ranks of this node rank */
-        double *sum = s->block_sum;
-        for (size_t left = hi - lo; left > 0;) {
-            const int k = left > (size_t)INT_MAX ? INT_MAX : (int)left;
-            if (MPI_Allreduce(MPI_IN_PLACE, sum, k, MPI_DOUBLE, MPI_SUM, s->rail) != MPI_SUCCESS) {
-                dp_fail(e, DP_EMPI, "MPI_Allreduce between machines failed (another rank may have died)");
-                return -1;
-            }
-            sum += k;
-            left -= (size_t)k;
-        }
+        if (allreduce_chunked(s->rail, s->block_sum, hi - lo, MPI_DOUBLE, sizeof(double), MPI_SUM, e))
+            return -1;
         r = 0;
         for (size_t a = lo; a < hi; r++) {
             if (range_end[r] <= a) continue;
             const size_t b = range_end[r] < hi ? range_end[r] : hi;
-            const double inv = inv_total(c, w, n_ranges, r);
-            for (int p = 0; p < R; p++) {
-                float *y = s->base[p] + out_at;
-                for (size_t j = a; j < b; j++) y[j] = (float)(s->block_sum[j - lo] * inv);
-            }
+            shm_write_mean(s, (size_t)out_at + a, s->block_sum + (a - lo), b - a,
+                           inv_total(c, w, n_ranges, r));
             a = b;
         }
     }
@@ -362,7 +357,7 @@ static int shm_mean(comm_t *c, float *const *bufs, size_t n, const size_t *range
 static int allreduce_mean(comm_t *c, size_t n, const size_t *range_end, int n_ranges,
                           const float *w, float *out, dp_err *e) {
     if (c->mpi && c->size > 1) {
-        int rc = allreduce_chunked(c->acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
+        int rc = allreduce_chunked(MPI_COMM_WORLD, c->acc, n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
         if (rc) return rc;
     }
     const double *acc = c->acc;
@@ -467,12 +462,12 @@ int comm_broadcast_worker(comm_t *c, int worker, float *buf, size_t n, int count
 
 int comm_sum_f64(comm_t *c, double *vals, int n, dp_err *e) {
     if (!c->mpi || c->size == 1) return 0;
-    return allreduce_chunked(vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
+    return allreduce_chunked(MPI_COMM_WORLD, vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_SUM, e);
 }
 
 int comm_max_f64(comm_t *c, double *vals, int n, dp_err *e) {
     if (!c->mpi || c->size == 1) return 0;
-    return allreduce_chunked(vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_MAX, e);
+    return allreduce_chunked(MPI_COMM_WORLD, vals, (size_t)n, MPI_DOUBLE, sizeof(double), MPI_MAX, e);
 }
 
 int comm_gather_to_root(comm_t *c, const float *local, size_t n_local, float *all, dp_err *e) {
@@ -533,7 +528,7 @@ double comm_time_bare_allreduce(comm_t *c, void *buf, size_t n, size_t elem, dp_
     if (!c->mpi || c->size < 2) return 0;
     MPI_Barrier(MPI_COMM_WORLD);
     double t0 = MPI_Wtime();
-    if (allreduce_chunked(buf, n, elem == 4 ? MPI_FLOAT : MPI_DOUBLE, elem, MPI_SUM, e)) return -1;
+    if (allreduce_chunked(MPI_COMM_WORLD, buf, n, elem == 4 ? MPI_FLOAT : MPI_DOUBLE, elem, MPI_SUM, e)) return -1;
     return MPI_Wtime() - t0;
 }
 
