@@ -866,22 +866,26 @@ Test(batchnorm, train_2d) { bn_train_case(3, 4, 10); }
 Test(batchnorm, train_2d_batch1) { bn_train_case(1, 3, 12); }
 Test(batchnorm, train_1d) { bn_train_case(7, 5, 1); }
 
-/* The fused BN + ReLU backward (train and eval mode) is relu_backward into
- * a zeroed buffer and then the BN backward, bit for bit: with -0 gradients, ReLU outputs at
- * exactly 0, a plane length that leaves a tail, accumulation and no din. */
-/* A BN + ReLU train forward on random data, for the backward tests below;
+/* A BN + ReLU train forward on random data (rng seeded with `seed`), for
+ * the backward tests below: every `negzero`-th output gradient -0, and
  * gamma[0] made negative when asked. */
 typedef struct {
+    int N, C, HW;
+    size_t n;
+    rng_t r; /* for the test's own draws after the case's */
     float *x, *g, *b, *dy, *rm, *rv, *y, *mean, *invstd;
 } bn_relu_case;
 
-static bn_relu_case bn_relu_case_make(rng_t *r, int N, int C, int HW, int negative_gamma) {
-    const size_t n = (size_t)N * C * HW;
-    bn_relu_case k = {.x = frandn(r, n, 2.0), .g = frandn(r, C, 0.3), .b = frandn(r, C, 0.3),
-                      .dy = frandn(r, n, 1.0), .rm = fzeros(C), .rv = ffill(C, 1.0f),
-                      .y = fzeros(n), .mean = fzeros(C), .invstd = fzeros(C)};
+static bn_relu_case bn_relu_case_make(uint64_t seed, int N, int C, int HW, int negzero,
+                                      int negative_gamma) {
+    bn_relu_case k = {.N = N, .C = C, .HW = HW, .n = (size_t)N * C * HW};
+    rng_init(&k.r, seed, 100);
+    k.x = frandn(&k.r, k.n, 2.0), k.g = frandn(&k.r, C, 0.3), k.b = frandn(&k.r, C, 0.3);
+    k.dy = frandn(&k.r, k.n, 1.0), k.rm = fzeros(C), k.rv = ffill(C, 1.0f);
+    k.y = fzeros(k.n), k.mean = fzeros(C), k.invstd = fzeros(C);
     if (negative_gamma) k.g[0] = -fabsf(k.g[0]);
     batchnorm_relu_forward_train(k.y, k.mean, k.invstd, k.x, k.g, k.b, k.rm, k.rv, N, C, HW, 0.1f, 1e-5f);
+    for (size_t i = 0; i < k.n; i += (size_t)negzero) k.dy[i] = -0.0f;
     return k;
 }
 
@@ -890,16 +894,16 @@ static void bn_relu_case_free(bn_relu_case *k) {
     free(k->mean), free(k->invstd);
 }
 
+/* The fused BN + ReLU backward (train and eval mode) is relu_backward into
+ * a zeroed buffer and then the BN backward, bit for bit: with -0 gradients, ReLU outputs at
+ * exactly 0, a plane length that leaves a tail, accumulation and no din. */
 Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
-    const int N = 5, C = 3, HW = 37;
-    const size_t n = (size_t)N * C * HW;
-    rng_t r;
-    rng_init(&r, 77, 100);
-    bn_relu_case k = bn_relu_case_make(&r, N, C, HW, 0);
+    bn_relu_case k = bn_relu_case_make(77, 5, 3, 37, 7, 0);
+    const int N = k.N, C = k.C, HW = k.HW;
+    const size_t n = k.n;
     float *x = k.x, *g = k.g, *dy = k.dy, *rv = k.rv, *y = k.y, *mean = k.mean, *invstd = k.invstd;
-    for (size_t i = 0; i < n; i += 7) dy[i] = -0.0f;
     for (size_t i = 3; i < n; i += 11) y[i] = 0.0f;
-    float *start = frandn(&r, n, 1.0);
+    float *start = frandn(&k.r, n, 1.0);
     for (int with_din = 0; with_din < 2; with_din++) {
         float *dbn = fzeros(n), *dx1 = fzeros(n), *dx2 = fzeros(n);
         float *dg1 = ffill(C, 0.5f), *db1 = ffill(C, -0.25f), *dg2 = ffill(C, 0.5f), *db2 = ffill(C, -0.25f);
@@ -930,14 +934,11 @@ Test(batchnorm, relu_backward_fused_is_bitwise_the_pair) {
  * gradients so that some values are -0 (0 + -0 is +0, a plain store would
  * keep -0). */
 Test(batchnorm, fresh_din_is_adding_into_zeros) {
-    const int N = 4, C = 3, HW = 29;
-    const size_t n = (size_t)N * C * HW;
-    rng_t r;
-    rng_init(&r, 78, 100);
-    bn_relu_case k = bn_relu_case_make(&r, N, C, HW, 1);
+    bn_relu_case k = bn_relu_case_make(78, 4, 3, 29, 5, 1);
+    const int N = k.N, C = k.C, HW = k.HW;
+    const size_t n = k.n;
     float *x = k.x, *g = k.g, *dy = k.dy, *rv = k.rv, *y = k.y, *mean = k.mean, *invstd = k.invstd;
-    for (size_t i = 0; i < n; i += 5) dy[i] = -0.0f;
-    float *want = fzeros(n), *got = frandn(&r, n, 3.0), *dg = fzeros(C), *db = fzeros(C);
+    float *want = fzeros(n), *got = frandn(&k.r, n, 3.0), *dg = fzeros(C), *db = fzeros(C);
     int negzero = 0;
     for (int kind = 0; kind < 6; kind++) {
         for (int fresh = 0; fresh < 2; fresh++) {

@@ -203,11 +203,12 @@ void conv_weight_grad(int OC, int N, const float *dout, const float *in, const c
 }
 
 /* One image's input gradient through a column matrix: col = w^T dout_n, then
- * scattered into dx_n (col2im). */
+ * scattered into dx_n (col2im), which adds: a fresh dx_n is zeroed first. */
 static void input_grad_col(float *dx, const float *gout, const float *w, int OC,
-                           const conv_geom *g, float *col) {
+                           const conv_geom *g, float *col, int fresh) {
     const int P = pixels(g), CKK = taps(g);
     gemm(true, false, CKK, P, OC, 1.0f, w, CKK, gout, P, 0.0f, col, P);
+    if (fresh) memset(dx, 0, image_floats(g) * sizeof *dx);
     col2im_add(dx, col, g);
 }
 
@@ -240,9 +241,8 @@ static int input_grad_as_conv(int OC, int N, const float *w, const float *dout,
         if (conv_fwd_gemm_image(C, wt, OC * KH * KW, dout + n * out_img, &gt, beta,
                                 din + n * in_img, g->H * g->W) == 0)
             continue;
-        if (fresh) memset(din + n * in_img, 0, in_img * sizeof(float));
 #pragma omp critical(dppf_conv_work)
-        input_grad_col(din + n * in_img, dout + n * out_img, w, OC, g, work);
+        input_grad_col(din + n * in_img, dout + n * out_img, w, OC, g, work, fresh);
     }
     return 0;
 }
@@ -267,13 +267,12 @@ void conv_input_grad(int OC, int N, const float *w, const float *dout, const con
     for (int n = 0; n < N; n++) {
         const float *gout = dout + n * out_img;
         float *dx = din + n * in_img;
-        if (fresh) memset(dx, 0, in_img * sizeof(float)); /* col2im adds */
         float *col = omp_get_num_threads() > 1 ? thread_scratch(col_floats) : work;
         if (col) {
-            input_grad_col(dx, gout, w, OC, g, col);
+            input_grad_col(dx, gout, w, OC, g, col, fresh);
         } else {
 #pragma omp critical(dppf_conv_work)
-            input_grad_col(dx, gout, w, OC, g, work);
+            input_grad_col(dx, gout, w, OC, g, work, fresh);
         }
     }
 }
